@@ -1,0 +1,109 @@
+use std::{path::Path, sync::Arc};
+
+use async_trait::async_trait;
+use axum::{Router as AxumRouter, middleware};
+use loco_rs::{
+    Result,
+    app::{AppContext, Hooks, Initializer},
+    bgworker::Queue,
+    boot::{BootResult, StartMode, create_app},
+    config::Config,
+    controller::AppRoutes,
+    db::truncate_table,
+    environment::Environment,
+    task::Tasks,
+};
+use migration::Migrator;
+
+use crate::{
+    controllers::{self, fallback, language},
+    i18n::Translations,
+    initializers,
+    models::{_entities::prelude::*, tokens::TokenSigner},
+    settings::Settings,
+};
+
+/// Where the translation files live, relative to the working directory.
+pub const TRANSLATIONS_DIR: &str = "assets/i18n";
+
+pub struct App;
+
+#[async_trait]
+impl Hooks for App {
+    fn app_name() -> &'static str {
+        env!("CARGO_CRATE_NAME")
+    }
+
+    fn app_version() -> String {
+        format!(
+            "{} ({})",
+            env!("CARGO_PKG_VERSION"),
+            option_env!("BUILD_SHA").unwrap_or("dev")
+        )
+    }
+
+    async fn boot(
+        mode: StartMode,
+        environment: &Environment,
+        config: Config,
+    ) -> Result<BootResult> {
+        create_app::<Self, Migrator>(mode, environment, config).await
+    }
+
+    /// Reads and checks the settings once, and keeps what every request needs.
+    async fn after_context(ctx: AppContext) -> Result<AppContext> {
+        let settings = Settings::load(&ctx.config, &ctx.environment)
+            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
+        let translations = Translations::load(Path::new(TRANSLATIONS_DIR))
+            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
+        ctx.shared_store
+            .insert(Arc::new(TokenSigner::new(&settings.secret_key)));
+        ctx.shared_store.insert(Arc::new(translations));
+        ctx.shared_store.insert(Arc::new(settings));
+        Ok(ctx)
+    }
+
+    async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
+        Ok(vec![Box::new(
+            initializers::first_superuser::FirstSuperuser,
+        )])
+    }
+
+    fn routes(_ctx: &AppContext) -> AppRoutes {
+        AppRoutes::empty()
+            .add_route(controllers::monitoring::routes())
+            .prefix("/api/v1")
+            .add_route(controllers::auth::routes())
+            .add_route(controllers::users::routes())
+            .add_route(controllers::items::routes())
+    }
+
+    async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
+        let router = fallback::answer_trailing_slashes(router)
+            .merge(controllers::docs::router())
+            .layer(middleware::from_fn(fallback::describe_bare_errors))
+            .layer(middleware::from_fn_with_state(
+                ctx.clone(),
+                language::translate_errors,
+            ));
+        Ok(router)
+    }
+
+    async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
+        Ok(())
+    }
+
+    fn register_tasks(_tasks: &mut Tasks) {
+        // tasks-inject (do not remove)
+    }
+
+    async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, Items).await?;
+        truncate_table(&ctx.db, Users).await?;
+        Ok(())
+    }
+
+    async fn seed(_ctx: &AppContext, _base: &Path) -> Result<()> {
+        Ok(())
+    }
+}

@@ -1,0 +1,115 @@
+use std::sync::Arc;
+
+use axum::{
+    extract::FromRequestParts,
+    http::{HeaderMap, header, request::Parts},
+};
+use loco_rs::{app::AppContext, model::ModelError};
+use uuid::Uuid;
+
+use crate::{
+    controllers::language::CallerLanguage,
+    errors::{ApiError, msg},
+    models::{
+        tokens::{TokenKind, TokenSigner},
+        users,
+    },
+};
+
+/// The signed-in, active user of a request carrying
+/// `Authorization: Bearer <access token>`.
+#[derive(Debug)]
+pub struct CurrentUser(pub users::Model);
+
+/// A signed-in admin; anyone else is refused with 403.
+#[derive(Debug)]
+pub struct AdminUser(pub users::Model);
+
+/// The token of a well-formed `Authorization: Bearer <token>` header.
+#[must_use]
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
+}
+
+/// The active user a token names; a user since archived or deleted makes the
+/// token worthless (401).
+///
+/// # Errors
+/// 401 when there is no such active user.
+pub async fn active_user(ctx: &AppContext, id: Uuid) -> Result<users::Model, ApiError> {
+    users::Model::find_active_by_id(&ctx.db, id)
+        .await
+        .map_err(|error| match error {
+            ModelError::EntityNotFound => ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()),
+            other => ApiError::Model(other),
+        })
+}
+
+impl FromRequestParts<AppContext> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &AppContext,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)
+            .ok_or(ApiError::Unauthorized(msg::NOT_AUTHENTICATED.into()))?;
+        let signer = ctx
+            .shared_store
+            .get::<Arc<TokenSigner>>()
+            .ok_or_else(|| ApiError::internal("token signer was not set up at boot"))?;
+        let claims = signer
+            .verify(token, TokenKind::Access)
+            .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
+        let user = active_user(ctx, claims.sub).await?;
+        if let Some(language) = parts.extensions.get::<CallerLanguage>() {
+            language.set(&user.language);
+        }
+        Ok(Self(user))
+    }
+}
+
+impl FromRequestParts<AppContext> for AdminUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &AppContext,
+    ) -> Result<Self, Self::Rejection> {
+        let CurrentUser(user) = CurrentUser::from_request_parts(parts, ctx).await?;
+        if user.is_admin() {
+            Ok(Self(user))
+        } else {
+            Err(ApiError::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use axum::http::HeaderValue;
+
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::AUTHORIZATION,
+            HeaderValue::from_str(value).expect("header"),
+        );
+        headers
+    }
+
+    #[test]
+    fn reads_bearer_tokens_only() {
+        assert_eq!(bearer_token(&headers("Bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&headers("bearer abc")), Some("abc"));
+        assert_eq!(bearer_token(&headers("Basic abc")), None);
+        assert_eq!(bearer_token(&headers("Bearer ")), None);
+        assert_eq!(bearer_token(&headers("Bearer")), None);
+        assert_eq!(bearer_token(&HeaderMap::new()), None);
+    }
+}

@@ -1,0 +1,14 @@
+//! Request extractors whose rejections speak the contract: 401 and 403 with
+//! `{"detail"}`, and FastAPI's 422 list for input that does not parse or
+//! validate.
+
+pub mod auth;
+pub mod body;
+pub mod input_error;
+pub mod path;
+pub mod query;
+
+pub use auth::{AdminUser, CurrentUser};
+pub use body::{FormBody, JsonBody};
+pub use path::PathParams;
+pub use query::QueryParams;

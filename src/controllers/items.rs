@@ -1,0 +1,214 @@
+//! `/items`: the example resource. Each user sees and changes their own items;
+//! admins see and change everyone's.
+
+use axum::Json;
+use loco_rs::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::extractors::{AdminUser, CurrentUser, JsonBody, PathParams, QueryParams};
+use crate::{
+    errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    models::{
+        items::{self, Access, ItemCreate, ItemUpdate},
+        pagination::Pagination,
+        users,
+    },
+    views::items::ItemResponse,
+};
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OwnerParam {
+    /// The user who will own the item.
+    pub user_id: Uuid,
+}
+
+fn render(item: &items::Model) -> Json<ItemResponse> {
+    Json(ItemResponse::from(item))
+}
+
+/// Refuses an item that is neither the caller's nor theirs to manage.
+fn authorize(item: items::Model, user: &users::Model) -> ApiResult<items::Model> {
+    match item.access_for(user) {
+        Access::Allowed => Ok(item),
+        Access::Forbidden => Err(ApiError::Forbidden(msg::NOT_ENOUGH_PERMISSIONS.into())),
+    }
+}
+
+/// An item the caller may act on, archived or not.
+async fn find_any(ctx: &AppContext, id: Uuid, user: &users::Model) -> ApiResult<items::Model> {
+    let item = items::Model::find_by_id(&ctx.db, id)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    authorize(item, user)
+}
+
+/// An unarchived item the caller may act on.
+async fn find_visible(ctx: &AppContext, id: Uuid, user: &users::Model) -> ApiResult<items::Model> {
+    let item = items::Model::find_visible(&ctx.db, id)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    authorize(item, user)
+}
+
+/// The caller's items (everyone's for an admin), oldest first.
+#[utoipa::path(get, path = "/api/v1/items", tag = "items",
+    security(("bearer" = [])), params(Pagination),
+    responses(
+        (status = 200, body = [ItemResponse]), (status = 401, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn list(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    QueryParams(page): QueryParams<Pagination>,
+) -> ApiResult<Json<Vec<ItemResponse>>> {
+    let items = items::Model::list_for(&ctx.db, &user, &page).await?;
+    Ok(Json(items.iter().map(ItemResponse::from).collect()))
+}
+
+/// Creates an item owned by the caller.
+#[utoipa::path(post, path = "/api/v1/items", tag = "items",
+    security(("bearer" = [])), request_body = ItemCreate,
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn create(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(params): JsonBody<ItemCreate>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = items::Model::create(&ctx.db, user.id, &params).await?;
+    Ok(render(&item))
+}
+
+/// Creates an item for another user.
+#[utoipa::path(post, path = "/api/v1/items/admin", tag = "items",
+    security(("bearer" = [])), params(OwnerParam), request_body = ItemCreate,
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, description = "User not found", body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn create_for_user(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    QueryParams(owner): QueryParams<OwnerParam>,
+    JsonBody(params): JsonBody<ItemCreate>,
+) -> ApiResult<Json<ItemResponse>> {
+    let owner = users::Model::find_by_id(&ctx.db, owner.user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let item = items::Model::create(&ctx.db, owner.id, &params).await?;
+    Ok(render(&item))
+}
+
+/// One item.
+#[utoipa::path(get, path = "/api/v1/items/{id}", tag = "items",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn show(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = find_visible(&ctx, id, &user).await?;
+    Ok(render(&item))
+}
+
+/// Changes the fields present in the body.
+#[utoipa::path(put, path = "/api/v1/items/{id}", tag = "items",
+    security(("bearer" = [])), params(("id" = Uuid, Path)), request_body = ItemUpdate,
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn update(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    PathParams(id): PathParams<Uuid>,
+    JsonBody(changes): JsonBody<ItemUpdate>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = find_visible(&ctx, id, &user).await?;
+    let item = item
+        .into_active_model()
+        .apply_update(&ctx.db, &changes)
+        .await?;
+    Ok(render(&item))
+}
+
+/// Deletes an item for good and returns what it was.
+#[utoipa::path(delete, path = "/api/v1/items/{id}", tag = "items",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn destroy(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = find_any(&ctx, id, &user).await?;
+    let item = item.destroy(&ctx.db).await?;
+    Ok(render(&item))
+}
+
+/// Archives (soft-deletes) an item.
+#[utoipa::path(delete, path = "/api/v1/items/{id}/archive", tag = "items",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn archive(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = find_any(&ctx, id, &user).await?;
+    let item = item.into_active_model().archive(&ctx.db).await?;
+    Ok(render(&item))
+}
+
+/// Brings an archived item back.
+#[utoipa::path(put, path = "/api/v1/items/{id}/unarchive", tag = "items",
+    security(("bearer" = [])), params(("id" = Uuid, Path)),
+    responses(
+        (status = 200, body = ItemResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn unarchive(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    PathParams(id): PathParams<Uuid>,
+) -> ApiResult<Json<ItemResponse>> {
+    let item = find_any(&ctx, id, &user).await?;
+    let item = item.into_active_model().unarchive(&ctx.db).await?;
+    Ok(render(&item))
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .prefix("/items")
+        .add("/", get(list).post(create))
+        .add("/admin", post(create_for_user))
+        .add("/{id}", get(show).put(update).delete(destroy))
+        .add("/{id}/archive", delete(archive))
+        .add("/{id}/unarchive", put(unarchive))
+}

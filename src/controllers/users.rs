@@ -1,0 +1,240 @@
+//! `/users`: the caller's own account, and every account for admins.
+
+use axum::Json;
+use loco_rs::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+use super::{
+    auth::translations,
+    extractors::{AdminUser, CurrentUser, JsonBody, PathParams, QueryParams},
+};
+use crate::{
+    errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    models::{
+        pagination::Pagination,
+        users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
+    },
+    views::users::UserResponse,
+};
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct ListFilter {
+    /// Include archived users.
+    #[serde(default)]
+    pub with_archived: bool,
+}
+
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct RoleParam {
+    /// The new user's role.
+    #[serde(default)]
+    #[param(inline)]
+    pub role: Role,
+}
+
+fn render(user: &users::Model) -> Json<UserResponse> {
+    Json(UserResponse::from(user))
+}
+
+/// Every user, oldest first.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users",
+    security(("bearer" = [])), params(Pagination, ListFilter),
+    responses(
+        (status = 200, body = [UserResponse]),
+        (status = 401, body = Detail), (status = 403, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn list(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    QueryParams(page): QueryParams<Pagination>,
+    QueryParams(filter): QueryParams<ListFilter>,
+) -> ApiResult<Json<Vec<UserResponse>>> {
+    let users = users::Model::list(&ctx.db, &page, filter.with_archived).await?;
+    Ok(Json(users.iter().map(UserResponse::from).collect()))
+}
+
+/// Creates a user with the given role.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users",
+    security(("bearer" = [])), params(RoleParam), request_body = UserCreate,
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, body = Detail), (status = 403, body = Detail),
+        (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn create(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    QueryParams(param): QueryParams<RoleParam>,
+    JsonBody(params): JsonBody<UserCreate>,
+) -> ApiResult<Json<UserResponse>> {
+    let translations = translations(&ctx);
+    let user = users::Model::create(&ctx.db, &params, param.role, &translations.languages()).await?;
+    Ok(render(&user))
+}
+
+/// The caller.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
+#[debug_handler]
+pub async fn me(State(_ctx): State<AppContext>, CurrentUser(user): CurrentUser) -> Json<UserResponse> {
+    render(&user)
+}
+
+/// Changes the caller's own account (not their role).
+#[utoipa::path(put, path = "/api/v1/users/me", tag = "users",
+    security(("bearer" = [])), request_body = UserUpdate,
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn update_me(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(changes): JsonBody<UserUpdate>,
+) -> ApiResult<Json<UserResponse>> {
+    let translations = translations(&ctx);
+    let user = user
+        .into_active_model()
+        .apply_update(&ctx.db, &changes, None, &translations.languages())
+        .await?;
+    Ok(render(&user))
+}
+
+/// Archives the caller: their tokens stop working.
+#[utoipa::path(delete, path = "/api/v1/users/me/archive", tag = "users",
+    security(("bearer" = [])),
+    responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
+#[debug_handler]
+pub async fn archive_me(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<UserResponse>> {
+    let user = user.into_active_model().archive(&ctx.db).await?;
+    Ok(render(&user))
+}
+
+/// Any user, archived included.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn show(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    Ok(render(&user))
+}
+
+/// Changes any user, role included.
+#[utoipa::path(put, path = "/api/v1/users/{user_id}", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path)), request_body = AdminUserUpdate,
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn update(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+    JsonBody(changes): JsonBody<AdminUserUpdate>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let translations = translations(&ctx);
+    let (changes, role) = changes.split();
+    let user = user
+        .into_active_model()
+        .apply_update(&ctx.db, &changes, role, &translations.languages())
+        .await?;
+    Ok(render(&user))
+}
+
+/// Archives a user.
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}/archive", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn archive(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = user.into_active_model().archive(&ctx.db).await?;
+    Ok(render(&user))
+}
+
+/// Brings an archived user back.
+#[utoipa::path(put, path = "/api/v1/users/{user_id}/unarchive", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn unarchive(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = user.into_active_model().unarchive(&ctx.db).await?;
+    Ok(render(&user))
+}
+
+/// Deletes a user for good, with their items.
+#[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path)),
+    responses(
+        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 403, body = Detail), (status = 404, body = Detail),
+    ))]
+#[debug_handler]
+pub async fn destroy(
+    State(ctx): State<AppContext>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+) -> ApiResult<Json<UserResponse>> {
+    let user = users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = user.destroy(&ctx.db).await?;
+    Ok(render(&user))
+}
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .prefix("/users")
+        .add("/", get(list).post(create))
+        .add("/me", get(me).put(update_me))
+        .add("/me/archive", delete(archive_me))
+        .add("/{user_id}", get(show).put(update).delete(destroy))
+        .add("/{user_id}/archive", delete(archive))
+        .add("/{user_id}/unarchive", put(unarchive))
+}

@@ -1,0 +1,233 @@
+//! Every error a request can end in, and the one place that turns it into HTTP:
+//! `{"detail": "<message>"}`, or FastAPI's list of field errors for a 422.
+
+use std::borrow::Cow;
+
+use axum::{
+    Json,
+    http::{HeaderValue, StatusCode, header},
+    response::{IntoResponse, Response},
+};
+use loco_rs::model::{ModelError, ModelResult};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+/// The English texts of the messages clients see; `assets/i18n/<lang>.json`
+/// translates them.
+pub mod msg {
+    pub const NOT_AUTHENTICATED: &str = "Not authenticated";
+    pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
+    pub const NOT_ENOUGH_PRIVILEGE: &str = "Current user do not have enough privilege";
+    pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
+    pub const USER_NOT_FOUND: &str = "User not found";
+    pub const ITEM_NOT_FOUND: &str = "Item not found";
+    pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
+    pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
+    pub const NOT_FOUND: &str = "Not Found";
+    pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+    pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";
+    pub const CONFLICT: &str = "Conflict";
+    pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
+    pub const INTERNAL: &str = "Internal Server Error";
+}
+
+/// One entry of a 422 body, as FastAPI writes it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Where the bad value sits: `["body", "email"]`, `["query", "limit"]`.
+    #[schema(value_type = Vec<String>)]
+    pub loc: Vec<LocPart>,
+    pub msg: String,
+    #[serde(rename = "type")]
+    pub kind: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum LocPart {
+    Key(String),
+    Index(usize),
+}
+
+impl From<&str> for LocPart {
+    fn from(key: &str) -> Self {
+        Self::Key(key.to_string())
+    }
+}
+
+impl FieldError {
+    pub fn new(loc: Vec<LocPart>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self {
+            loc,
+            msg: msg.into(),
+            kind: kind.into(),
+        }
+    }
+}
+
+/// `{"detail": "..."}`, the body of every error but a 422.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Detail {
+    pub detail: String,
+}
+
+/// `{"detail": [...]}`, the body of a 422.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ValidationDetail {
+    pub detail: Vec<FieldError>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("{0}")]
+    Unauthorized(Cow<'static, str>),
+    #[error("{0}")]
+    Forbidden(Cow<'static, str>),
+    #[error("{0}")]
+    NotFound(Cow<'static, str>),
+    #[error("{0}")]
+    Conflict(Cow<'static, str>),
+    #[error("{0}")]
+    PayloadTooLarge(Cow<'static, str>),
+    #[error("invalid request: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("{0}")]
+    Internal(String),
+    #[error(transparent)]
+    Db(#[from] sea_orm::DbErr),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+    #[error(transparent)]
+    Framework(#[from] loco_rs::Error),
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+impl ApiError {
+    #[must_use]
+    pub fn internal(message: impl Into<String>) -> Self {
+        Self::Internal(message.into())
+    }
+
+    #[must_use]
+    pub fn field(loc: Vec<LocPart>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(loc, msg, kind)])
+    }
+
+    fn status_and_body(&self) -> (StatusCode, ErrorBody) {
+        let detail = |status, text: &Cow<'static, str>| (status, ErrorBody::Message(text.clone()));
+        match self {
+            Self::Unauthorized(text) => detail(StatusCode::UNAUTHORIZED, text),
+            Self::Forbidden(text) => detail(StatusCode::FORBIDDEN, text),
+            Self::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
+            Self::Conflict(text) => detail(StatusCode::CONFLICT, text),
+            Self::PayloadTooLarge(text) => detail(StatusCode::PAYLOAD_TOO_LARGE, text),
+            Self::Validation(errors) => (
+                StatusCode::UNPROCESSABLE_ENTITY,
+                ErrorBody::Fields(errors.clone()),
+            ),
+            Self::Model(ModelError::EntityNotFound) => {
+                detail(StatusCode::NOT_FOUND, &Cow::Borrowed(msg::NOT_FOUND))
+            }
+            Self::Model(ModelError::EntityAlreadyExists) => {
+                detail(StatusCode::CONFLICT, &Cow::Borrowed(msg::CONFLICT))
+            }
+            Self::Internal(_) | Self::Db(_) | Self::Model(_) | Self::Framework(_) => {
+                tracing::error!(error = %self, "request failed");
+                detail(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    &Cow::Borrowed(msg::INTERNAL),
+                )
+            }
+        }
+    }
+}
+
+/// What an error response says, kept on the response so that the language
+/// middleware can say it again in the caller's language.
+#[derive(Debug, Clone)]
+pub enum ErrorBody {
+    Message(Cow<'static, str>),
+    Fields(Vec<FieldError>),
+}
+
+impl ErrorBody {
+    /// The JSON body, with each message passed through `translate`.
+    pub fn to_json<'a>(&'a self, translate: impl Fn(&'a str) -> &'a str) -> serde_json::Value {
+        match self {
+            Self::Message(text) => serde_json::json!({ "detail": translate(text) }),
+            Self::Fields(errors) => {
+                let detail: Vec<FieldError> = errors
+                    .iter()
+                    .map(|error| FieldError {
+                        msg: translate(&error.msg).to_string(),
+                        ..error.clone()
+                    })
+                    .collect();
+                serde_json::json!({ "detail": detail })
+            }
+        }
+    }
+
+    /// An error response in English.
+    #[must_use]
+    pub fn into_response(self, status: StatusCode) -> Response {
+        let mut response = (status, Json(self.to_json(|text| text))).into_response();
+        if status == StatusCode::UNAUTHORIZED {
+            response
+                .headers_mut()
+                .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+        }
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let (status, body) = self.status_and_body();
+        body.into_response(status)
+    }
+}
+
+/// Gives a model's "not found" and "already exists" the messages the contract
+/// names.
+pub trait ModelResultExt<T> {
+    /// # Errors
+    /// `ApiError::NotFound(message)` for a missing row, the error itself otherwise.
+    fn or_not_found(self, message: &'static str) -> ApiResult<T>;
+    /// # Errors
+    /// `ApiError::Conflict(message)` for a duplicate, the error itself otherwise.
+    fn or_conflict(self, message: &'static str) -> ApiResult<T>;
+}
+
+impl<T> ModelResultExt<T> for ModelResult<T> {
+    fn or_not_found(self, message: &'static str) -> ApiResult<T> {
+        self.map_err(|error| match error {
+            ModelError::EntityNotFound => ApiError::NotFound(Cow::Borrowed(message)),
+            other => ApiError::Model(other),
+        })
+    }
+
+    fn or_conflict(self, message: &'static str) -> ApiResult<T> {
+        self.map_err(|error| match error {
+            ModelError::EntityAlreadyExists => ApiError::Conflict(Cow::Borrowed(message)),
+            other => ApiError::Model(other),
+        })
+    }
+}
+
+impl From<crate::models::users::UserError> for ApiError {
+    fn from(error: crate::models::users::UserError) -> Self {
+        use crate::models::users::UserError;
+        match error {
+            UserError::EmailTaken => Self::Conflict(msg::EMAIL_TAKEN.into()),
+            UserError::UnsupportedLanguage => Self::field(
+                vec!["body".into(), "language".into()],
+                msg::UNSUPPORTED_LANGUAGE,
+                "enum",
+            ),
+            UserError::Model(error) => Self::Model(error),
+        }
+    }
+}

@@ -1,0 +1,11 @@
+pub mod app;
+pub mod controllers;
+pub mod errors;
+pub mod i18n;
+pub mod initializers;
+pub mod mailers;
+pub mod models;
+pub mod settings;
+pub mod tasks;
+pub mod views;
+pub mod workers;

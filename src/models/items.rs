@@ -1,0 +1,192 @@
+use chrono::Utc;
+use loco_rs::prelude::*;
+use sea_orm::{QueryOrder, QuerySelect};
+use serde::{Deserialize, Deserializer};
+use utoipa::ToSchema;
+
+pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
+use super::{pagination::Pagination, users};
+
+/// `ItemCreate`.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+pub struct ItemCreate {
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
+    pub name: Option<String>,
+    pub description: Option<String>,
+}
+
+/// `ItemUpdate`: a field left out stays as it is; a field sent as `null` is
+/// cleared.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+pub struct ItemUpdate {
+    #[serde(default, deserialize_with = "present")]
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
+    #[schema(value_type = Option<String>)]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>)]
+    pub description: Option<Option<String>>,
+}
+
+/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(deserializer).map(Some)
+}
+
+/// What a user may do with an item.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    Allowed,
+    Forbidden,
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        if insert && this.id.is_not_set() {
+            this.id = ActiveValue::Set(Uuid::new_v4());
+        }
+        if !insert {
+            this.updated_at = ActiveValue::Set(Utc::now().into());
+        }
+        Ok(this)
+    }
+}
+
+impl Model {
+    #[must_use]
+    pub const fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    /// Owners and admins may act on an item; nobody else.
+    #[must_use]
+    pub fn access_for(&self, user: &users::Model) -> Access {
+        if self.owner_id == user.id || user.is_admin() {
+            Access::Allowed
+        } else {
+            Access::Forbidden
+        }
+    }
+
+    /// An item that is not archived.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is no such item or it is archived.
+    pub async fn find_visible(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
+        Entity::find_by_id(id)
+            .filter(Column::ArchivedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// Any item, archived or not.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is no such item.
+    pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
+        Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// The items a user sees, oldest first: their own, or everyone's for an admin.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_for(
+        db: &DatabaseConnection,
+        viewer: &users::Model,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        let mut query = Entity::find().filter(Column::ArchivedAt.is_null());
+        if !viewer.is_admin() {
+            query = query.filter(Column::OwnerId.eq(viewer.id));
+        }
+        Ok(query
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .offset(page.skip)
+            .limit(page.limit)
+            .all(db)
+            .await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn create(
+        db: &DatabaseConnection,
+        owner_id: Uuid,
+        params: &ItemCreate,
+    ) -> ModelResult<Self> {
+        Ok(ActiveModel {
+            name: ActiveValue::Set(params.name.clone()),
+            description: ActiveValue::Set(params.description.clone()),
+            owner_id: ActiveValue::Set(owner_id),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    /// Deletes the item and returns what it was.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn destroy(self, db: &DatabaseConnection) -> ModelResult<Self> {
+        Entity::delete_by_id(self.id).exec(db).await?;
+        Ok(self)
+    }
+}
+
+impl ActiveModel {
+    /// # Errors
+    /// On a database error.
+    pub async fn apply_update(
+        mut self,
+        db: &DatabaseConnection,
+        changes: &ItemUpdate,
+    ) -> ModelResult<Model> {
+        if let Some(name) = &changes.name {
+            self.name = ActiveValue::Set(name.clone());
+        }
+        if let Some(description) = &changes.description {
+            self.description = ActiveValue::Set(description.clone());
+        }
+        Ok(self.update(db).await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
+            self.archived_at = ActiveValue::Set(Some(Utc::now().into()));
+        }
+        Ok(self.update(db).await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn unarchive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        self.archived_at = ActiveValue::Set(None);
+        Ok(self.update(db).await?)
+    }
+}

@@ -1,0 +1,5 @@
+pub mod _entities;
+pub mod items;
+pub mod pagination;
+pub mod tokens;
+pub mod users;

@@ -1,0 +1,444 @@
+use std::sync::LazyLock;
+
+use chrono::Utc;
+use loco_rs::{hash, prelude::*};
+use sea_orm::{QueryOrder, QuerySelect, SqlErr};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
+use super::pagination::Pagination;
+
+pub const MIN_PASSWORD_LENGTH: u64 = 8;
+
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Admin,
+    Moderator,
+    #[default]
+    Customer,
+}
+
+impl Role {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Admin => "admin",
+            Self::Moderator => "moderator",
+            Self::Customer => "customer",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Provider {
+    #[default]
+    Email,
+    Google,
+    Facebook,
+    Github,
+}
+
+impl Provider {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Email => "email",
+            Self::Google => "google",
+            Self::Facebook => "facebook",
+            Self::Github => "github",
+        }
+    }
+}
+
+/// `UserCreate`: a new account. The password is optional where the account can
+/// sign in by one-time code instead.
+#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+pub struct UserCreate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
+    #[schema(format = "email", example = "jane@example.com")]
+    pub email: String,
+    #[validate(length(
+        min = 8,
+        code = "string_too_short",
+        message = "String should have at least 8 characters"
+    ))]
+    #[schema(min_length = 8)]
+    pub password: Option<String>,
+    #[serde(default)]
+    pub first_name: Option<String>,
+    #[serde(default)]
+    pub last_name: Option<String>,
+    #[serde(default)]
+    #[schema(example = "en")]
+    pub language: Option<String>,
+}
+
+/// `UserUpdate`: only the fields present change.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+pub struct UserUpdate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
+    #[schema(format = "email")]
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub language: Option<String>,
+}
+
+/// What an admin may change on any user: `UserUpdate` and the role.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+pub struct AdminUserUpdate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
+    #[schema(format = "email")]
+    pub email: Option<String>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub language: Option<String>,
+    pub role: Option<Role>,
+}
+
+impl AdminUserUpdate {
+    /// The account changes, and the new role if any.
+    #[must_use]
+    pub fn split(self) -> (UserUpdate, Option<Role>) {
+        let changes = UserUpdate {
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            language: self.language,
+        };
+        (changes, self.role)
+    }
+}
+
+/// Why a new or changed user was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum UserError {
+    #[error("email already registered")]
+    EmailTaken,
+    #[error("unsupported language")]
+    UnsupportedLanguage,
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for UserError {
+    fn from(error: DbErr) -> Self {
+        if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
+            Self::EmailTaken
+        } else {
+            Self::Model(ModelError::DbErr(error))
+        }
+    }
+}
+
+/// Emails are compared without case and surrounding blanks.
+#[must_use]
+pub fn normalize_email(email: &str) -> String {
+    email.trim().to_lowercase()
+}
+
+/// A hash of a password nobody has, checked when the email is unknown so that a
+/// failed login takes as long whether or not the account exists.
+static DUMMY_PASSWORD_HASH: LazyLock<Option<String>> =
+    LazyLock::new(|| hash::hash_password("no account has this password").ok());
+
+/// Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
+async fn hash_password(password: String) -> ModelResult<String> {
+    tokio::task::spawn_blocking(move || hash::hash_password(&password))
+        .await
+        .map_err(|error| ModelError::Any(error.into()))?
+        .map_err(|error| ModelError::Any(error.into()))
+}
+
+async fn verify_password(password: String, hashed: String) -> bool {
+    tokio::task::spawn_blocking(move || hash::verify_password(&password, &hashed))
+        .await
+        .unwrap_or(false)
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        if insert && this.id.is_not_set() {
+            this.id = ActiveValue::Set(Uuid::new_v4());
+        }
+        if !insert {
+            this.updated_at = ActiveValue::Set(Utc::now().into());
+        }
+        Ok(this)
+    }
+}
+
+impl Model {
+    #[must_use]
+    pub fn role(&self) -> Role {
+        match self.role.as_str() {
+            "admin" => Role::Admin,
+            "moderator" => Role::Moderator,
+            _ => Role::Customer,
+        }
+    }
+
+    #[must_use]
+    pub fn provider(&self) -> Provider {
+        match self.provider.as_str() {
+            "google" => Provider::Google,
+            "facebook" => Provider::Facebook,
+            "github" => Provider::Github,
+            _ => Provider::Email,
+        }
+    }
+
+    #[must_use]
+    pub fn is_admin(&self) -> bool {
+        self.role() == Role::Admin
+    }
+
+    #[must_use]
+    pub const fn is_archived(&self) -> bool {
+        self.archived_at.is_some()
+    }
+
+    /// Any user, archived or not.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is no such user.
+    pub async fn find_by_id(db: &impl ConnectionTrait, id: Uuid) -> ModelResult<Self> {
+        Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// A user who may act: one that exists and is not archived.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is no such active user.
+    pub async fn find_active_by_id(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
+        Entity::find_by_id(id)
+            .filter(Column::ArchivedAt.is_null())
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// # Errors
+    /// `EntityNotFound` when no user has that email.
+    pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> ModelResult<Self> {
+        Entity::find()
+            .filter(Column::Email.eq(normalize_email(email)))
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// Users oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list(
+        db: &DatabaseConnection,
+        page: &Pagination,
+        with_archived: bool,
+    ) -> ModelResult<Vec<Self>> {
+        let mut query = Entity::find();
+        if !with_archived {
+            query = query.filter(Column::ArchivedAt.is_null());
+        }
+        Ok(query
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .offset(page.skip)
+            .limit(page.limit)
+            .all(db)
+            .await?)
+    }
+
+    /// Creates an account with the given role.
+    ///
+    /// # Errors
+    /// `EmailTaken` when the email already has an account,
+    /// `UnsupportedLanguage` for a language without translations.
+    pub async fn create(
+        db: &DatabaseConnection,
+        params: &UserCreate,
+        role: Role,
+        languages: &[&str],
+    ) -> Result<Self, UserError> {
+        let language = match params.language.as_deref() {
+            Some(language) if !languages.contains(&language) => {
+                return Err(UserError::UnsupportedLanguage);
+            }
+            Some(language) => language.to_string(),
+            None => crate::i18n::DEFAULT_LANGUAGE.to_string(),
+        };
+        let hashed_password = match &params.password {
+            Some(password) => Some(hash_password(password.clone()).await?),
+            None => None,
+        };
+        let email = normalize_email(&params.email);
+        let txn = db.begin().await?;
+        if Self::find_by_email(&txn, &email).await.is_ok() {
+            return Err(UserError::EmailTaken);
+        }
+        let user = ActiveModel {
+            email: ActiveValue::Set(email),
+            hashed_password: ActiveValue::Set(hashed_password),
+            first_name: ActiveValue::Set(params.first_name.clone().unwrap_or_default()),
+            last_name: ActiveValue::Set(params.last_name.clone().unwrap_or_default()),
+            language: ActiveValue::Set(language),
+            role: ActiveValue::Set(role.as_str().to_string()),
+            provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
+            confirmed: ActiveValue::Set(false),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// The active user with this email and password, if any. Spends the same
+    /// time whether or not the email has an account.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn authenticate(
+        db: &DatabaseConnection,
+        email: &str,
+        password: &str,
+    ) -> ModelResult<Option<Self>> {
+        let user = match Self::find_by_email(db, email).await {
+            Ok(user) => Some(user),
+            Err(ModelError::EntityNotFound) => None,
+            Err(error) => return Err(error),
+        };
+        let hashed = user
+            .as_ref()
+            .and_then(|user| user.hashed_password.clone())
+            .or_else(|| DUMMY_PASSWORD_HASH.clone())
+            .unwrap_or_default();
+        let valid = verify_password(password.to_string(), hashed).await;
+        Ok(user.filter(|user| {
+            valid && user.hashed_password.is_some() && !user.is_archived()
+        }))
+    }
+
+    /// Deletes the user, and with them their items; returns what they were.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn destroy(self, db: &DatabaseConnection) -> ModelResult<Self> {
+        Entity::delete_by_id(self.id).exec(db).await?;
+        Ok(self)
+    }
+
+    /// Creates the configured first admin unless a user with that email exists.
+    /// Returns the new admin, or `None` when there was nothing to do.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn ensure_superuser(
+        db: &DatabaseConnection,
+        email: &str,
+        password: &str,
+    ) -> ModelResult<Option<Self>> {
+        if email.trim().is_empty() || Self::find_by_email(db, email).await.is_ok() {
+            return Ok(None);
+        }
+        let params = UserCreate {
+            email: email.to_string(),
+            password: Some(password.to_string()),
+            first_name: None,
+            last_name: None,
+            language: None,
+        };
+        match Self::create(db, &params, Role::Admin, &[]).await {
+            Ok(admin) => Ok(Some(admin.into_active_model().confirm(db).await?)),
+            // Another process created it in the meantime.
+            Err(UserError::EmailTaken) => Ok(None),
+            Err(UserError::UnsupportedLanguage) => Ok(None),
+            Err(UserError::Model(error)) => Err(error),
+        }
+    }
+}
+
+impl ActiveModel {
+    /// # Errors
+    /// On a database error.
+    pub async fn confirm(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        self.confirmed = ActiveValue::Set(true);
+        Ok(self.update(db).await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
+            self.archived_at = ActiveValue::Set(Some(Utc::now().into()));
+        }
+        Ok(self.update(db).await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn unarchive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        self.archived_at = ActiveValue::Set(None);
+        Ok(self.update(db).await?)
+    }
+
+    /// Applies the fields present in `changes`, and the role when given.
+    ///
+    /// # Errors
+    /// `EmailTaken` when the new email belongs to someone else,
+    /// `UnsupportedLanguage` for a language without translations.
+    pub async fn apply_update(
+        mut self,
+        db: &DatabaseConnection,
+        changes: &UserUpdate,
+        role: Option<Role>,
+        languages: &[&str],
+    ) -> Result<Model, UserError> {
+        if let Some(language) = &changes.language {
+            if !languages.contains(&language.as_str()) {
+                return Err(UserError::UnsupportedLanguage);
+            }
+            self.language = ActiveValue::Set(language.clone());
+        }
+        if let Some(first_name) = &changes.first_name {
+            self.first_name = ActiveValue::Set(first_name.clone());
+        }
+        if let Some(last_name) = &changes.last_name {
+            self.last_name = ActiveValue::Set(last_name.clone());
+        }
+        if let Some(role) = role {
+            self.role = ActiveValue::Set(role.as_str().to_string());
+        }
+        let txn = db.begin().await?;
+        if let Some(email) = &changes.email {
+            let email = normalize_email(email);
+            if let Ok(other) = Model::find_by_email(&txn, &email).await
+                && self.id.try_as_ref() != Some(&other.id)
+            {
+                return Err(UserError::EmailTaken);
+            }
+            if self.email.try_as_ref() != Some(&email) {
+                self.email = ActiveValue::Set(email);
+                // A new address has not been proven yet.
+                self.confirmed = ActiveValue::Set(false);
+            }
+        }
+        let user = self.update(&txn).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+}

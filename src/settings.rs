@@ -1,0 +1,77 @@
+//! The application's own settings: the `settings:` block of `config/<env>.yaml`,
+//! where every value comes from the environment variable the contract names.
+
+use std::sync::Arc;
+
+use loco_rs::{app::AppContext, environment::Environment};
+use serde::Deserialize;
+
+use crate::errors::ApiError;
+
+/// Secrets that ship in this repository or in the Python template's `.env`
+/// example; a production server signing tokens with one of them is forgeable.
+pub const WELL_KNOWN_SECRETS: &[&str] = &[
+    "changethis",
+    "development-secret-key-change-me-in-production-0000",
+    "test-secret-key-not-for-production-use-0000000000",
+];
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct Settings {
+    pub secret_key: String,
+    pub project_name: String,
+    /// Public base URL of this server, used in links to its own resources.
+    pub server_host: String,
+    /// Base URL of the web front end, used in links sent by mail.
+    pub web_app_url: String,
+    pub access_token_expires_seconds: i64,
+    pub refresh_token_expires_seconds: i64,
+    /// The admin created at start when missing; empty means none.
+    #[serde(default)]
+    pub first_superuser: String,
+    #[serde(default)]
+    pub first_superuser_password: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SettingsError {
+    #[error("the `settings:` block is missing from the configuration")]
+    Missing,
+    #[error("the `settings:` block is invalid: {0}")]
+    Invalid(#[from] serde_json::Error),
+    #[error(
+        "SECRET_KEY is missing or is a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
+    )]
+    WeakSecret,
+}
+
+impl Settings {
+    /// Reads and checks the settings of a freshly built context.
+    ///
+    /// # Errors
+    /// When the block is absent or malformed, or when production would sign
+    /// tokens with a missing or well-known secret.
+    pub fn load(config: &loco_rs::config::Config, env: &Environment) -> Result<Self, SettingsError> {
+        let raw = config.settings.clone().ok_or(SettingsError::Missing)?;
+        let settings: Self = serde_json::from_value(raw)?;
+        if *env == Environment::Production && settings.has_weak_secret() {
+            return Err(SettingsError::WeakSecret);
+        }
+        Ok(settings)
+    }
+
+    fn has_weak_secret(&self) -> bool {
+        let secret = self.secret_key.trim();
+        secret.is_empty() || WELL_KNOWN_SECRETS.contains(&secret)
+    }
+
+    /// The settings loaded at boot (see `App::after_context`).
+    ///
+    /// # Errors
+    /// When called on a context that did not go through the app's boot.
+    pub fn from_context(ctx: &AppContext) -> Result<Arc<Self>, ApiError> {
+        ctx.shared_store
+            .get::<Arc<Self>>()
+            .ok_or_else(|| ApiError::internal("settings were not loaded at boot"))
+    }
+}

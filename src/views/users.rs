@@ -1,0 +1,51 @@
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::models::users::{self, Provider, Role};
+
+/// `User`, as clients see it: never the password hash or any secret.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
+    pub language: String,
+    pub confirmed: bool,
+    pub role: Role,
+    pub provider: Provider,
+    pub is_admin: bool,
+    pub is_moderator: bool,
+    pub is_customer: bool,
+    pub profile_picture_url: Option<String>,
+    pub archived: bool,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl From<&users::Model> for UserResponse {
+    fn from(user: &users::Model) -> Self {
+        let role = user.role();
+        Self {
+            id: user.id,
+            email: user.email.clone(),
+            first_name: user.first_name.clone(),
+            last_name: user.last_name.clone(),
+            language: user.language.clone(),
+            confirmed: user.confirmed,
+            role,
+            provider: user.provider(),
+            is_admin: role == Role::Admin,
+            is_moderator: role == Role::Moderator,
+            is_customer: role == Role::Customer,
+            profile_picture_url: None,
+            archived: user.is_archived(),
+            archived_at: user.archived_at.map(Into::into),
+            created_at: user.created_at.into(),
+            updated_at: user.updated_at.into(),
+        }
+    }
+}
