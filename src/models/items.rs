@@ -1,11 +1,14 @@
-use chrono::Utc;
 use loco_rs::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect};
 use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
-use super::{pagination::Pagination, users};
+use super::{
+    pagination::Pagination,
+    timestamps::{self, stamp},
+    users,
+};
 
 /// `ItemCreate`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
@@ -59,12 +62,7 @@ impl ActiveModelBehavior for ActiveModel {
         C: ConnectionTrait,
     {
         let mut this = self;
-        if insert && this.id.is_not_set() {
-            this.id = ActiveValue::Set(Uuid::new_v4());
-        }
-        if !insert {
-            this.updated_at = ActiveValue::Set(Utc::now().into());
-        }
+        stamp(insert, &mut this.id, &mut this.created_at, &mut this.updated_at);
         Ok(this)
     }
 }
@@ -178,7 +176,7 @@ impl ActiveModel {
     /// On a database error.
     pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
-            self.archived_at = ActiveValue::Set(Some(Utc::now().into()));
+            self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
         Ok(self.update(db).await?)
     }

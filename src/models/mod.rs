@@ -1,5 +1,6 @@
 pub mod _entities;
 pub mod items;
 pub mod pagination;
+pub mod timestamps;
 pub mod tokens;
 pub mod users;

@@ -1,13 +1,15 @@
 use std::sync::LazyLock;
 
-use chrono::Utc;
 use loco_rs::{hash, prelude::*};
 use sea_orm::{QueryOrder, QuerySelect, SqlErr};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
-use super::pagination::Pagination;
+use super::{
+    pagination::Pagination,
+    timestamps::{self, stamp},
+};
 
 pub const MIN_PASSWORD_LENGTH: u64 = 8;
 
@@ -168,12 +170,7 @@ impl ActiveModelBehavior for ActiveModel {
         C: ConnectionTrait,
     {
         let mut this = self;
-        if insert && this.id.is_not_set() {
-            this.id = ActiveValue::Set(Uuid::new_v4());
-        }
-        if !insert {
-            this.updated_at = ActiveValue::Set(Utc::now().into());
-        }
+        stamp(insert, &mut this.id, &mut this.created_at, &mut this.updated_at);
         Ok(this)
     }
 }
@@ -384,7 +381,7 @@ impl ActiveModel {
     /// On a database error.
     pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
-            self.archived_at = ActiveValue::Set(Some(Utc::now().into()));
+            self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
         Ok(self.update(db).await?)
     }

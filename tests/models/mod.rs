@@ -1,0 +1,2 @@
+mod items;
+mod users;

@@ -1,0 +1,277 @@
+use backend::{
+    app::App,
+    models::tokens::{TokenKind, TokenSigner},
+};
+use insta::assert_json_snapshot;
+use loco_rs::testing::prelude::*;
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::prepare_data::{
+    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, login, redact, register,
+};
+
+#[tokio::test]
+async fn register_creates_a_customer_and_signs_them_in() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let response = server
+            .post("/api/v1/auth/register")
+            .json(&json!({
+                "email": "Jane@Example.com",
+                "password": PASSWORD,
+                "first_name": "Jane",
+                "language": "fr"
+            }))
+            .await;
+        assert_eq!(response.status_code(), 200);
+        let body: Value = response.json();
+        assert_json_snapshot!(redact(body.clone()));
+
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&body))
+            .await;
+        assert_eq!(me.status_code(), 200);
+        assert_eq!(me.json::<Value>()["email"], "jane@example.com");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn register_refuses_a_taken_email_whatever_its_case() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        register(&server, "jane@example.com").await;
+        let response = server
+            .post("/api/v1/auth/register")
+            .json(&json!({ "email": "JANE@example.com", "password": PASSWORD }))
+            .await;
+        assert_eq!(response.status_code(), 409);
+        assert_json_snapshot!(response.json::<Value>());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn register_validates_its_input() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let cases = [
+            ("short password", json!({ "email": "a@example.com", "password": "short" })),
+            ("bad email", json!({ "email": "not-an-email", "password": PASSWORD })),
+            ("missing password", json!({ "email": "a@example.com" })),
+            ("missing email", json!({ "password": PASSWORD })),
+            ("wrong type", json!({ "email": 42, "password": PASSWORD })),
+            ("unknown language", json!({ "email": "a@example.com", "password": PASSWORD, "language": "xx" })),
+        ];
+        let mut answers = Vec::new();
+        for (case, body) in cases {
+            let response = server.post("/api/v1/auth/register").json(&body).await;
+            assert_eq!(response.status_code(), 422, "{case}");
+            answers.push(json!({ "case": case, "body": response.json::<Value>() }));
+        }
+        assert_json_snapshot!(answers);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn malformed_json_is_a_422_not_a_500() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        for raw in ["{\"email\": ", "not json", "", "{} trailing"] {
+            let response = server
+                .post("/api/v1/auth/register")
+                .content_type("application/json")
+                .text(raw)
+                .await;
+            assert_eq!(response.status_code(), 422, "{raw:?}");
+            assert!(response.json::<Value>()["detail"].is_array());
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_accepts_the_oauth2_password_form() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        register(&server, "jane@example.com").await;
+        let response = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "jane@example.com"),
+                ("password", PASSWORD),
+                ("scope", ""),
+                ("client_id", "app"),
+                ("client_secret", "ignored"),
+            ])
+            .await;
+        assert_eq!(response.status_code(), 200);
+        assert_json_snapshot!(redact(response.json::<Value>()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn login_refuses_wrong_passwords_and_unknown_emails_alike() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        register(&server, "jane@example.com").await;
+        for (email, password) in [
+            ("jane@example.com", "wrong password"),
+            ("nobody@example.com", PASSWORD),
+        ] {
+            let response = server
+                .post("/api/v1/auth/login")
+                .form(&[("username", email), ("password", password)])
+                .await;
+            assert_eq!(response.status_code(), 401);
+            assert_eq!(
+                response.json::<Value>(),
+                json!({ "detail": "Incorrect email, password, or OTP" })
+            );
+        }
+        let missing = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane@example.com")])
+            .await;
+        assert_eq!(missing.status_code(), 422);
+        assert_json_snapshot!(missing.json::<Value>());
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn archived_users_cannot_log_in_and_their_tokens_stop_working() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        let archived = server
+            .delete("/api/v1/users/me/archive")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(archived.status_code(), 200);
+
+        let me = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+        assert_eq!(me.status_code(), 401);
+        let login = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane@example.com"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(login.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_accepts_a_bare_string_or_an_object() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let refresh_token = auth["refresh_token"].as_str().expect("refresh token");
+        for body in [json!(refresh_token), json!({ "refresh_token": refresh_token })] {
+            let response = server.post("/api/v1/auth/refresh").json(&body).await;
+            assert_eq!(response.status_code(), 200);
+            let renewed: Value = response.json();
+            assert_eq!(renewed["user"]["email"], ADMIN_EMAIL);
+            let me = server
+                .get("/api/v1/users/me")
+                .authorization_bearer(access_token(&renewed))
+                .await;
+            assert_eq!(me.status_code(), 200);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn refresh_refuses_access_tokens_and_garbage() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let token = admin_token(&server).await;
+        for body in [json!(token), json!("garbage")] {
+            let response = server.post("/api/v1/auth/refresh").json(&body).await;
+            assert_eq!(response.status_code(), 401);
+        }
+        let response = server
+            .post("/api/v1/auth/refresh")
+            .json(&json!({ "token": token }))
+            .await;
+        assert_eq!(response.status_code(), 422);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn test_token_returns_the_caller() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let token = admin_token(&server).await;
+        let response = server
+            .post("/api/v1/auth/login/test-token")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(response.status_code(), 200);
+        assert_json_snapshot!(redact(response.json::<Value>()));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn missing_or_malformed_authorization_is_not_authenticated() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let without = server.post("/api/v1/auth/login/test-token").await;
+        assert_eq!(without.status_code(), 401);
+        assert_eq!(without.header("www-authenticate"), "Bearer");
+        assert_eq!(without.json::<Value>(), json!({ "detail": "Not authenticated" }));
+
+        let basic = server
+            .post("/api/v1/auth/login/test-token")
+            .authorization("Basic YWRtaW46YWRtaW4=")
+            .await;
+        assert_eq!(basic.status_code(), 401);
+        assert_eq!(basic.json::<Value>(), json!({ "detail": "Not authenticated" }));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
+    request_with_create_db::<App, _, _>(|server, ctx| async move {
+        let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let admin_id = auth["user"]["id"].as_str().expect("id").parse().expect("uuid");
+        let signer = ctx
+            .shared_store
+            .get::<Arc<TokenSigner>>()
+            .expect("signer set up at boot");
+        let expired = signer
+            .issue(admin_id, TokenKind::Access, -10)
+            .expect("token")
+            .token;
+        let foreign = TokenSigner::new("some other secret")
+            .issue(admin_id, TokenKind::Access, 600)
+            .expect("token")
+            .token;
+        let refresh = auth["refresh_token"].as_str().expect("refresh").to_string();
+
+        for token in [expired, foreign, refresh, "not.a.jwt".to_string()] {
+            let response = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+            assert_eq!(response.status_code(), 401);
+            assert_eq!(response.header("www-authenticate"), "Bearer");
+            assert_eq!(
+                response.json::<Value>(),
+                json!({ "detail": "Could not validate credentials" })
+            );
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn tokens_of_deleted_users_are_refused_with_401() {
+    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+        let admin = admin_token(&server).await;
+        let (token, user) = register(&server, "jane@example.com").await;
+        let deleted = server
+            .delete(&format!("/api/v1/users/{}", user["id"].as_str().expect("id")))
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(deleted.status_code(), 200);
+        let me = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+        assert_eq!(me.status_code(), 401);
+    })
+    .await;
+}

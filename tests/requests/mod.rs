@@ -1,0 +1,6 @@
+mod auth;
+mod items;
+mod monitoring;
+mod prepare_data;
+mod routing;
+mod users;

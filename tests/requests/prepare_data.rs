@@ -1,0 +1,76 @@
+//! What request tests share: signing in, and making snapshots deterministic.
+
+use axum_test::TestServer;
+use serde_json::{Value, json};
+
+pub const ADMIN_EMAIL: &str = "admin@example.com";
+pub const ADMIN_PASSWORD: &str = "Password1234";
+pub const PASSWORD: &str = "correct horse battery";
+
+/// Signs in with the password form and returns the whole `AuthResponse`.
+pub async fn login(server: &TestServer, email: &str, password: &str) -> Value {
+    let response = server
+        .post("/api/v1/auth/login")
+        .form(&[("username", email), ("password", password)])
+        .await;
+    assert_eq!(response.status_code(), 200, "login: {}", response.text());
+    response.json()
+}
+
+/// An access token for the development admin every test database starts with.
+pub async fn admin_token(server: &TestServer) -> String {
+    access_token(&login(server, ADMIN_EMAIL, ADMIN_PASSWORD).await)
+}
+
+/// Registers a customer; returns their access token and `User`.
+pub async fn register(server: &TestServer, email: &str) -> (String, Value) {
+    let response = server
+        .post("/api/v1/auth/register")
+        .json(&json!({ "email": email, "password": PASSWORD }))
+        .await;
+    assert_eq!(response.status_code(), 200, "register: {}", response.text());
+    let body: Value = response.json();
+    (access_token(&body), body["user"].clone())
+}
+
+pub fn access_token(auth: &Value) -> String {
+    auth["access_token"]
+        .as_str()
+        .expect("access_token in the response")
+        .to_string()
+}
+
+pub fn id_of(value: &Value) -> String {
+    value["id"].as_str().expect("an id").to_string()
+}
+
+/// Replaces ids, tokens and timestamps, which change from run to run, with
+/// placeholders (a `null` stays `null`, so snapshots still show what is unset).
+pub fn redact(mut value: Value) -> Value {
+    redact_in_place(&mut value);
+    value
+}
+
+fn redact_in_place(value: &mut Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, field) in map.iter_mut() {
+                if field.is_null() {
+                    continue;
+                }
+                let placeholder = match key.as_str() {
+                    "id" | "owner_id" | "user_id" => Some("[uuid]"),
+                    "access_token" | "refresh_token" => Some("[token]"),
+                    key if key.ends_with("_at") || key.ends_with("_date") => Some("[timestamp]"),
+                    _ => None,
+                };
+                match placeholder {
+                    Some(placeholder) => *field = Value::String(placeholder.to_string()),
+                    None => redact_in_place(field),
+                }
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(redact_in_place),
+        _ => {}
+    }
+}
