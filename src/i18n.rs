@@ -93,7 +93,11 @@ impl Translations {
                 .find_map(|param| param.trim().strip_prefix("q="))
                 .and_then(|q| q.trim().parse::<f32>().ok())
                 .unwrap_or(1.0);
-            let primary = tag.split('-').next().unwrap_or_default().to_ascii_lowercase();
+            let primary = tag
+                .split('-')
+                .next()
+                .unwrap_or_default()
+                .to_ascii_lowercase();
             if quality > 0.0
                 && self.supports(&primary)
                 && best.as_ref().is_none_or(|(_, q)| quality > *q)
@@ -113,7 +117,10 @@ mod tests {
         let mut languages = HashMap::new();
         languages.insert(
             "fr".to_string(),
-            HashMap::from([("User not found".to_string(), "Utilisateur introuvable".to_string())]),
+            HashMap::from([(
+                "User not found".to_string(),
+                "Utilisateur introuvable".to_string(),
+            )]),
         );
         Translations { languages }
     }
@@ -121,16 +128,33 @@ mod tests {
     #[test]
     fn translates_known_messages_and_keeps_unknown_ones() {
         let translations = catalogue();
-        assert_eq!(translations.translate("fr", "User not found"), "Utilisateur introuvable");
-        assert_eq!(translations.translate("fr", "Something else"), "Something else");
-        assert_eq!(translations.translate("de", "User not found"), "User not found");
+        assert_eq!(
+            translations.translate("fr", "User not found"),
+            "Utilisateur introuvable"
+        );
+        assert_eq!(
+            translations.translate("fr", "Something else"),
+            "Something else"
+        );
+        assert_eq!(
+            translations.translate("de", "User not found"),
+            "User not found"
+        );
     }
 
     #[test]
     fn negotiates_by_quality_among_supported_languages() {
         let translations = catalogue();
-        assert_eq!(translations.negotiate("fr-CH, fr;q=0.9, en;q=0.8").as_deref(), Some("fr"));
-        assert_eq!(translations.negotiate("de, en;q=0.5, fr;q=0.7").as_deref(), Some("fr"));
+        assert_eq!(
+            translations
+                .negotiate("fr-CH, fr;q=0.9, en;q=0.8")
+                .as_deref(),
+            Some("fr")
+        );
+        assert_eq!(
+            translations.negotiate("de, en;q=0.5, fr;q=0.7").as_deref(),
+            Some("fr")
+        );
         assert_eq!(translations.negotiate("de").as_deref(), None);
         assert_eq!(translations.negotiate("fr;q=0, en").as_deref(), Some("en"));
     }

@@ -51,7 +51,10 @@ impl Settings {
     /// # Errors
     /// When the block is absent or malformed, or when production would sign
     /// tokens with a missing or well-known secret.
-    pub fn load(config: &loco_rs::config::Config, env: &Environment) -> Result<Self, SettingsError> {
+    pub fn load(
+        config: &loco_rs::config::Config,
+        env: &Environment,
+    ) -> Result<Self, SettingsError> {
         let raw = config.settings.clone().ok_or(SettingsError::Missing)?;
         let settings: Self = serde_json::from_value(raw)?;
         if *env == Environment::Production && settings.has_weak_secret() {
@@ -73,5 +76,45 @@ impl Settings {
         ctx.shared_store
             .get::<Arc<Self>>()
             .ok_or_else(|| ApiError::internal("settings were not loaded at boot"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use loco_rs::config::Config;
+
+    use super::*;
+
+    fn config_with_secret(secret: &str) -> Config {
+        let mut config = Config::new(&Environment::Test).expect("test config");
+        let mut settings = config.settings.clone().expect("settings");
+        settings["secret_key"] = serde_json::Value::String(secret.to_string());
+        config.settings = Some(settings);
+        config
+    }
+
+    #[test]
+    fn production_refuses_missing_and_well_known_secrets() {
+        for secret in ["", "  ", "changethis", WELL_KNOWN_SECRETS[1]] {
+            let result = Settings::load(&config_with_secret(secret), &Environment::Production);
+            assert!(
+                matches!(result, Err(SettingsError::WeakSecret)),
+                "{secret:?} must be refused"
+            );
+        }
+        let own = Settings::load(
+            &config_with_secret("a-long-random-secret-of-our-own-0123456789"),
+            &Environment::Production,
+        );
+        assert!(own.is_ok());
+    }
+
+    #[test]
+    fn other_environments_accept_the_development_secret() {
+        let result = Settings::load(
+            &config_with_secret(WELL_KNOWN_SECRETS[1]),
+            &Environment::Development,
+        );
+        assert!(result.is_ok());
     }
 }

@@ -1,4 +1,5 @@
 mod models;
 mod requests;
+mod support;
 mod tasks;
 mod workers;

@@ -50,7 +50,10 @@ impl RefreshTokenBody {
     #[must_use]
     pub fn token(&self) -> &str {
         match self {
-            Self::Bare(token) | Self::Wrapped { refresh_token: token } => token,
+            Self::Bare(token)
+            | Self::Wrapped {
+                refresh_token: token,
+            } => token,
         }
     }
 }
@@ -72,10 +75,18 @@ pub fn auth_response(ctx: &AppContext, user: &users::Model) -> ApiResult<Json<Au
     let signer = token_signer(ctx)?;
     let sign_error = |error: jsonwebtoken::errors::Error| ApiError::internal(error.to_string());
     let access = signer
-        .issue(user.id, TokenKind::Access, settings.access_token_expires_seconds)
+        .issue(
+            user.id,
+            TokenKind::Access,
+            settings.access_token_expires_seconds,
+        )
         .map_err(sign_error)?;
     let refresh = signer
-        .issue(user.id, TokenKind::Refresh, settings.refresh_token_expires_seconds)
+        .issue(
+            user.id,
+            TokenKind::Refresh,
+            settings.refresh_token_expires_seconds,
+        )
         .map_err(sign_error)?;
     Ok(Json(AuthResponse::new(user, &access, &refresh)))
 }

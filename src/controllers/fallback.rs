@@ -14,7 +14,6 @@ use crate::errors::{ApiError, ErrorBody, msg};
 
 /// Routes a path that ends in `/` as the same path without it, in place (no
 /// redirect), so `/items/` is `/items`.
-#[must_use]
 pub fn answer_trailing_slashes(router: Router) -> Router {
     let inner = router.clone();
     router.fallback(move |request: Request| retry_without_trailing_slash(inner.clone(), request))

@@ -74,7 +74,8 @@ pub async fn create(
     JsonBody(params): JsonBody<UserCreate>,
 ) -> ApiResult<Json<UserResponse>> {
     let translations = translations(&ctx);
-    let user = users::Model::create(&ctx.db, &params, param.role, &translations.languages()).await?;
+    let user =
+        users::Model::create(&ctx.db, &params, param.role, &translations.languages()).await?;
     Ok(render(&user))
 }
 
@@ -83,7 +84,10 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
 #[debug_handler]
-pub async fn me(State(_ctx): State<AppContext>, CurrentUser(user): CurrentUser) -> Json<UserResponse> {
+pub async fn me(
+    State(_ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+) -> Json<UserResponse> {
     render(&user)
 }
 

@@ -25,7 +25,9 @@ impl Initializer for FirstSuperuser {
             return Ok(());
         }
         if settings.first_superuser_password.is_empty() {
-            tracing::warn!("FIRST_SUPERUSER is set without FIRST_SUPERUSER_PASSWORD: no admin created");
+            tracing::warn!(
+                "FIRST_SUPERUSER is set without FIRST_SUPERUSER_PASSWORD: no admin created"
+            );
             return Ok(());
         }
         let created = users::Model::ensure_superuser(

@@ -62,7 +62,12 @@ impl ActiveModelBehavior for ActiveModel {
         C: ConnectionTrait,
     {
         let mut this = self;
-        stamp(insert, &mut this.id, &mut this.created_at, &mut this.updated_at);
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
         Ok(this)
     }
 }

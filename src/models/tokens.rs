@@ -99,7 +99,9 @@ mod tests {
         let signer = TokenSigner::new("secret");
         let user = Uuid::new_v4();
         let issued = signer.issue(user, TokenKind::Refresh, 60).expect("issue");
-        let claims = signer.verify(&issued.token, TokenKind::Refresh).expect("valid");
+        let claims = signer
+            .verify(&issued.token, TokenKind::Refresh)
+            .expect("valid");
         assert_eq!(claims.sub, user);
         assert!(signer.verify(&issued.token, TokenKind::Access).is_none());
     }

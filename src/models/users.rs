@@ -13,9 +13,7 @@ use super::{
 
 pub const MIN_PASSWORD_LENGTH: u64 = 8;
 
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Role {
     Admin,
@@ -170,7 +168,12 @@ impl ActiveModelBehavior for ActiveModel {
         C: ConnectionTrait,
     {
         let mut this = self;
-        stamp(insert, &mut this.id, &mut this.created_at, &mut this.updated_at);
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
         Ok(this)
     }
 }
@@ -325,9 +328,7 @@ impl Model {
             .or_else(|| DUMMY_PASSWORD_HASH.clone())
             .unwrap_or_default();
         let valid = verify_password(password.to_string(), hashed).await;
-        Ok(user.filter(|user| {
-            valid && user.hashed_password.is_some() && !user.is_archived()
-        }))
+        Ok(user.filter(|user| valid && user.hashed_password.is_some() && !user.is_archived()))
     }
 
     /// Deletes the user, and with them their items; returns what they were.

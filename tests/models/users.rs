@@ -1,12 +1,11 @@
-use backend::{
-    app::App,
-    models::{
-        pagination::Pagination,
-        users::{self, Role, UserCreate, UserError, UserUpdate},
-    },
+use backend::models::{
+    pagination::Pagination,
+    users::{self, Role, UserCreate, UserError, UserUpdate},
 };
-use loco_rs::{model::ModelError, testing::prelude::*};
+use loco_rs::model::ModelError;
 use sea_orm::IntoActiveModel;
+
+use crate::support::boot;
 
 fn new_user(email: &str, password: Option<&str>) -> UserCreate {
     UserCreate {
@@ -22,11 +21,16 @@ const LANGUAGES: &[&str] = &["en", "fr"];
 
 #[tokio::test]
 async fn create_normalizes_the_email_and_hashes_the_password() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
-    let user = users::Model::create(db, &new_user(" Jane@Example.COM", Some("secret-password")), Role::Customer, LANGUAGES)
-        .await
-        .expect("created");
+    let user = users::Model::create(
+        db,
+        &new_user(" Jane@Example.COM", Some("secret-password")),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
     assert_eq!(user.email, "jane@example.com");
     assert_eq!(user.role(), Role::Customer);
     assert_eq!(user.language, "en");
@@ -35,10 +39,18 @@ async fn create_normalizes_the_email_and_hashes_the_password() {
     assert!(hash.starts_with("$argon2id$"), "argon2id: {hash}");
     assert!(hash.contains("m=19456,t=2"), "OWASP parameters: {hash}");
 
-    let found = users::Model::find_by_email(db, "JANE@example.com").await.expect("found");
+    let found = users::Model::find_by_email(db, "JANE@example.com")
+        .await
+        .expect("found");
     assert_eq!(found.id, user.id);
     assert!(matches!(
-        users::Model::create(db, &new_user("jane@example.com", None), Role::Customer, LANGUAGES).await,
+        users::Model::create(
+            db,
+            &new_user("jane@example.com", None),
+            Role::Customer,
+            LANGUAGES
+        )
+        .await,
         Err(UserError::EmailTaken)
     ));
     let mut unsupported = new_user("other@example.com", None);
@@ -51,70 +63,162 @@ async fn create_normalizes_the_email_and_hashes_the_password() {
 
 #[tokio::test]
 async fn authenticate_checks_password_account_and_archive() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
-    let user = users::Model::create(db, &new_user("jane@example.com", Some("secret-password")), Role::Customer, LANGUAGES)
+    let user = users::Model::create(
+        db,
+        &new_user("jane@example.com", Some("secret-password")),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
+    let ok = users::Model::authenticate(db, "jane@example.com", "secret-password")
         .await
-        .expect("created");
-    let ok = users::Model::authenticate(db, "jane@example.com", "secret-password").await.expect("query");
+        .expect("query");
     assert_eq!(ok.map(|user| user.id), Some(user.id));
-    assert!(users::Model::authenticate(db, "jane@example.com", "wrong").await.expect("query").is_none());
-    assert!(users::Model::authenticate(db, "nobody@example.com", "secret-password").await.expect("query").is_none());
+    assert!(
+        users::Model::authenticate(db, "jane@example.com", "wrong")
+            .await
+            .expect("query")
+            .is_none()
+    );
+    assert!(
+        users::Model::authenticate(db, "nobody@example.com", "secret-password")
+            .await
+            .expect("query")
+            .is_none()
+    );
 
-    let passwordless = users::Model::create(db, &new_user("otp@example.com", None), Role::Customer, LANGUAGES)
-        .await
-        .expect("created");
+    let passwordless = users::Model::create(
+        db,
+        &new_user("otp@example.com", None),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
     assert!(passwordless.hashed_password.is_none());
-    assert!(users::Model::authenticate(db, "otp@example.com", "").await.expect("query").is_none());
+    assert!(
+        users::Model::authenticate(db, "otp@example.com", "")
+            .await
+            .expect("query")
+            .is_none()
+    );
 
-    user.into_active_model().archive(db).await.expect("archived");
-    assert!(users::Model::authenticate(db, "jane@example.com", "secret-password").await.expect("query").is_none());
+    user.into_active_model()
+        .archive(db)
+        .await
+        .expect("archived");
+    assert!(
+        users::Model::authenticate(db, "jane@example.com", "secret-password")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn archive_and_unarchive_are_transitions() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
-    let user = users::Model::create(db, &new_user("jane@example.com", None), Role::Customer, LANGUAGES)
+    let user = users::Model::create(
+        db,
+        &new_user("jane@example.com", None),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
+    let archived = user
+        .into_active_model()
+        .archive(db)
         .await
-        .expect("created");
-    let archived = user.into_active_model().archive(db).await.expect("archived");
+        .expect("archived");
     assert!(archived.is_archived());
     let stamp = archived.archived_at;
-    let again = archived.into_active_model().archive(db).await.expect("archived again");
-    assert_eq!(again.archived_at, stamp, "archiving twice keeps the first date");
+    let again = archived
+        .into_active_model()
+        .archive(db)
+        .await
+        .expect("archived again");
+    assert_eq!(
+        again.archived_at, stamp,
+        "archiving twice keeps the first date"
+    );
     assert!(matches!(
         users::Model::find_active_by_id(db, again.id).await,
         Err(ModelError::EntityNotFound)
     ));
-    let back = again.into_active_model().unarchive(db).await.expect("unarchived");
+    let back = again
+        .into_active_model()
+        .unarchive(db)
+        .await
+        .expect("unarchived");
     assert!(!back.is_archived());
-    users::Model::find_active_by_id(db, back.id).await.expect("active again");
+    users::Model::find_active_by_id(db, back.id)
+        .await
+        .expect("active again");
 }
 
 #[tokio::test]
 async fn apply_update_refuses_someone_elses_email_and_unconfirms_a_new_one() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
-    users::Model::create(db, &new_user("taken@example.com", None), Role::Customer, LANGUAGES)
+    users::Model::create(
+        db,
+        &new_user("taken@example.com", None),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
+    let user = users::Model::create(
+        db,
+        &new_user("jane@example.com", None),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
+    let user = user
+        .into_active_model()
+        .confirm(db)
         .await
-        .expect("created");
-    let user = users::Model::create(db, &new_user("jane@example.com", None), Role::Customer, LANGUAGES)
-        .await
-        .expect("created");
-    let user = user.into_active_model().confirm(db).await.expect("confirmed");
+        .expect("confirmed");
 
-    let taken = UserUpdate { email: Some("TAKEN@example.com".to_string()), ..Default::default() };
+    let taken = UserUpdate {
+        email: Some("TAKEN@example.com".to_string()),
+        ..Default::default()
+    };
     assert!(matches!(
-        user.clone().into_active_model().apply_update(db, &taken, None, LANGUAGES).await,
+        user.clone()
+            .into_active_model()
+            .apply_update(db, &taken, None, LANGUAGES)
+            .await,
         Err(UserError::EmailTaken)
     ));
-    let same = UserUpdate { email: Some("jane@example.com".to_string()), ..Default::default() };
-    let unchanged = user.clone().into_active_model().apply_update(db, &same, None, LANGUAGES).await.expect("updated");
+    let same = UserUpdate {
+        email: Some("jane@example.com".to_string()),
+        ..Default::default()
+    };
+    let unchanged = user
+        .clone()
+        .into_active_model()
+        .apply_update(db, &same, None, LANGUAGES)
+        .await
+        .expect("updated");
     assert!(unchanged.confirmed, "the same address stays confirmed");
 
-    let new = UserUpdate { email: Some("new@example.com".to_string()), ..Default::default() };
-    let moved = user.into_active_model().apply_update(db, &new, Some(Role::Moderator), LANGUAGES).await.expect("updated");
+    let new = UserUpdate {
+        email: Some("new@example.com".to_string()),
+        ..Default::default()
+    };
+    let moved = user
+        .into_active_model()
+        .apply_update(db, &new, Some(Role::Moderator), LANGUAGES)
+        .await
+        .expect("updated");
     assert_eq!(moved.email, "new@example.com");
     assert!(!moved.confirmed);
     assert_eq!(moved.role(), Role::Moderator);
@@ -123,36 +227,64 @@ async fn apply_update_refuses_someone_elses_email_and_unconfirms_a_new_one() {
 
 #[tokio::test]
 async fn the_first_superuser_is_created_once() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
     // The test configuration names admin@example.com; boot created it.
-    let admin = users::Model::find_by_email(db, "admin@example.com").await.expect("created at boot");
+    let admin = users::Model::find_by_email(db, "admin@example.com")
+        .await
+        .expect("created at boot");
     assert!(admin.is_admin());
     assert!(admin.confirmed);
-    let again = users::Model::ensure_superuser(db, "admin@example.com", "other password").await.expect("query");
+    let again = users::Model::ensure_superuser(db, "admin@example.com", "other password")
+        .await
+        .expect("query");
     assert!(again.is_none());
-    let second = users::Model::ensure_superuser(db, "root@example.com", "pw").await.expect("query");
+    let second = users::Model::ensure_superuser(db, "root@example.com", "pw")
+        .await
+        .expect("query");
     assert!(second.is_some_and(|user| user.is_admin()));
-    assert!(users::Model::ensure_superuser(db, "", "pw").await.expect("query").is_none());
+    assert!(
+        users::Model::ensure_superuser(db, "", "pw")
+            .await
+            .expect("query")
+            .is_none()
+    );
 }
 
 #[tokio::test]
 async fn list_pages_oldest_first_and_hides_archived() {
-    let boot = boot_test_with_create_db::<App>().await.expect("boot");
+    let boot = boot().await;
     let db = &boot.app_context.db;
     let mut created = Vec::new();
     for n in 0..3 {
         created.push(
-            users::Model::create(db, &new_user(&format!("u{n}@example.com"), None), Role::Customer, LANGUAGES)
-                .await
-                .expect("created"),
+            users::Model::create(
+                db,
+                &new_user(&format!("u{n}@example.com"), None),
+                Role::Customer,
+                LANGUAGES,
+            )
+            .await
+            .expect("created"),
         );
     }
-    created[0].clone().into_active_model().archive(db).await.expect("archived");
-    let visible = users::Model::list(db, &Pagination::default(), false).await.expect("list");
+    created[0]
+        .clone()
+        .into_active_model()
+        .archive(db)
+        .await
+        .expect("archived");
+    let visible = users::Model::list(db, &Pagination::default(), false)
+        .await
+        .expect("list");
     let emails: Vec<_> = visible.iter().map(|user| user.email.as_str()).collect();
-    assert_eq!(emails, ["admin@example.com", "u1@example.com", "u2@example.com"]);
-    let all = users::Model::list(db, &Pagination { skip: 1, limit: 2 }, true).await.expect("list");
+    assert_eq!(
+        emails,
+        ["admin@example.com", "u1@example.com", "u2@example.com"]
+    );
+    let all = users::Model::list(db, &Pagination { skip: 1, limit: 2 }, true)
+        .await
+        .expect("list");
     let emails: Vec<_> = all.iter().map(|user| user.email.as_str()).collect();
     assert_eq!(emails, ["u0@example.com", "u1@example.com"]);
 }

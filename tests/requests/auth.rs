@@ -1,9 +1,6 @@
-use backend::{
-    app::App,
-    models::tokens::{TokenKind, TokenSigner},
-};
+use crate::support::request;
+use backend::models::tokens::{TokenKind, TokenSigner};
 use insta::assert_json_snapshot;
-use loco_rs::testing::prelude::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
 
@@ -13,7 +10,7 @@ use super::prepare_data::{
 
 #[tokio::test]
 async fn register_creates_a_customer_and_signs_them_in() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let response = server
             .post("/api/v1/auth/register")
             .json(&json!({
@@ -39,7 +36,7 @@ async fn register_creates_a_customer_and_signs_them_in() {
 
 #[tokio::test]
 async fn register_refuses_a_taken_email_whatever_its_case() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         register(&server, "jane@example.com").await;
         let response = server
             .post("/api/v1/auth/register")
@@ -53,14 +50,23 @@ async fn register_refuses_a_taken_email_whatever_its_case() {
 
 #[tokio::test]
 async fn register_validates_its_input() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let cases = [
-            ("short password", json!({ "email": "a@example.com", "password": "short" })),
-            ("bad email", json!({ "email": "not-an-email", "password": PASSWORD })),
+            (
+                "short password",
+                json!({ "email": "a@example.com", "password": "short" }),
+            ),
+            (
+                "bad email",
+                json!({ "email": "not-an-email", "password": PASSWORD }),
+            ),
             ("missing password", json!({ "email": "a@example.com" })),
             ("missing email", json!({ "password": PASSWORD })),
             ("wrong type", json!({ "email": 42, "password": PASSWORD })),
-            ("unknown language", json!({ "email": "a@example.com", "password": PASSWORD, "language": "xx" })),
+            (
+                "unknown language",
+                json!({ "email": "a@example.com", "password": PASSWORD, "language": "xx" }),
+            ),
         ];
         let mut answers = Vec::new();
         for (case, body) in cases {
@@ -75,7 +81,7 @@ async fn register_validates_its_input() {
 
 #[tokio::test]
 async fn malformed_json_is_a_422_not_a_500() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         for raw in ["{\"email\": ", "not json", "", "{} trailing"] {
             let response = server
                 .post("/api/v1/auth/register")
@@ -91,7 +97,7 @@ async fn malformed_json_is_a_422_not_a_500() {
 
 #[tokio::test]
 async fn login_accepts_the_oauth2_password_form() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         register(&server, "jane@example.com").await;
         let response = server
             .post("/api/v1/auth/login")
@@ -112,7 +118,7 @@ async fn login_accepts_the_oauth2_password_form() {
 
 #[tokio::test]
 async fn login_refuses_wrong_passwords_and_unknown_emails_alike() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         register(&server, "jane@example.com").await;
         for (email, password) in [
             ("jane@example.com", "wrong password"),
@@ -140,7 +146,7 @@ async fn login_refuses_wrong_passwords_and_unknown_emails_alike() {
 
 #[tokio::test]
 async fn archived_users_cannot_log_in_and_their_tokens_stop_working() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
         let archived = server
             .delete("/api/v1/users/me/archive")
@@ -148,7 +154,10 @@ async fn archived_users_cannot_log_in_and_their_tokens_stop_working() {
             .await;
         assert_eq!(archived.status_code(), 200);
 
-        let me = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
         assert_eq!(me.status_code(), 401);
         let login = server
             .post("/api/v1/auth/login")
@@ -161,10 +170,13 @@ async fn archived_users_cannot_log_in_and_their_tokens_stop_working() {
 
 #[tokio::test]
 async fn refresh_accepts_a_bare_string_or_an_object() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let refresh_token = auth["refresh_token"].as_str().expect("refresh token");
-        for body in [json!(refresh_token), json!({ "refresh_token": refresh_token })] {
+        for body in [
+            json!(refresh_token),
+            json!({ "refresh_token": refresh_token }),
+        ] {
             let response = server.post("/api/v1/auth/refresh").json(&body).await;
             assert_eq!(response.status_code(), 200);
             let renewed: Value = response.json();
@@ -181,7 +193,7 @@ async fn refresh_accepts_a_bare_string_or_an_object() {
 
 #[tokio::test]
 async fn refresh_refuses_access_tokens_and_garbage() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let token = admin_token(&server).await;
         for body in [json!(token), json!("garbage")] {
             let response = server.post("/api/v1/auth/refresh").json(&body).await;
@@ -198,7 +210,7 @@ async fn refresh_refuses_access_tokens_and_garbage() {
 
 #[tokio::test]
 async fn test_token_returns_the_caller() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let token = admin_token(&server).await;
         let response = server
             .post("/api/v1/auth/login/test-token")
@@ -212,27 +224,37 @@ async fn test_token_returns_the_caller() {
 
 #[tokio::test]
 async fn missing_or_malformed_authorization_is_not_authenticated() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let without = server.post("/api/v1/auth/login/test-token").await;
         assert_eq!(without.status_code(), 401);
         assert_eq!(without.header("www-authenticate"), "Bearer");
-        assert_eq!(without.json::<Value>(), json!({ "detail": "Not authenticated" }));
+        assert_eq!(
+            without.json::<Value>(),
+            json!({ "detail": "Not authenticated" })
+        );
 
         let basic = server
             .post("/api/v1/auth/login/test-token")
             .authorization("Basic YWRtaW46YWRtaW4=")
             .await;
         assert_eq!(basic.status_code(), 401);
-        assert_eq!(basic.json::<Value>(), json!({ "detail": "Not authenticated" }));
+        assert_eq!(
+            basic.json::<Value>(),
+            json!({ "detail": "Not authenticated" })
+        );
     })
     .await;
 }
 
 #[tokio::test]
 async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
-    request_with_create_db::<App, _, _>(|server, ctx| async move {
+    request(|server, ctx| async move {
         let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let admin_id = auth["user"]["id"].as_str().expect("id").parse().expect("uuid");
+        let admin_id = auth["user"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
         let signer = ctx
             .shared_store
             .get::<Arc<TokenSigner>>()
@@ -248,7 +270,10 @@ async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
         let refresh = auth["refresh_token"].as_str().expect("refresh").to_string();
 
         for token in [expired, foreign, refresh, "not.a.jwt".to_string()] {
-            let response = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+            let response = server
+                .get("/api/v1/users/me")
+                .authorization_bearer(&token)
+                .await;
             assert_eq!(response.status_code(), 401);
             assert_eq!(response.header("www-authenticate"), "Bearer");
             assert_eq!(
@@ -262,15 +287,21 @@ async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
 
 #[tokio::test]
 async fn tokens_of_deleted_users_are_refused_with_401() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (token, user) = register(&server, "jane@example.com").await;
         let deleted = server
-            .delete(&format!("/api/v1/users/{}", user["id"].as_str().expect("id")))
+            .delete(&format!(
+                "/api/v1/users/{}",
+                user["id"].as_str().expect("id")
+            ))
             .authorization_bearer(&admin)
             .await;
         assert_eq!(deleted.status_code(), 200);
-        let me = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
         assert_eq!(me.status_code(), 401);
     })
     .await;

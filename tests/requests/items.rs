@@ -1,6 +1,5 @@
-use backend::app::App;
+use crate::support::request;
 use insta::assert_json_snapshot;
-use loco_rs::testing::prelude::*;
 use serde_json::{Value, json};
 
 use super::prepare_data::{admin_token, id_of, redact, register};
@@ -25,9 +24,14 @@ fn names(response: &axum_test::TestResponse) -> Vec<String> {
 
 #[tokio::test]
 async fn create_and_read_an_item() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, user) = register(&server, "jane@example.com").await;
-        let item = create(&server, &token, json!({ "name": "Lamp", "description": "Blue" })).await;
+        let item = create(
+            &server,
+            &token,
+            json!({ "name": "Lamp", "description": "Blue" }),
+        )
+        .await;
         assert_eq!(item["owner_id"], user["id"]);
         assert_json_snapshot!(redact(item.clone()));
 
@@ -46,7 +50,7 @@ async fn create_and_read_an_item() {
 
 #[tokio::test]
 async fn items_require_a_signed_in_user() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let id = uuid::Uuid::new_v4();
         for request in [
             server.get("/api/v1/items"),
@@ -56,11 +60,16 @@ async fn items_require_a_signed_in_user() {
             server.delete(&format!("/api/v1/items/{id}")),
             server.delete(&format!("/api/v1/items/{id}/archive")),
             server.put(&format!("/api/v1/items/{id}/unarchive")),
-            server.post(&format!("/api/v1/items/admin?user_id={id}")).json(&json!({})),
+            server
+                .post(&format!("/api/v1/items/admin?user_id={id}"))
+                .json(&json!({})),
         ] {
             let response = request.await;
             assert_eq!(response.status_code(), 401);
-            assert_eq!(response.json::<Value>(), json!({ "detail": "Not authenticated" }));
+            assert_eq!(
+                response.json::<Value>(),
+                json!({ "detail": "Not authenticated" })
+            );
         }
     })
     .await;
@@ -68,7 +77,7 @@ async fn items_require_a_signed_in_user() {
 
 #[tokio::test]
 async fn lists_are_per_owner_oldest_first_and_admins_see_all() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (jane, _) = register(&server, "jane@example.com").await;
         let (john, _) = register(&server, "john@example.com").await;
@@ -77,16 +86,28 @@ async fn lists_are_per_owner_oldest_first_and_admins_see_all() {
         }
         create(&server, &john, json!({ "name": "john-0" })).await;
 
-        let mine = server.get("/api/v1/items").authorization_bearer(&jane).await;
-        assert_eq!(names(&mine), ["jane-0", "jane-1", "jane-2", "jane-3", "jane-4"]);
+        let mine = server
+            .get("/api/v1/items")
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(
+            names(&mine),
+            ["jane-0", "jane-1", "jane-2", "jane-3", "jane-4"]
+        );
         let page = server
             .get("/api/v1/items?skip=1&limit=2")
             .authorization_bearer(&jane)
             .await;
         assert_eq!(names(&page), ["jane-1", "jane-2"]);
-        let johns = server.get("/api/v1/items").authorization_bearer(&john).await;
+        let johns = server
+            .get("/api/v1/items")
+            .authorization_bearer(&john)
+            .await;
         assert_eq!(names(&johns), ["john-0"]);
-        let all = server.get("/api/v1/items").authorization_bearer(&admin).await;
+        let all = server
+            .get("/api/v1/items")
+            .authorization_bearer(&admin)
+            .await;
         assert_eq!(all.json::<Vec<Value>>().len(), 6);
 
         let too_many = server
@@ -100,21 +121,26 @@ async fn lists_are_per_owner_oldest_first_and_admins_see_all() {
 
 #[tokio::test]
 async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (jane, _) = register(&server, "jane@example.com").await;
         let (john, _) = register(&server, "john@example.com").await;
         let item = create(&server, &jane, json!({ "name": "Lamp" })).await;
         let id = id_of(&item);
         for request in [
             server.get(&format!("/api/v1/items/{id}")),
-            server.put(&format!("/api/v1/items/{id}")).json(&json!({ "name": "mine" })),
+            server
+                .put(&format!("/api/v1/items/{id}"))
+                .json(&json!({ "name": "mine" })),
             server.delete(&format!("/api/v1/items/{id}")),
             server.delete(&format!("/api/v1/items/{id}/archive")),
             server.put(&format!("/api/v1/items/{id}/unarchive")),
         ] {
             let response = request.authorization_bearer(&john).await;
             assert_eq!(response.status_code(), 403);
-            assert_eq!(response.json::<Value>(), json!({ "detail": "Not enough permissions" }));
+            assert_eq!(
+                response.json::<Value>(),
+                json!({ "detail": "Not enough permissions" })
+            );
         }
 
         let missing = uuid::Uuid::new_v4();
@@ -123,7 +149,10 @@ async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
             .authorization_bearer(&jane)
             .await;
         assert_eq!(response.status_code(), 404);
-        assert_eq!(response.json::<Value>(), json!({ "detail": "Item not found" }));
+        assert_eq!(
+            response.json::<Value>(),
+            json!({ "detail": "Item not found" })
+        );
 
         server
             .put("/api/v1/users/me")
@@ -134,16 +163,24 @@ async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
             .get(&format!("/api/v1/items/{missing}"))
             .authorization_bearer(&jane)
             .await;
-        assert_eq!(french.json::<Value>(), json!({ "detail": "Item introuvable" }));
+        assert_eq!(
+            french.json::<Value>(),
+            json!({ "detail": "Item introuvable" })
+        );
     })
     .await;
 }
 
 #[tokio::test]
 async fn update_changes_only_the_fields_sent_and_null_clears() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
-        let item = create(&server, &token, json!({ "name": "Lamp", "description": "Blue" })).await;
+        let item = create(
+            &server,
+            &token,
+            json!({ "name": "Lamp", "description": "Blue" }),
+        )
+        .await;
         let path = format!("/api/v1/items/{}", id_of(&item));
 
         let renamed = server
@@ -179,7 +216,7 @@ async fn update_changes_only_the_fields_sent_and_null_clears() {
 
 #[tokio::test]
 async fn archived_items_disappear_until_unarchived() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
         let item = create(&server, &token, json!({ "name": "Lamp" })).await;
         let id = id_of(&item);
@@ -196,7 +233,10 @@ async fn archived_items_disappear_until_unarchived() {
             .authorization_bearer(&token)
             .await;
         assert_eq!(hidden.status_code(), 404);
-        let listed = server.get("/api/v1/items").authorization_bearer(&token).await;
+        let listed = server
+            .get("/api/v1/items")
+            .authorization_bearer(&token)
+            .await;
         assert!(names(&listed).is_empty());
 
         let unarchived = server
@@ -216,7 +256,7 @@ async fn archived_items_disappear_until_unarchived() {
 
 #[tokio::test]
 async fn delete_removes_the_item_and_returns_it() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
         let item = create(&server, &token, json!({ "name": "Lamp" })).await;
         let path = format!("/api/v1/items/{}", id_of(&item));
@@ -231,7 +271,7 @@ async fn delete_removes_the_item_and_returns_it() {
 
 #[tokio::test]
 async fn admins_create_and_manage_items_of_other_users() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (token, user) = register(&server, "jane@example.com").await;
         let created = server
@@ -243,7 +283,10 @@ async fn admins_create_and_manage_items_of_other_users() {
         let item: Value = created.json();
         assert_eq!(item["owner_id"], user["id"]);
 
-        let mine = server.get("/api/v1/items").authorization_bearer(&token).await;
+        let mine = server
+            .get("/api/v1/items")
+            .authorization_bearer(&token)
+            .await;
         assert_eq!(names(&mine), ["Gift"]);
         let edited = server
             .put(&format!("/api/v1/items/{}", id_of(&item)))
@@ -253,12 +296,18 @@ async fn admins_create_and_manage_items_of_other_users() {
         assert_eq!(edited.status_code(), 200);
 
         let unknown = server
-            .post(&format!("/api/v1/items/admin?user_id={}", uuid::Uuid::new_v4()))
+            .post(&format!(
+                "/api/v1/items/admin?user_id={}",
+                uuid::Uuid::new_v4()
+            ))
             .authorization_bearer(&admin)
             .json(&json!({ "name": "Gift" }))
             .await;
         assert_eq!(unknown.status_code(), 404);
-        assert_eq!(unknown.json::<Value>(), json!({ "detail": "User not found" }));
+        assert_eq!(
+            unknown.json::<Value>(),
+            json!({ "detail": "User not found" })
+        );
 
         let missing_param = server
             .post("/api/v1/items/admin")

@@ -1,10 +1,9 @@
-use backend::app::App;
-use loco_rs::testing::prelude::*;
+use crate::support::request;
 use serde_json::{Value, json};
 
 #[tokio::test]
 async fn ping_answers_while_the_process_lives() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let response = server.get("/_ping").await;
         assert_eq!(response.status_code(), 200);
         assert_eq!(response.json::<Value>(), json!({ "ok": true }));
@@ -14,7 +13,7 @@ async fn ping_answers_while_the_process_lives() {
 
 #[tokio::test]
 async fn health_follows_the_database() {
-    request_with_create_db::<App, _, _>(|server, ctx| async move {
+    request(|server, ctx| async move {
         let healthy = server.get("/_health").await;
         assert_eq!(healthy.status_code(), 200);
         assert_eq!(healthy.json::<Value>(), json!({ "ok": true }));

@@ -1,7 +1,9 @@
 use std::collections::BTreeSet;
 
 use backend::{app::App, controllers::docs::ApiDoc};
-use loco_rs::{app::Hooks, testing::prelude::*};
+use loco_rs::app::Hooks;
+
+use crate::support::request;
 use serde_json::{Value, json};
 use utoipa::OpenApi;
 
@@ -9,8 +11,13 @@ use super::prepare_data::admin_token;
 
 #[tokio::test]
 async fn unknown_routes_are_404_with_a_detail() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
-        for path in ["/nothing", "/api/v1/nothing", "/api/v1/nothing/", "/api/v1/items/a/b/c"] {
+    request(|server, _ctx| async move {
+        for path in [
+            "/nothing",
+            "/api/v1/nothing",
+            "/api/v1/nothing/",
+            "/api/v1/items/a/b/c",
+        ] {
             let response = server.get(path).await;
             assert_eq!(response.status_code(), 404, "{path}");
             assert_eq!(response.json::<Value>(), json!({ "detail": "Not Found" }));
@@ -21,7 +28,7 @@ async fn unknown_routes_are_404_with_a_detail() {
 
 #[tokio::test]
 async fn wrong_methods_are_405_with_a_detail() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         for path in ["/api/v1/items", "/api/v1/items/"] {
             let response = server.patch(path).await;
             assert_eq!(response.status_code(), 405, "{path}");
@@ -36,7 +43,7 @@ async fn wrong_methods_are_405_with_a_detail() {
 
 #[tokio::test]
 async fn every_path_answers_with_and_without_its_trailing_slash() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let token = admin_token(&server).await;
         for path in [
             "/api/v1/items",
@@ -61,26 +68,32 @@ async fn every_path_answers_with_and_without_its_trailing_slash() {
 
 #[tokio::test]
 async fn errors_follow_the_callers_accept_language() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let french = server
             .get("/api/v1/users/me")
             .add_header("accept-language", "fr-CH, fr;q=0.9, en;q=0.8")
             .await;
         assert_eq!(french.status_code(), 401);
-        assert_eq!(french.json::<Value>(), json!({ "detail": "Non authentifié" }));
+        assert_eq!(
+            french.json::<Value>(),
+            json!({ "detail": "Non authentifié" })
+        );
 
         let unknown = server
             .get("/api/v1/users/me")
             .add_header("accept-language", "de")
             .await;
-        assert_eq!(unknown.json::<Value>(), json!({ "detail": "Not authenticated" }));
+        assert_eq!(
+            unknown.json::<Value>(),
+            json!({ "detail": "Not authenticated" })
+        );
     })
     .await;
 }
 
 #[tokio::test]
 async fn the_openapi_document_describes_every_route() {
-    request_with_create_db::<App, _, _>(|server, ctx| async move {
+    request(|server, ctx| async move {
         let response = server.get("/api/v1/openapi.json").await;
         assert_eq!(response.status_code(), 200);
         let document: Value = response.json();
@@ -102,7 +115,9 @@ async fn the_openapi_document_describes_every_route() {
         assert_eq!(documented, served);
         assert_eq!(
             ApiDoc::openapi().paths.paths.len(),
-            document["paths"].as_object().map_or(0, serde_json::Map::len)
+            document["paths"]
+                .as_object()
+                .map_or(0, serde_json::Map::len)
         );
     })
     .await;
@@ -110,7 +125,7 @@ async fn the_openapi_document_describes_every_route() {
 
 #[tokio::test]
 async fn swagger_ui_is_served_at_docs() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let response = server.get("/docs/").await;
         assert_eq!(response.status_code(), 200);
         assert!(response.text().contains("swagger"));

@@ -1,15 +1,17 @@
-use backend::app::App;
+use crate::support::request;
 use insta::assert_json_snapshot;
-use loco_rs::testing::prelude::*;
 use serde_json::{Value, json};
 
 use super::prepare_data::{PASSWORD, admin_token, id_of, login, redact, register};
 
 #[tokio::test]
 async fn me_returns_the_caller() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
-        let response = server.get("/api/v1/users/me").authorization_bearer(&token).await;
+        let response = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
         assert_eq!(response.status_code(), 200);
         assert_json_snapshot!(redact(response.json::<Value>()));
     })
@@ -18,7 +20,7 @@ async fn me_returns_the_caller() {
 
 #[tokio::test]
 async fn update_me_changes_only_the_fields_sent() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;
         let first = server
             .put("/api/v1/users/me")
@@ -36,7 +38,10 @@ async fn update_me_changes_only_the_fields_sent() {
         assert_eq!(user["first_name"], "Jane");
         assert_eq!(user["last_name"], "Doe");
         assert_eq!(user["language"], "fr");
-        assert_eq!(user["role"], "customer", "a user cannot change their own role");
+        assert_eq!(
+            user["role"], "customer",
+            "a user cannot change their own role"
+        );
         assert_json_snapshot!(redact(user));
     })
     .await;
@@ -44,7 +49,7 @@ async fn update_me_changes_only_the_fields_sent() {
 
 #[tokio::test]
 async fn update_me_refuses_an_email_taken_by_someone_else() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         register(&server, "taken@example.com").await;
         let (token, _) = register(&server, "jane@example.com").await;
         let taken = server
@@ -74,10 +79,13 @@ async fn update_me_refuses_an_email_taken_by_someone_else() {
 
 #[tokio::test]
 async fn admin_routes_refuse_customers_in_their_language() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let (token, user) = register(&server, "jane@example.com").await;
         let id = id_of(&user);
-        let refused = server.get("/api/v1/users").authorization_bearer(&token).await;
+        let refused = server
+            .get("/api/v1/users")
+            .authorization_bearer(&token)
+            .await;
         assert_eq!(refused.status_code(), 403);
         assert_eq!(
             refused.json::<Value>(),
@@ -91,7 +99,9 @@ async fn admin_routes_refuse_customers_in_their_language() {
             .await;
         let requests = [
             server.get("/api/v1/users"),
-            server.post("/api/v1/users").json(&json!({ "email": "x@example.com" })),
+            server
+                .post("/api/v1/users")
+                .json(&json!({ "email": "x@example.com" })),
             server.get(&format!("/api/v1/users/{id}")),
             server.put(&format!("/api/v1/users/{id}")).json(&json!({})),
             server.delete(&format!("/api/v1/users/{id}/archive")),
@@ -112,7 +122,7 @@ async fn admin_routes_refuse_customers_in_their_language() {
 
 #[tokio::test]
 async fn admins_list_users_oldest_first_with_paging() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         for n in 0..4 {
             register(&server, &format!("user{n}@example.com")).await;
@@ -124,7 +134,10 @@ async fn admins_list_users_oldest_first_with_paging() {
                 .map(|user| user["email"].as_str().unwrap_or_default().to_string())
                 .collect()
         };
-        let all = server.get("/api/v1/users").authorization_bearer(&admin).await;
+        let all = server
+            .get("/api/v1/users")
+            .authorization_bearer(&admin)
+            .await;
         assert_eq!(
             emails(all),
             [
@@ -159,7 +172,7 @@ async fn admins_list_users_oldest_first_with_paging() {
 
 #[tokio::test]
 async fn archived_users_are_listed_only_on_request() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (_, user) = register(&server, "jane@example.com").await;
         let id = id_of(&user);
@@ -170,7 +183,10 @@ async fn archived_users_are_listed_only_on_request() {
         assert_eq!(archived.status_code(), 200);
         assert_eq!(archived.json::<Value>()["archived"], true);
 
-        let listed = server.get("/api/v1/users").authorization_bearer(&admin).await;
+        let listed = server
+            .get("/api/v1/users")
+            .authorization_bearer(&admin)
+            .await;
         assert_eq!(listed.json::<Vec<Value>>().len(), 1);
         let with_archived = server
             .get("/api/v1/users?with_archived=true")
@@ -197,7 +213,7 @@ async fn archived_users_are_listed_only_on_request() {
 
 #[tokio::test]
 async fn admins_create_users_with_a_role() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let created = server
             .post("/api/v1/users?role=moderator")
@@ -228,14 +244,17 @@ async fn admins_create_users_with_a_role() {
             .json(&json!({ "email": "x@example.com" }))
             .await;
         assert_eq!(bad_role.status_code(), 422);
-        assert_eq!(bad_role.json::<Value>()["detail"][0]["loc"], json!(["query", "role"]));
+        assert_eq!(
+            bad_role.json::<Value>()["detail"][0]["loc"],
+            json!(["query", "role"])
+        );
     })
     .await;
 }
 
 #[tokio::test]
 async fn admins_read_and_change_any_user() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (_, user) = register(&server, "jane@example.com").await;
         let id = id_of(&user);
@@ -254,14 +273,19 @@ async fn admins_read_and_change_any_user() {
         let missing = uuid::Uuid::new_v4();
         for request in [
             server.get(&format!("/api/v1/users/{missing}")),
-            server.put(&format!("/api/v1/users/{missing}")).json(&json!({})),
+            server
+                .put(&format!("/api/v1/users/{missing}"))
+                .json(&json!({})),
             server.delete(&format!("/api/v1/users/{missing}/archive")),
             server.put(&format!("/api/v1/users/{missing}/unarchive")),
             server.delete(&format!("/api/v1/users/{missing}")),
         ] {
             let response = request.authorization_bearer(&admin).await;
             assert_eq!(response.status_code(), 404);
-            assert_eq!(response.json::<Value>(), json!({ "detail": "User not found" }));
+            assert_eq!(
+                response.json::<Value>(),
+                json!({ "detail": "User not found" })
+            );
         }
 
         let malformed = server
@@ -276,7 +300,7 @@ async fn admins_read_and_change_any_user() {
 
 #[tokio::test]
 async fn messages_follow_the_users_language() {
-    request_with_create_db::<App, _, _>(|server, _ctx| async move {
+    request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         server
             .put("/api/v1/users/me")
@@ -300,7 +324,7 @@ async fn messages_follow_the_users_language() {
 
 #[tokio::test]
 async fn deleting_a_user_deletes_their_items() {
-    request_with_create_db::<App, _, _>(|server, ctx| async move {
+    request(|server, ctx| async move {
         let admin = admin_token(&server).await;
         let (token, user) = register(&server, "jane@example.com").await;
         let item = server

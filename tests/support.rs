@@ -1,0 +1,133 @@
+//! Test harness: every test gets a database of its own, so the suite runs in
+//! parallel. SQLite by default; PostgreSQL when `DATABASE_URL` names a server,
+//! where each test creates a database and drops it afterwards, even when the
+//! test fails.
+
+use std::{future::Future, net::SocketAddr};
+
+use axum_test::TestServer;
+use backend::app::App;
+use loco_rs::{
+    app::{AppContext, Hooks},
+    boot::StartMode,
+    environment::Environment,
+};
+use sea_orm::{ConnectionTrait, Database};
+use uuid::Uuid;
+
+/// A database that exists for one test.
+pub struct TestDatabase {
+    uri: String,
+    cleanup: Cleanup,
+}
+
+enum Cleanup {
+    Sqlite(std::path::PathBuf),
+    Postgres { server_uri: String, name: String },
+}
+
+impl TestDatabase {
+    pub async fn create(configured_uri: &str) -> Self {
+        let name = format!("test_{}", Uuid::new_v4().simple());
+        if configured_uri.starts_with("postgres") {
+            let mut url = url::Url::parse(configured_uri).expect("a PostgreSQL URL");
+            url.set_path("/postgres");
+            let server_uri = url.to_string();
+            let server = Database::connect(&server_uri)
+                .await
+                .expect("connect to PostgreSQL");
+            server
+                .execute_unprepared(&format!("CREATE DATABASE {name}"))
+                .await
+                .expect("create the test database");
+            server.close().await.expect("close");
+            url.set_path(&format!("/{name}"));
+            Self {
+                uri: url.to_string(),
+                cleanup: Cleanup::Postgres { server_uri, name },
+            }
+        } else {
+            let path = std::env::temp_dir().join(format!("{name}.sqlite"));
+            Self {
+                uri: format!("sqlite://{}?mode=rwc", path.display()),
+                cleanup: Cleanup::Sqlite(path),
+            }
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Sqlite(path) => {
+                for suffix in ["", "-wal", "-shm"] {
+                    let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+                }
+            }
+            Cleanup::Postgres { server_uri, name } => {
+                let (server_uri, database) = (server_uri.clone(), name.clone());
+                // Drop runs outside any runtime we may block on: use a thread of its own.
+                let dropped = std::thread::spawn(move || {
+                    let runtime = tokio::runtime::Builder::new_current_thread()
+                        .enable_all()
+                        .build()
+                        .expect("runtime");
+                    runtime.block_on(async move {
+                        let server = Database::connect(&server_uri).await?;
+                        server
+                            .execute_unprepared(&format!(
+                                "DROP DATABASE IF EXISTS {database} WITH (FORCE)"
+                            ))
+                            .await?;
+                        server.close().await
+                    })
+                })
+                .join();
+                if !matches!(dropped, Ok(Ok(()))) {
+                    eprintln!("could not drop test database {name}");
+                }
+            }
+        }
+    }
+}
+
+/// A booted application on a database of its own.
+pub struct Booted {
+    pub app_context: AppContext,
+    pub server: TestServer,
+    _database: TestDatabase,
+}
+
+pub async fn boot() -> Booted {
+    let mut config = App::load_config(&Environment::Test)
+        .await
+        .expect("test config");
+    let database = TestDatabase::create(&config.database.uri).await;
+    config.database.uri = database.uri.clone();
+    let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
+        .await
+        .expect("boot");
+    let router = boot.router.expect("a router");
+    let server = TestServer::new(router.into_make_service_with_connect_info::<SocketAddr>())
+        .expect("test server");
+    Booted {
+        app_context: boot.app_context,
+        server,
+        _database: database,
+    }
+}
+
+/// Runs `callback` against the real router, on a database of its own.
+pub async fn request<F, Fut>(callback: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
+    let Booted {
+        app_context,
+        server,
+        _database,
+    } = boot().await;
+    callback(server, app_context.clone()).await;
+    let _ = app_context.db.close().await;
+}
