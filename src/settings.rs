@@ -18,6 +18,7 @@ pub const WELL_KNOWN_SECRETS: &[&str] = &[
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
+    #[serde(default, deserialize_with = "empty_if_null")]
     pub secret_key: String,
     pub project_name: String,
     /// Public base URL of this server, used in links to its own resources.
@@ -27,10 +28,15 @@ pub struct Settings {
     pub access_token_expires_seconds: i64,
     pub refresh_token_expires_seconds: i64,
     /// The admin created at start when missing; empty means none.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_if_null")]
     pub first_superuser: String,
-    #[serde(default)]
+    #[serde(default, deserialize_with = "empty_if_null")]
     pub first_superuser_password: String,
+}
+
+/// An unset variable renders as an empty YAML value, which YAML reads as null.
+fn empty_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    Option::<String>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
 #[derive(Debug, thiserror::Error)]

@@ -39,6 +39,13 @@ fn render(user: &users::Model) -> Json<UserResponse> {
     Json(UserResponse::from(user))
 }
 
+/// Any user, archived included.
+async fn find_user(ctx: &AppContext, id: Uuid) -> ApiResult<users::Model> {
+    users::Model::find_by_id(&ctx.db, id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)
+}
+
 /// Every user, oldest first.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])), params(Pagination, ListFilter),
@@ -139,9 +146,7 @@ pub async fn show(
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = users::Model::find_by_id(&ctx.db, user_id)
-        .await
-        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = find_user(&ctx, user_id).await?;
     Ok(render(&user))
 }
 
@@ -160,14 +165,16 @@ pub async fn update(
     PathParams(user_id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<AdminUserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = users::Model::find_by_id(&ctx.db, user_id)
-        .await
-        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = find_user(&ctx, user_id).await?;
     let translations = translations(&ctx);
-    let (changes, role) = changes.split();
     let user = user
         .into_active_model()
-        .apply_update(&ctx.db, &changes, role, &translations.languages())
+        .apply_update(
+            &ctx.db,
+            &changes.user,
+            changes.role,
+            &translations.languages(),
+        )
         .await?;
     Ok(render(&user))
 }
@@ -185,9 +192,7 @@ pub async fn archive(
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = users::Model::find_by_id(&ctx.db, user_id)
-        .await
-        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = find_user(&ctx, user_id).await?;
     let user = user.into_active_model().archive(&ctx.db).await?;
     Ok(render(&user))
 }
@@ -205,9 +210,7 @@ pub async fn unarchive(
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = users::Model::find_by_id(&ctx.db, user_id)
-        .await
-        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = find_user(&ctx, user_id).await?;
     let user = user.into_active_model().unarchive(&ctx.db).await?;
     Ok(render(&user))
 }
@@ -225,9 +228,7 @@ pub async fn destroy(
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = users::Model::find_by_id(&ctx.db, user_id)
-        .await
-        .or_not_found(msg::USER_NOT_FOUND)?;
+    let user = find_user(&ctx, user_id).await?;
     let user = user.destroy(&ctx.db).await?;
     Ok(render(&user))
 }

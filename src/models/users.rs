@@ -90,28 +90,16 @@ pub struct UserUpdate {
 }
 
 /// What an admin may change on any user: `UserUpdate` and the role.
-#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
+#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 pub struct AdminUserUpdate {
-    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
-    #[schema(format = "email")]
-    pub email: Option<String>,
-    pub first_name: Option<String>,
-    pub last_name: Option<String>,
-    pub language: Option<String>,
+    #[serde(flatten)]
+    pub user: UserUpdate,
     pub role: Option<Role>,
 }
 
-impl AdminUserUpdate {
-    /// The account changes, and the new role if any.
-    #[must_use]
-    pub fn split(self) -> (UserUpdate, Option<Role>) {
-        let changes = UserUpdate {
-            email: self.email,
-            first_name: self.first_name,
-            last_name: self.last_name,
-            language: self.language,
-        };
-        (changes, self.role)
+impl Validate for AdminUserUpdate {
+    fn validate(&self) -> Result<(), validator::ValidationErrors> {
+        Validate::validate(&self.user)
     }
 }
 

@@ -270,6 +270,23 @@ async fn admins_read_and_change_any_user() {
         assert_eq!(body["is_moderator"], true);
         assert_eq!(body["last_name"], "Doe");
 
+        let invalid = server
+            .put(&format!("/api/v1/users/{id}"))
+            .authorization_bearer(&admin)
+            .json(&json!({ "email": "nope", "role": "admin" }))
+            .await;
+        assert_eq!(invalid.status_code(), 422);
+        assert_eq!(
+            invalid.json::<Value>()["detail"][0]["loc"],
+            json!(["body", "email"])
+        );
+        let bad_role = server
+            .put(&format!("/api/v1/users/{id}"))
+            .authorization_bearer(&admin)
+            .json(&json!({ "role": "owner" }))
+            .await;
+        assert_eq!(bad_role.status_code(), 422);
+
         let missing = uuid::Uuid::new_v4();
         for request in [
             server.get(&format!("/api/v1/users/{missing}")),
