@@ -1,7 +1,7 @@
 //! `/items`: the example resource. Each user sees and changes their own items;
 //! admins see and change everyone's.
 
-use axum::Json;
+use axum::{Json, response::IntoResponse};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
@@ -24,8 +24,8 @@ pub struct OwnerParam {
     pub user_id: Uuid,
 }
 
-fn render(item: &items::Model) -> Json<ItemResponse> {
-    Json(ItemResponse::from(item))
+fn render(item: &items::Model) -> Response {
+    Json(ItemResponse::from(item)).into_response()
 }
 
 /// Refuses an item that is neither the caller's nor theirs to manage.
@@ -64,9 +64,9 @@ pub async fn list(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     QueryParams(page): QueryParams<Pagination>,
-) -> ApiResult<Json<Vec<ItemResponse>>> {
+) -> ApiResult<Response> {
     let items = items::Model::list_for(&ctx.db, &user, &page).await?;
-    Ok(Json(items.iter().map(ItemResponse::from).collect()))
+    Ok(Json(items.iter().map(ItemResponse::from).collect::<Vec<_>>()).into_response())
 }
 
 /// Creates an item owned by the caller.
@@ -81,7 +81,7 @@ pub async fn create(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     JsonBody(params): JsonBody<ItemCreate>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = items::Model::create(&ctx.db, user.id, &params).await?;
     Ok(render(&item))
 }
@@ -100,7 +100,7 @@ pub async fn create_for_user(
     AdminUser(_admin): AdminUser,
     QueryParams(owner): QueryParams<OwnerParam>,
     JsonBody(params): JsonBody<ItemCreate>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let owner = users::Model::find_by_id(&ctx.db, owner.user_id)
         .await
         .or_not_found(msg::USER_NOT_FOUND)?;
@@ -121,7 +121,7 @@ pub async fn show(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = find_visible(&ctx, id, &user).await?;
     Ok(render(&item))
 }
@@ -140,7 +140,7 @@ pub async fn update(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = find_visible(&ctx, id, &user).await?;
     let item = item
         .into_active_model()
@@ -161,7 +161,7 @@ pub async fn destroy(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = find_any(&ctx, id, &user).await?;
     let item = item.destroy(&ctx.db).await?;
     Ok(render(&item))
@@ -179,7 +179,7 @@ pub async fn archive(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = find_any(&ctx, id, &user).await?;
     let item = item.into_active_model().archive(&ctx.db).await?;
     Ok(render(&item))
@@ -197,7 +197,7 @@ pub async fn unarchive(
     State(ctx): State<AppContext>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
-) -> ApiResult<Json<ItemResponse>> {
+) -> ApiResult<Response> {
     let item = find_any(&ctx, id, &user).await?;
     let item = item.into_active_model().unarchive(&ctx.db).await?;
     Ok(render(&item))

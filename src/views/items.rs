@@ -5,12 +5,12 @@ use uuid::Uuid;
 
 use crate::models::items;
 
-/// `Item`.
+/// `Item`. Borrows from the row: lists render without copying each field.
 #[derive(Debug, Serialize, ToSchema)]
-pub struct ItemResponse {
+pub struct ItemResponse<'a> {
     pub id: Uuid,
-    pub name: Option<String>,
-    pub description: Option<String>,
+    pub name: Option<&'a str>,
+    pub description: Option<&'a str>,
     pub owner_id: Uuid,
     pub archived: bool,
     pub archived_at: Option<DateTime<Utc>>,
@@ -18,12 +18,12 @@ pub struct ItemResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&items::Model> for ItemResponse {
-    fn from(item: &items::Model) -> Self {
+impl<'a> From<&'a items::Model> for ItemResponse<'a> {
+    fn from(item: &'a items::Model) -> Self {
         Self {
             id: item.id,
-            name: item.name.clone(),
-            description: item.description.clone(),
+            name: item.name.as_deref(),
+            description: item.description.as_deref(),
             owner_id: item.owner_id,
             archived: item.is_archived(),
             archived_at: item.archived_at.map(Into::into),
