@@ -5,7 +5,7 @@ use axum::{Router as AxumRouter, middleware};
 use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
-    bgworker::Queue,
+    bgworker::{BackgroundWorker, Queue},
     boot::{BootResult, StartMode, create_app},
     config::Config,
     controller::AppRoutes,
@@ -21,6 +21,8 @@ use crate::{
     initializers,
     models::{_entities::prelude::*, tokens::TokenSigner},
     settings::Settings,
+    tasks,
+    workers::mail_delivery::MailDeliveryWorker,
 };
 
 /// Where the translation files live, relative to the working directory.
@@ -76,6 +78,7 @@ impl Hooks for App {
             .add_route(controllers::auth::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::items::routes())
+            .add_route(controllers::utils::routes())
     }
 
     async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
@@ -89,15 +92,21 @@ impl Hooks for App {
         Ok(router)
     }
 
-    async fn connect_workers(_ctx: &AppContext, _queue: &Queue) -> Result<()> {
+    async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
+        queue.register(MailDeliveryWorker::build(ctx)).await?;
         Ok(())
     }
 
-    fn register_tasks(_tasks: &mut Tasks) {
+    fn register_tasks(tasks: &mut Tasks) {
+        tasks.register(tasks::deliver_mail::DeliverMail);
+        tasks.register(tasks::mail_failed::MailFailed);
+        tasks.register(tasks::mail_preview::MailPreview);
+        tasks.register(tasks::send_test_email::SendTestEmail);
         // tasks-inject (do not remove)
     }
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, Items).await?;
         truncate_table(&ctx.db, Users).await?;
         Ok(())

@@ -231,3 +231,15 @@ impl From<crate::models::users::UserError> for ApiError {
         }
     }
 }
+
+impl From<crate::settings::SettingsError> for ApiError {
+    fn from(error: crate::settings::SettingsError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}
+
+impl From<crate::mailers::account::MailError> for ApiError {
+    fn from(error: crate::mailers::account::MailError) -> Self {
+        Self::Internal(error.to_string())
+    }
+}

@@ -6,8 +6,6 @@ use std::sync::Arc;
 use loco_rs::{app::AppContext, environment::Environment};
 use serde::Deserialize;
 
-use crate::errors::ApiError;
-
 /// Secrets that ship in this repository or in the Python template's `.env`
 /// example; a production server signing tokens with one of them is forgeable.
 pub const WELL_KNOWN_SECRETS: &[&str] = &[
@@ -32,6 +30,42 @@ pub struct Settings {
     pub first_superuser: String,
     #[serde(default, deserialize_with = "empty_if_null")]
     pub first_superuser_password: String,
+    /// `ENABLE_EMAIL_SERVICE`; mail is sent only when this is on and both
+    /// `SMTP_HOST` and `EMAILS_FROM_EMAIL` are set.
+    #[serde(default = "enabled")]
+    pub enable_email_service: bool,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub smtp_host: String,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub emails_from_email: String,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub emails_from_name: String,
+    /// The one colour of the mail templates (buttons, links, code).
+    #[serde(default = "default_accent_color")]
+    pub email_accent_color: String,
+    /// How mails are signed; empty means "The <project name> team".
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub email_signature: String,
+    #[serde(default = "default_reset_hours")]
+    pub email_reset_token_expire_hours: i64,
+    #[serde(default = "default_code_minutes")]
+    pub verification_code_expiration_minutes: i64,
+}
+
+const fn enabled() -> bool {
+    true
+}
+
+fn default_accent_color() -> String {
+    "#4f46e5".to_string()
+}
+
+const fn default_reset_hours() -> i64 {
+    48
+}
+
+const fn default_code_minutes() -> i64 {
+    10
 }
 
 /// An unset variable renders as an empty YAML value, which YAML reads as null.
@@ -49,6 +83,8 @@ pub enum SettingsError {
         "SECRET_KEY is missing or is a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
     )]
     WeakSecret,
+    #[error("settings were not loaded at boot")]
+    NotLoaded,
 }
 
 impl Settings {
@@ -69,6 +105,40 @@ impl Settings {
         Ok(settings)
     }
 
+    /// Whether mail goes out at all.
+    #[must_use]
+    pub fn emails_enabled(&self) -> bool {
+        self.enable_email_service
+            && !self.smtp_host.trim().is_empty()
+            && !self.emails_from_email.trim().is_empty()
+    }
+
+    /// The `From` mailbox: `EMAILS_FROM_NAME <EMAILS_FROM_EMAIL>`, quoted as needed.
+    #[must_use]
+    pub fn from_mailbox(&self) -> String {
+        let name = if self.emails_from_name.trim().is_empty() {
+            self.project_name.trim()
+        } else {
+            self.emails_from_name.trim()
+        };
+        let email = self.emails_from_email.trim();
+        match email.parse::<lettre::Address>() {
+            Ok(address) => {
+                lettre::message::Mailbox::new(Some(name.to_string()), address).to_string()
+            }
+            Err(_) => email.to_string(),
+        }
+    }
+
+    #[must_use]
+    pub fn signature(&self) -> String {
+        if self.email_signature.trim().is_empty() {
+            format!("The {} team", self.project_name)
+        } else {
+            self.email_signature.clone()
+        }
+    }
+
     fn has_weak_secret(&self) -> bool {
         let secret = self.secret_key.trim();
         secret.is_empty() || WELL_KNOWN_SECRETS.contains(&secret)
@@ -78,10 +148,10 @@ impl Settings {
     ///
     /// # Errors
     /// When called on a context that did not go through the app's boot.
-    pub fn from_context(ctx: &AppContext) -> Result<Arc<Self>, ApiError> {
+    pub fn from_context(ctx: &AppContext) -> Result<Arc<Self>, SettingsError> {
         ctx.shared_store
             .get::<Arc<Self>>()
-            .ok_or_else(|| ApiError::internal("settings were not loaded at boot"))
+            .ok_or(SettingsError::NotLoaded)
     }
 }
 

@@ -1,3 +1,4 @@
+mod mailers;
 mod models;
 mod requests;
 mod support;

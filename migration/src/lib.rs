@@ -3,6 +3,7 @@
 pub use sea_orm_migration::prelude::*;
 mod m20250101_000001_users;
 mod m20250101_000002_items;
+mod m20250101_000003_mails;
 
 pub struct Migrator;
 
@@ -12,6 +13,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20250101_000001_users::Migration),
             Box::new(m20250101_000002_items::Migration),
+            Box::new(m20250101_000003_mails::Migration),
             // inject-above (do not remove this comment)
         ]
     }

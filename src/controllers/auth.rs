@@ -11,6 +11,7 @@ use super::extractors::{CurrentUser, FormBody, JsonBody, auth::active_user};
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     i18n::Translations,
+    mailers::account::AccountMailer,
     models::{
         tokens::{TokenKind, TokenSigner},
         users::{self, Role, UserCreate},
@@ -91,6 +92,14 @@ pub fn auth_response(ctx: &AppContext, user: &users::Model) -> ApiResult<Json<Au
     Ok(Json(AuthResponse::new(user, &access, &refresh)))
 }
 
+/// Queues the welcome mail. The account exists whatever happens to its mail,
+/// so a failure here is logged, not returned.
+pub async fn welcome(ctx: &AppContext, user: &users::Model) {
+    if let Err(error) = AccountMailer::send_welcome(ctx, &user.email).await {
+        tracing::error!(%error, user_id = %user.id, "welcome mail not queued");
+    }
+}
+
 fn token_signer(ctx: &AppContext) -> ApiResult<Arc<TokenSigner>> {
     ctx.shared_store
         .get::<Arc<TokenSigner>>()
@@ -120,6 +129,7 @@ pub async fn register(
     let translations = translations(&ctx);
     let user =
         users::Model::create(&ctx.db, &params, Role::Customer, &translations.languages()).await?;
+    welcome(&ctx, &user).await;
     auth_response(&ctx, &user)
 }
 

@@ -42,6 +42,7 @@ pub const SWAGGER_PATH: &str = "/docs";
         super::items::destroy,
         super::items::archive,
         super::items::unarchive,
+        super::utils::test_email,
     ),
     components(schemas(
         errors::Detail,
@@ -55,6 +56,7 @@ pub const SWAGGER_PATH: &str = "/docs";
         (name = "auth", description = "Sign-up, sign-in and tokens"),
         (name = "users", description = "Accounts"),
         (name = "items", description = "The example resource"),
+        (name = "utils", description = "Operator helpers"),
         (name = "monitoring", description = "Probes"),
     )
 )]

@@ -6,3 +6,4 @@ pub mod items;
 pub mod language;
 pub mod monitoring;
 pub mod users;
+pub mod utils;

@@ -6,7 +6,7 @@ use serde::Deserialize;
 use utoipa::IntoParams;
 
 use super::{
-    auth::translations,
+    auth::{translations, welcome},
     extractors::{AdminUser, CurrentUser, JsonBody, PathParams, QueryParams},
 };
 use crate::{
@@ -83,6 +83,7 @@ pub async fn create(
     let translations = translations(&ctx);
     let user =
         users::Model::create(&ctx.db, &params, param.role, &translations.languages()).await?;
+    welcome(&ctx, &user).await;
     Ok(render(&user))
 }
 

@@ -1,5 +1,6 @@
 pub mod _entities;
 pub mod items;
+pub mod mails;
 pub mod pagination;
 pub mod timestamps;
 pub mod tokens;

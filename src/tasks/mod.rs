@@ -1,1 +1,4 @@
-
+pub mod deliver_mail;
+pub mod mail_failed;
+pub mod mail_preview;
+pub mod send_test_email;

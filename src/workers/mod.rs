@@ -1,1 +1,1 @@
-
+pub mod mail_delivery;

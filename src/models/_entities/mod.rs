@@ -3,4 +3,5 @@
 pub mod prelude;
 
 pub mod items;
+pub mod mails;
 pub mod users;

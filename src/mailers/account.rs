@@ -1,0 +1,179 @@
+//! The account mails: welcome, sign-in code, password reset, and the test mail.
+//! Sending one renders it, writes it to the outbox and asks a background
+//! worker to deliver it: a request never waits on SMTP.
+
+use loco_rs::{app::AppContext, bgworker::BackgroundWorker};
+use serde::Serialize;
+use uuid::Uuid;
+
+use super::templates::{MailTemplate, RenderedMail, TemplateError};
+use crate::{
+    models::mails::{self, NewMail},
+    settings::{Settings, SettingsError},
+    workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum MailError {
+    #[error(transparent)]
+    Template(#[from] TemplateError),
+    #[error(transparent)]
+    Settings(#[from] SettingsError),
+    #[error(transparent)]
+    Model(#[from] loco_rs::model::ModelError),
+    #[error(transparent)]
+    Queue(#[from] loco_rs::Error),
+}
+
+/// The variables every template may use.
+#[derive(Debug, Clone, Serialize)]
+pub struct CommonVariables {
+    pub project_name: String,
+    pub signature: String,
+    pub web_app_url: String,
+    pub accent_color: String,
+    pub email: String,
+}
+
+impl CommonVariables {
+    #[must_use]
+    pub fn new(settings: &Settings, email: &str) -> Self {
+        Self {
+            project_name: settings.project_name.clone(),
+            signature: settings.signature(),
+            web_app_url: settings.web_app_url.clone(),
+            accent_color: settings.email_accent_color.clone(),
+            email: email.to_string(),
+        }
+    }
+}
+
+#[derive(Debug, Serialize)]
+struct WithCode {
+    #[serde(flatten)]
+    common: CommonVariables,
+    verification_code: String,
+    valid_minutes: i64,
+}
+
+#[derive(Debug, Serialize)]
+struct WithLink {
+    #[serde(flatten)]
+    common: CommonVariables,
+    link: String,
+    valid_hours: i64,
+}
+
+pub struct AccountMailer;
+
+impl AccountMailer {
+    /// # Errors
+    /// When the mail cannot be rendered or queued.
+    pub async fn send_welcome(ctx: &AppContext, to: &str) -> Result<Option<Uuid>, MailError> {
+        let settings = Settings::from_context(ctx)?;
+        let variables = CommonVariables::new(&settings, to);
+        queue(ctx, &settings, MailTemplate::Welcome, to, &variables).await
+    }
+
+    /// # Errors
+    /// When the mail cannot be rendered or queued.
+    pub async fn send_verification_code(
+        ctx: &AppContext,
+        to: &str,
+        code: &str,
+    ) -> Result<Option<Uuid>, MailError> {
+        let settings = Settings::from_context(ctx)?;
+        let variables = WithCode {
+            common: CommonVariables::new(&settings, to),
+            verification_code: code.to_string(),
+            valid_minutes: settings.verification_code_expiration_minutes,
+        };
+        queue(
+            ctx,
+            &settings,
+            MailTemplate::VerificationCode,
+            to,
+            &variables,
+        )
+        .await
+    }
+
+    /// # Errors
+    /// When the mail cannot be rendered or queued.
+    pub async fn send_password_reset(
+        ctx: &AppContext,
+        to: &str,
+        link: &str,
+    ) -> Result<Option<Uuid>, MailError> {
+        let settings = Settings::from_context(ctx)?;
+        let variables = WithLink {
+            common: CommonVariables::new(&settings, to),
+            link: link.to_string(),
+            valid_hours: settings.email_reset_token_expire_hours,
+        };
+        queue(ctx, &settings, MailTemplate::PasswordReset, to, &variables).await
+    }
+
+    /// # Errors
+    /// When the mail cannot be rendered or queued.
+    pub async fn send_test(ctx: &AppContext, to: &str) -> Result<Option<Uuid>, MailError> {
+        let settings = Settings::from_context(ctx)?;
+        let variables = CommonVariables::new(&settings, to);
+        queue(ctx, &settings, MailTemplate::TestEmail, to, &variables).await
+    }
+
+    /// Renders a template with example values, for previews.
+    ///
+    /// # Errors
+    /// When the template does not render.
+    pub fn preview(settings: &Settings, template: MailTemplate) -> Result<RenderedMail, MailError> {
+        let common = CommonVariables::new(settings, "jane@example.com");
+        let rendered = match template {
+            MailTemplate::VerificationCode => template.render(&WithCode {
+                common,
+                verification_code: "123456".to_string(),
+                valid_minutes: settings.verification_code_expiration_minutes,
+            }),
+            MailTemplate::PasswordReset => template.render(&WithLink {
+                common,
+                link: format!("{}/reset-password?token=example", settings.web_app_url),
+                valid_hours: settings.email_reset_token_expire_hours,
+            }),
+            MailTemplate::Welcome | MailTemplate::TestEmail => template.render(&common),
+        };
+        Ok(rendered?)
+    }
+}
+
+/// Renders, writes to the outbox and wakes the delivery worker; with email
+/// disabled, says which mail to whom was skipped, and sends nothing.
+async fn queue(
+    ctx: &AppContext,
+    settings: &Settings,
+    template: MailTemplate,
+    to: &str,
+    variables: &impl Serialize,
+) -> Result<Option<Uuid>, MailError> {
+    if !settings.emails_enabled() {
+        tracing::info!(
+            template = template.name(),
+            to,
+            "email disabled: mail not sent"
+        );
+        return Ok(None);
+    }
+    let rendered = template.render(variables)?;
+    let mail = mails::Model::enqueue(
+        &ctx.db,
+        NewMail {
+            template: template.name().to_string(),
+            to: to.to_string(),
+            subject: rendered.subject,
+            html: rendered.html,
+            text: rendered.text,
+        },
+    )
+    .await?;
+    MailDeliveryWorker::perform_later(ctx, MailDeliveryArgs { mail_id: mail.id }).await?;
+    Ok(Some(mail.id))
+}

@@ -1,0 +1,1 @@
+Reset your {{ project_name }} password

@@ -1,0 +1,1 @@
+Test email from {{ project_name }}

@@ -1,0 +1,1 @@
+{{ verification_code }} is your {{ project_name }} code

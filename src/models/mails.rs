@@ -1,0 +1,286 @@
+//! The outbox: every mail is a row before it is a message. A request only
+//! writes the row; delivery happens in the background, is retried with growing
+//! delays, and a delivery that died half-way (its lease ran out) runs again.
+
+use chrono::Duration;
+use loco_rs::{
+    mailer::{Email, EmailSender},
+    prelude::*,
+};
+use sea_orm::{Condition, QueryOrder, QuerySelect, sea_query::Expr};
+
+pub use super::_entities::mails::{self, ActiveModel, Column, Entity, Model};
+use super::timestamps::{self, stamp};
+
+/// Tries before a mail is kept as failed. With the delays below the last try
+/// comes 31 minutes after the first.
+pub const MAX_ATTEMPTS: i32 = 6;
+/// How long one delivery may hold a mail before another may take it over.
+pub const LEASE_MINUTES: i64 = 5;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MailStatus {
+    Queued,
+    Sending,
+    Sent,
+    Failed,
+}
+
+impl MailStatus {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Queued => "queued",
+            Self::Sending => "sending",
+            Self::Sent => "sent",
+            Self::Failed => "failed",
+        }
+    }
+}
+
+/// A rendered mail, ready to be queued.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewMail {
+    pub template: String,
+    pub to: String,
+    pub subject: String,
+    pub html: String,
+    pub text: String,
+}
+
+/// What one delivery attempt came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Delivery {
+    Sent,
+    /// Failed; another try is due at the mail's `next_attempt_at`.
+    WillRetry(String),
+    /// Failed for the last time; the mail is kept as failed.
+    GaveUp(String),
+    /// Already sent, failed for good, not yet due, or in another delivery's hands.
+    Skipped,
+}
+
+/// The wait after `failed_attempts` failures: 1, 2, 4, 8, 16 minutes.
+#[must_use]
+pub fn retry_delay(failed_attempts: i32) -> Duration {
+    let exponent = u32::try_from(failed_attempts.clamp(1, 10) - 1).unwrap_or_default();
+    Duration::minutes(1_i64 << exponent)
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
+        Ok(this)
+    }
+}
+
+/// Mails a delivery may take now: queued and due, or held by a lease that ran out.
+fn takeable(now: DateTimeWithTimeZone) -> Condition {
+    Condition::any()
+        .add(
+            Condition::all()
+                .add(Column::Status.eq(MailStatus::Queued.as_str()))
+                .add(Column::NextAttemptAt.lte(now)),
+        )
+        .add(
+            Condition::all()
+                .add(Column::Status.eq(MailStatus::Sending.as_str()))
+                .add(Column::LockedUntil.lt(now)),
+        )
+}
+
+impl Model {
+    #[must_use]
+    pub fn status(&self) -> MailStatus {
+        match self.status.as_str() {
+            "sending" => MailStatus::Sending,
+            "sent" => MailStatus::Sent,
+            "failed" => MailStatus::Failed,
+            _ => MailStatus::Queued,
+        }
+    }
+
+    /// Queues a mail for delivery now.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn enqueue(db: &DatabaseConnection, mail: NewMail) -> ModelResult<Self> {
+        Ok(ActiveModel {
+            template: ActiveValue::Set(mail.template),
+            to_address: ActiveValue::Set(mail.to),
+            subject: ActiveValue::Set(mail.subject),
+            html: ActiveValue::Set(mail.html),
+            text: ActiveValue::Set(mail.text),
+            status: ActiveValue::Set(MailStatus::Queued.as_str().to_string()),
+            attempts: ActiveValue::Set(0),
+            next_attempt_at: ActiveValue::Set(timestamps::now()),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    /// # Errors
+    /// `EntityNotFound` when there is no such mail.
+    pub async fn find_by_id(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
+        Entity::find_by_id(id)
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// Mails that a delivery may take now, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn due(db: &DatabaseConnection, limit: u64) -> ModelResult<Vec<Uuid>> {
+        Ok(Entity::find()
+            .select_only()
+            .column(Column::Id)
+            .filter(takeable(timestamps::now()))
+            .order_by_asc(Column::NextAttemptAt)
+            .limit(limit)
+            .into_tuple()
+            .all(db)
+            .await?)
+    }
+
+    /// Mails kept as failed, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn failed(db: &DatabaseConnection) -> ModelResult<Vec<Self>> {
+        Ok(Entity::find()
+            .filter(Column::Status.eq(MailStatus::Failed.as_str()))
+            .order_by_asc(Column::CreatedAt)
+            .all(db)
+            .await?)
+    }
+
+    /// Gives failed mails (all, or one) a fresh round of tries, starting now.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn retry_failed(db: &DatabaseConnection, id: Option<Uuid>) -> ModelResult<u64> {
+        let mut update = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(MailStatus::Queued.as_str()))
+            .col_expr(Column::Attempts, Expr::value(0))
+            .col_expr(Column::NextAttemptAt, Expr::value(timestamps::now()))
+            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+            .filter(Column::Status.eq(MailStatus::Failed.as_str()));
+        if let Some(id) = id {
+            update = update.filter(Column::Id.eq(id));
+        }
+        Ok(update.exec(db).await?.rows_affected)
+    }
+
+    /// Takes the mail for one delivery, unless it is not takeable. The update
+    /// is conditional, so two deliveries never hold the same mail.
+    async fn claim(db: &DatabaseConnection, id: Uuid) -> ModelResult<Option<Self>> {
+        let now = timestamps::now();
+        let taken = Entity::update_many()
+            .col_expr(Column::Status, Expr::value(MailStatus::Sending.as_str()))
+            .col_expr(
+                Column::LockedUntil,
+                Expr::value(now + Duration::minutes(LEASE_MINUTES)),
+            )
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(id))
+            .filter(takeable(now))
+            .exec(db)
+            .await?;
+        if taken.rows_affected == 0 {
+            return Ok(None);
+        }
+        Ok(Some(Self::find_by_id(db, id).await?))
+    }
+
+    /// Delivers one mail from `from` through `sender`, and records the outcome.
+    ///
+    /// # Errors
+    /// On a database error; a refused delivery is an outcome, not an error.
+    pub async fn deliver(
+        db: &DatabaseConnection,
+        sender: &EmailSender,
+        from: &str,
+        id: Uuid,
+    ) -> ModelResult<Delivery> {
+        let Some(mail) = Self::claim(db, id).await? else {
+            return Ok(Delivery::Skipped);
+        };
+        let email = Email {
+            from: Some(from.to_string()),
+            to: mail.to_address.clone(),
+            subject: mail.subject.clone(),
+            text: mail.text.clone(),
+            html: mail.html.clone(),
+            ..Default::default()
+        };
+        match sender.mail(&email).await {
+            Ok(()) => {
+                mail.into_active_model().sent(db).await?;
+                Ok(Delivery::Sent)
+            }
+            Err(error) => {
+                let error = error.to_string();
+                let mail = mail.into_active_model().attempt_failed(db, &error).await?;
+                if mail.status() == MailStatus::Failed {
+                    Ok(Delivery::GaveUp(error))
+                } else {
+                    Ok(Delivery::WillRetry(error))
+                }
+            }
+        }
+    }
+}
+
+impl ActiveModel {
+    async fn sent(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        let now = timestamps::now();
+        self.status = ActiveValue::Set(MailStatus::Sent.as_str().to_string());
+        self.sent_at = ActiveValue::Set(Some(now));
+        self.locked_until = ActiveValue::Set(None);
+        self.last_error = ActiveValue::Set(None);
+        self.attempts = ActiveValue::Set(self.attempts.try_as_ref().copied().unwrap_or(0) + 1);
+        Ok(self.update(db).await?)
+    }
+
+    async fn attempt_failed(mut self, db: &DatabaseConnection, error: &str) -> ModelResult<Model> {
+        let attempts = self.attempts.try_as_ref().copied().unwrap_or(0) + 1;
+        let status = if attempts >= MAX_ATTEMPTS {
+            MailStatus::Failed
+        } else {
+            MailStatus::Queued
+        };
+        self.attempts = ActiveValue::Set(attempts);
+        self.status = ActiveValue::Set(status.as_str().to_string());
+        self.next_attempt_at = ActiveValue::Set(timestamps::now() + retry_delay(attempts));
+        self.locked_until = ActiveValue::Set(None);
+        self.last_error = ActiveValue::Set(Some(error.to_string()));
+        Ok(self.update(db).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retries_wait_longer_each_time_and_span_over_ten_minutes() {
+        let delays: Vec<i64> = (1..MAX_ATTEMPTS)
+            .map(|failed| retry_delay(failed).num_minutes())
+            .collect();
+        assert_eq!(delays, [1, 2, 4, 8, 16]);
+        assert!(delays.iter().sum::<i64>() >= 10);
+    }
+}

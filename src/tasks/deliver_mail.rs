@@ -1,0 +1,28 @@
+//! `cargo loco task deliver_mail`: delivers every mail that is due (retries
+//! whose wait is over, deliveries that died half-way). The scheduler runs it
+//! every minute (`config/<env>.yaml`, `scheduler:`).
+
+use loco_rs::{
+    app::AppContext,
+    task::{Task, TaskInfo, Vars},
+};
+
+use crate::workers::mail_delivery;
+
+pub struct DeliverMail;
+
+#[async_trait::async_trait]
+impl Task for DeliverMail {
+    fn task(&self) -> TaskInfo {
+        TaskInfo {
+            name: "deliver_mail".to_string(),
+            detail: "Deliver the mails that are due (retries, interrupted deliveries)".to_string(),
+        }
+    }
+
+    async fn run(&self, ctx: &AppContext, _vars: &Vars) -> loco_rs::Result<()> {
+        let sent = mail_delivery::deliver_due(ctx).await?;
+        println!("{sent} mail(s) sent");
+        Ok(())
+    }
+}
