@@ -4,3 +4,4 @@ mod monitoring;
 mod prepare_data;
 mod routing;
 mod users;
+mod utils;

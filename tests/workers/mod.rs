@@ -1,1 +1,2 @@
-
+mod mail_delivery;
+mod smtp_server;

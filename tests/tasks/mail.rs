@@ -1,0 +1,95 @@
+use backend::{
+    app::App,
+    models::mails::{self, MailStatus},
+    tasks::mail_preview::PREVIEW_DIR,
+};
+use loco_rs::{app::AppContext, boot::run_task, task::Vars};
+use sea_orm::EntityTrait;
+
+use crate::support::boot;
+
+async fn run(ctx: &AppContext, task: &str, args: &[(&str, &str)]) -> loco_rs::Result<()> {
+    let vars = Vars::from_cli_args(
+        args.iter()
+            .map(|(key, value)| ((*key).to_string(), (*value).to_string()))
+            .collect(),
+    );
+    run_task::<App>(ctx, Some(&task.to_string()), &vars).await
+}
+
+#[tokio::test]
+async fn mail_preview_writes_html_and_text() {
+    let booted = boot().await;
+    run(
+        &booted.app_context,
+        "mail_preview",
+        &[("name", "verification_code")],
+    )
+    .await
+    .expect("task");
+    let dir = std::path::Path::new(PREVIEW_DIR);
+    let html = std::fs::read_to_string(dir.join("verification_code.html")).expect("html");
+    let text = std::fs::read_to_string(dir.join("verification_code.txt")).expect("text");
+    assert!(html.contains("123456"));
+    assert!(text.starts_with("Subject: 123456 is your Backend code"));
+
+    let unknown = run(&booted.app_context, "mail_preview", &[("name", "nope")]).await;
+    assert!(unknown.is_err());
+}
+
+#[tokio::test]
+async fn send_test_email_queues_and_sends_the_test_mail() {
+    let booted = boot().await;
+    let ctx = &booted.app_context;
+    run(ctx, "send_test_email", &[("email", "ops@example.com")])
+        .await
+        .expect("task");
+    let messages = ctx.mailer.as_ref().expect("stub").deliveries().messages;
+    assert_eq!(messages.len(), 1);
+    assert!(messages[0].contains("To: ops@example.com"));
+    assert!(
+        run(ctx, "send_test_email", &[("email", "nope")])
+            .await
+            .is_err()
+    );
+}
+
+#[tokio::test]
+async fn mail_failed_retries_failed_mails() {
+    let booted = boot().await;
+    let ctx = &booted.app_context;
+    let mail = mails::Model::enqueue(
+        &ctx.db,
+        mails::NewMail {
+            template: "test_email".to_string(),
+            to: "ops@example.com".to_string(),
+            subject: "Kept as failed".to_string(),
+            html: "<p>hi</p>".to_string(),
+            text: "hi".to_string(),
+        },
+    )
+    .await
+    .expect("queued");
+    mails::Entity::update_many()
+        .col_expr(
+            mails::Column::Status,
+            sea_orm::sea_query::Expr::value(MailStatus::Failed.as_str()),
+        )
+        .exec(&ctx.db)
+        .await
+        .expect("failed");
+
+    run(ctx, "mail_failed", &[]).await.expect("lists");
+    run(ctx, "mail_failed", &[("retry", "all")])
+        .await
+        .expect("retries");
+    let mail = mails::Model::find_by_id(&ctx.db, mail.id)
+        .await
+        .expect("mail");
+    assert_eq!(mail.status(), MailStatus::Sent);
+    assert!(
+        run(ctx, "mail_failed", &[("retry", "nonsense")])
+            .await
+            .is_err()
+    );
+}
