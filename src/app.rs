@@ -66,9 +66,10 @@ impl Hooks for App {
     }
 
     async fn initializers(_ctx: &AppContext) -> Result<Vec<Box<dyn Initializer>>> {
-        Ok(vec![Box::new(
-            initializers::first_superuser::FirstSuperuser,
-        )])
+        Ok(vec![
+            Box::new(initializers::first_superuser::FirstSuperuser),
+            Box::new(initializers::mail_recovery::MailRecovery),
+        ])
     }
 
     fn routes(_ctx: &AppContext) -> AppRoutes {

@@ -1,1 +1,2 @@
 pub mod first_superuser;
+pub mod mail_recovery;
