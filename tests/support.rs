@@ -131,3 +131,20 @@ where
     callback(server, app_context.clone()).await;
     let _ = app_context.db.close().await;
 }
+
+/// Queues a mail straight into the outbox, as `AccountMailer` would.
+pub async fn queue_mail(ctx: &AppContext, subject: &str) -> backend::models::mails::Model {
+    use backend::models::mails;
+    mails::Model::enqueue(
+        &ctx.db,
+        mails::NewMail {
+            template: "test_email".to_string(),
+            to: "ops@example.com".to_string(),
+            subject: subject.to_string(),
+            html: "<p>hi</p>".to_string(),
+            text: "hi".to_string(),
+        },
+    )
+    .await
+    .expect("queued")
+}

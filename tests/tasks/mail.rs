@@ -6,7 +6,7 @@ use backend::{
 use loco_rs::{app::AppContext, boot::run_task, task::Vars};
 use sea_orm::EntityTrait;
 
-use crate::support::boot;
+use crate::support::{boot, queue_mail};
 
 async fn run(ctx: &AppContext, task: &str, args: &[(&str, &str)]) -> loco_rs::Result<()> {
     let vars = Vars::from_cli_args(
@@ -58,18 +58,7 @@ async fn send_test_email_queues_and_sends_the_test_mail() {
 async fn mail_failed_retries_failed_mails() {
     let booted = boot().await;
     let ctx = &booted.app_context;
-    let mail = mails::Model::enqueue(
-        &ctx.db,
-        mails::NewMail {
-            template: "test_email".to_string(),
-            to: "ops@example.com".to_string(),
-            subject: "Kept as failed".to_string(),
-            html: "<p>hi</p>".to_string(),
-            text: "hi".to_string(),
-        },
-    )
-    .await
-    .expect("queued");
+    let mail = queue_mail(ctx, "Kept as failed").await;
     mails::Entity::update_many()
         .col_expr(
             mails::Column::Status,

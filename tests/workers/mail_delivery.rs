@@ -12,7 +12,7 @@ use loco_rs::{
 use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
 
 use super::smtp_server::SmtpServer;
-use crate::support::boot;
+use crate::support::{boot, queue_mail};
 
 /// The app's context, delivering to `server` instead of the test stub.
 fn delivering_to(ctx: &AppContext, server: &SmtpServer) -> AppContext {
@@ -147,18 +147,7 @@ async fn a_mail_is_kept_as_failed_after_its_last_try_and_can_be_retried() {
 async fn a_delivery_that_died_half_way_runs_again() {
     let booted = boot().await;
     let ctx = &booted.app_context;
-    let mail = mails::Model::enqueue(
-        &ctx.db,
-        mails::NewMail {
-            template: "test_email".to_string(),
-            to: "ops@example.com".to_string(),
-            subject: "Interrupted".to_string(),
-            html: "<p>hi</p>".to_string(),
-            text: "hi".to_string(),
-        },
-    )
-    .await
-    .expect("queued");
+    let mail = queue_mail(ctx, "Interrupted").await;
     // As a worker leaves it when the process stops between claiming and sending.
     let mut interrupted = mail.into_active_model();
     interrupted.status = ActiveValue::Set(MailStatus::Sending.as_str().to_string());
