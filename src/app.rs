@@ -77,6 +77,8 @@ impl Hooks for App {
             .add_route(controllers::monitoring::routes())
             .prefix("/api/v1")
             .add_route(controllers::auth::routes())
+            .add_route(controllers::otp::routes())
+            .add_route(controllers::password_recovery::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::items::routes())
             .add_route(controllers::utils::routes())

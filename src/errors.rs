@@ -23,6 +23,9 @@ pub mod msg {
     pub const ITEM_NOT_FOUND: &str = "Item not found";
     pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
     pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
+    pub const INVALID_CODE: &str = "Invalid or expired authentication code";
+    pub const INVALID_TOKEN: &str = "Invalid token";
+    pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
     pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";

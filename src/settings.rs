@@ -50,6 +50,21 @@ pub struct Settings {
     pub email_reset_token_expire_hours: i64,
     #[serde(default = "default_code_minutes")]
     pub verification_code_expiration_minutes: i64,
+    /// The development code that signs in any existing user; ignored in production.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub persistent_otp: String,
+    #[serde(default = "default_apple_email")]
+    pub apple_review_team_email: String,
+    #[serde(default = "default_apple_days")]
+    pub apple_review_team_otp_expiration_days: i64,
+}
+
+fn default_apple_email() -> String {
+    "review@apple.com".to_string()
+}
+
+const fn default_apple_days() -> i64 {
+    15
 }
 
 const fn enabled() -> bool {
@@ -103,6 +118,19 @@ impl Settings {
             return Err(SettingsError::WeakSecret);
         }
         Ok(settings)
+    }
+
+    /// How one-time codes are hashed and which special codes count; the
+    /// persistent code never counts in production.
+    #[must_use]
+    pub fn code_policy(&self, env: &Environment) -> crate::models::one_time_passwords::CodePolicy {
+        let persistent = self.persistent_otp.trim();
+        crate::models::one_time_passwords::CodePolicy {
+            secret: self.secret_key.clone(),
+            persistent_code: (*env != Environment::Production && !persistent.is_empty())
+                .then(|| persistent.to_string()),
+            apple_review_email: crate::models::users::normalize_email(&self.apple_review_team_email),
+        }
     }
 
     /// Whether mail goes out at all.

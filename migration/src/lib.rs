@@ -4,6 +4,7 @@ pub use sea_orm_migration::prelude::*;
 mod m20250101_000001_users;
 mod m20250101_000002_items;
 mod m20250101_000003_mails;
+mod m20250101_000004_auth_tokens;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000001_users::Migration),
             Box::new(m20250101_000002_items::Migration),
             Box::new(m20250101_000003_mails::Migration),
+            Box::new(m20250101_000004_auth_tokens::Migration),
             // inject-above (do not remove this comment)
         ]
     }

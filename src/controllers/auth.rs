@@ -2,17 +2,21 @@
 
 use std::sync::Arc;
 
-use axum::Json;
+use axum::{Json, http::StatusCode};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 
-use super::extractors::{CurrentUser, FormBody, JsonBody, auth::active_user};
+use super::{
+    extractors::{CurrentUser, FormBody, JsonBody, auth::active_user},
+    otp,
+};
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     i18n::Translations,
     mailers::account::AccountMailer,
     models::{
+        refresh_tokens::{self, Rotation},
         tokens::{TokenKind, TokenSigner},
         users::{self, Role, UserCreate},
     },
@@ -67,29 +71,32 @@ pub fn translations(ctx: &AppContext) -> Arc<Translations> {
         .unwrap_or_default()
 }
 
-/// A fresh access and refresh token for `user`.
+/// A fresh access and refresh token for `user`. The refresh token is recorded
+/// in `family` (the login it descends from), or starts a new one.
 ///
 /// # Errors
-/// When the tokens cannot be signed.
-pub fn auth_response(ctx: &AppContext, user: &users::Model) -> ApiResult<Json<AuthResponse>> {
+/// When the tokens cannot be signed or recorded.
+pub async fn auth_response(
+    ctx: &AppContext,
+    user: &users::Model,
+    family: Option<Uuid>,
+) -> ApiResult<Json<AuthResponse>> {
     let settings = Settings::from_context(ctx)?;
     let signer = token_signer(ctx)?;
-    let sign_error = |error: jsonwebtoken::errors::Error| ApiError::internal(error.to_string());
     let access = signer
-        .issue(
-            user.id,
-            TokenKind::Access,
-            settings.access_token_expires_seconds,
-        )
+        .issue(user.id, TokenKind::Access, settings.access_token_expires_seconds)
         .map_err(sign_error)?;
     let refresh = signer
-        .issue(
-            user.id,
-            TokenKind::Refresh,
-            settings.refresh_token_expires_seconds,
-        )
+        .issue(user.id, TokenKind::Refresh, settings.refresh_token_expires_seconds)
         .map_err(sign_error)?;
+    refresh_tokens::Model::record(&ctx.db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4))
+        .await?;
     Ok(Json(AuthResponse::new(user, &access, &refresh)))
+}
+
+/// A token that could not be signed is the server's fault.
+pub fn sign_error(error: jsonwebtoken::errors::Error) -> ApiError {
+    ApiError::internal(error.to_string())
 }
 
 /// Queues the welcome mail. The account exists whatever happens to its mail,
@@ -100,7 +107,9 @@ pub async fn welcome(ctx: &AppContext, user: &users::Model) {
     }
 }
 
-fn token_signer(ctx: &AppContext) -> ApiResult<Arc<TokenSigner>> {
+/// # Errors
+/// When the app did not go through its boot.
+pub fn token_signer(ctx: &AppContext) -> ApiResult<Arc<TokenSigner>> {
     ctx.shared_store
         .get::<Arc<TokenSigner>>()
         .ok_or_else(|| ApiError::internal("token signer was not set up at boot"))
@@ -130,10 +139,11 @@ pub async fn register(
     let user =
         users::Model::create(&ctx.db, &params, Role::Customer, &translations.languages()).await?;
     welcome(&ctx, &user).await;
-    auth_response(&ctx, &user)
+    auth_response(&ctx, &user, None).await
 }
 
-/// Signs in with the OAuth2 password form.
+/// Signs in with the OAuth2 password form. The password may also be a
+/// one-time code, which signs in (or registers) like `/auth/otp/verify`.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
@@ -146,13 +156,19 @@ pub async fn login(
     State(ctx): State<AppContext>,
     FormBody(form): FormBody<LoginForm>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let user = users::Model::authenticate(&ctx.db, &form.username, &form.password)
-        .await?
-        .ok_or(ApiError::Unauthorized(msg::INCORRECT_LOGIN.into()))?;
-    auth_response(&ctx, &user)
+    let user = match users::Model::authenticate(&ctx.db, &form.username, &form.password).await? {
+        Some(user) => Some(user),
+        None if otp::is_code(&form.password) => {
+            otp::sign_in_with_code(&ctx, &form.username, &form.password).await?
+        }
+        None => None,
+    };
+    let user = user.ok_or(ApiError::Unauthorized(msg::INCORRECT_LOGIN.into()))?;
+    auth_response(&ctx, &user, None).await
 }
 
-/// Trades a refresh token for a new pair of tokens.
+/// Trades a refresh token for a new pair; the one presented is used up.
+/// Presenting a used one revokes every token of its login.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth",
     request_body = RefreshTokenBody,
     responses(
@@ -168,8 +184,36 @@ pub async fn refresh(
     let claims = token_signer(&ctx)?
         .verify(body.token(), TokenKind::Refresh)
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-    let user = active_user(&ctx, claims.sub).await?;
-    auth_response(&ctx, &user)
+    match refresh_tokens::Model::rotate(&ctx.db, &claims).await? {
+        Rotation::Rotated { family_id } => {
+            let user = active_user(&ctx, claims.sub).await?;
+            auth_response(&ctx, &user, Some(family_id)).await
+        }
+        Rotation::Reused | Rotation::Unknown => {
+            Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
+        }
+    }
+}
+
+/// Revokes one of the caller's refresh tokens.
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth",
+    security(("bearer" = [])), request_body = RefreshTokenBody,
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn logout(
+    State(ctx): State<AppContext>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<RefreshTokenBody>,
+) -> ApiResult<StatusCode> {
+    let claims = token_signer(&ctx)?
+        .verify(body.token(), TokenKind::Refresh)
+        .filter(|claims| claims.sub == user.id)
+        .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
+    refresh_tokens::Model::revoke(&ctx.db, claims.jti, user.id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The caller, if their access token is good.
@@ -190,5 +234,6 @@ pub fn routes() -> Routes {
         .add("/register", post(register))
         .add("/login", post(login))
         .add("/refresh", post(refresh))
+        .add("/logout", post(logout))
         .add("/login/test-token", post(test_token))
 }

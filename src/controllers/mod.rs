@@ -5,5 +5,7 @@ pub mod fallback;
 pub mod items;
 pub mod language;
 pub mod monitoring;
+pub mod otp;
+pub mod password_recovery;
 pub mod users;
 pub mod utils;

@@ -1,7 +1,10 @@
 pub mod _entities;
 pub mod items;
 pub mod mails;
+pub mod one_time_passwords;
 pub mod pagination;
+pub mod password_reset_tokens;
+pub mod refresh_tokens;
 pub mod timestamps;
 pub mod tokens;
 pub mod users;

@@ -8,6 +8,7 @@ use utoipa::ToSchema;
 pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
 use super::{
     pagination::Pagination,
+    refresh_tokens,
     timestamps::{self, stamp},
 };
 
@@ -328,6 +329,33 @@ impl Model {
         Ok(self)
     }
 
+    /// The account of an email proven by a one-time code: the existing one, or
+    /// a new confirmed customer without a password.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn find_or_register_by_code(db: &DatabaseConnection, email: &str) -> ModelResult<Self> {
+        let params = UserCreate {
+            email: email.to_string(),
+            password: None,
+            first_name: None,
+            last_name: None,
+            language: None,
+        };
+        let user = match Self::create(db, &params, Role::Customer, &[]).await {
+            Ok(user) => user,
+            // Registered in the meantime by another request.
+            Err(UserError::EmailTaken) => Self::find_by_email(db, email).await?,
+            Err(UserError::UnsupportedLanguage) => return Err(ModelError::EntityNotFound),
+            Err(UserError::Model(error)) => return Err(error),
+        };
+        if user.confirmed {
+            Ok(user)
+        } else {
+            user.into_active_model().confirm(db).await
+        }
+    }
+
     /// Creates the configured first admin unless a user with that email exists.
     /// Returns the new admin, or `None` when there was nothing to do.
     ///
@@ -366,13 +394,36 @@ impl ActiveModel {
         Ok(self.update(db).await?)
     }
 
+    /// Archives the user and signs them out everywhere.
+    ///
     /// # Errors
     /// On a database error.
     pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
             self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
-        Ok(self.update(db).await?)
+        let txn = db.begin().await?;
+        let user = self.update(&txn).await?;
+        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Sets a new password and signs the user out everywhere.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn set_password(
+        mut self,
+        db: &DatabaseConnection,
+        password: &str,
+    ) -> ModelResult<Model> {
+        self.hashed_password = ActiveValue::Set(Some(hash_password(password.to_string()).await?));
+        let txn = db.begin().await?;
+        let user = self.update(&txn).await?;
+        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
+        txn.commit().await?;
+        Ok(user)
     }
 
     /// # Errors

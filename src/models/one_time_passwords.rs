@@ -1,0 +1,324 @@
+//! One-time sign-in codes. A code is six digits from 1 to 9, drawn from a
+//! CSPRNG, bound to one email, stored only as a keyed hash, valid for minutes,
+//! consumed by its use, and void after five tries: every check spends a try
+//! before it compares, so the sixth try fails even with the right code.
+
+use chrono::Duration;
+use hmac::{Hmac, Mac};
+use loco_rs::prelude::*;
+use rand::Rng;
+use sea_orm::{Condition, TransactionTrait, sea_query::Expr};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
+use super::{
+    timestamps::{self, stamp},
+    users,
+};
+
+/// Tries a code allows, right or wrong.
+pub const MAX_ATTEMPTS: i32 = 5;
+pub const CODE_LENGTH: usize = 6;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// An ordinary code, consumed by its use.
+    Login,
+    /// The long-lived code for the Apple review team, not consumed by use.
+    AppleReview,
+}
+
+impl Purpose {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Login => "login",
+            Self::AppleReview => "apple_review",
+        }
+    }
+}
+
+/// What signing in with a code needs to know of the configuration.
+#[derive(Debug, Clone)]
+pub struct CodePolicy {
+    /// Keys the code hashes, so a copy of the table does not give the codes away.
+    pub secret: String,
+    /// The development code that signs in any existing user; `None` in production.
+    pub persistent_code: Option<String>,
+    pub apple_review_email: String,
+}
+
+impl CodePolicy {
+    /// `None` only if the key were refused, which HMAC never does.
+    #[must_use]
+    pub fn hash(&self, email: &str, code: &str) -> Option<String> {
+        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).ok()?;
+        mac.update(users::normalize_email(email).as_bytes());
+        mac.update(b":");
+        mac.update(code.as_bytes());
+        Some(hex(&mac.finalize().into_bytes()))
+    }
+
+    /// A fresh code: digits 1 to 9, never the persistent code.
+    #[must_use]
+    pub fn generate(&self) -> String {
+        let mut rng = rand::rng();
+        loop {
+            let code: String = (0..CODE_LENGTH)
+                .map(|_| char::from(b'0' + rng.random_range(1..=9u8)))
+                .collect();
+            if self.persistent_code.as_deref() != Some(code.as_str()) {
+                return code;
+            }
+        }
+    }
+
+    fn is_persistent(&self, code: &str) -> bool {
+        self.persistent_code
+            .as_deref()
+            .is_some_and(|persistent| bool::from(persistent.as_bytes().ct_eq(code.as_bytes())))
+    }
+
+    fn is_apple_reviewer(&self, email: &str) -> bool {
+        users::normalize_email(email).ends_with("@apple.com")
+    }
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+}
+
+/// Who a code signs in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSignIn {
+    /// An existing user.
+    Existing(users::Model),
+    /// A valid code for an email without an account: register it.
+    NewAccount,
+    Refused,
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
+        Ok(this)
+    }
+}
+
+impl Model {
+    /// Stores a code for `email`, replacing any earlier one.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn issue(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        email: &str,
+        code: &str,
+        purpose: Purpose,
+        lifetime: Duration,
+    ) -> ModelResult<Self> {
+        let email = users::normalize_email(email);
+        let txn = db.begin().await?;
+        Entity::delete_many()
+            .filter(Column::Email.eq(&email))
+            .exec(&txn)
+            .await?;
+        let otp = ActiveModel {
+            // An empty hash matches no code.
+            code_hash: ActiveValue::Set(policy.hash(&email, code).unwrap_or_default()),
+            email: ActiveValue::Set(email),
+            purpose: ActiveValue::Set(purpose.as_str().to_string()),
+            attempts: ActiveValue::Set(0),
+            expires_at: ActiveValue::Set(timestamps::now() + lifetime),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(otp)
+    }
+
+    /// The live code of `email` for `purpose`, if any.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn find_for(
+        db: &DatabaseConnection,
+        email: &str,
+        purpose: Purpose,
+    ) -> ModelResult<Option<Self>> {
+        Ok(Entity::find()
+            .filter(Column::Email.eq(users::normalize_email(email)))
+            .filter(Column::Purpose.eq(purpose.as_str()))
+            .one(db)
+            .await?)
+    }
+
+    /// Checks `code` against the live code of `email` (`code_email`'s for the
+    /// Apple review team), spending one try first. A right login code is
+    /// consumed; the Apple review code stays, and a right try gives its tries
+    /// back.
+    async fn check(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        code_email: &str,
+        purpose: Purpose,
+        code: &str,
+    ) -> ModelResult<bool> {
+        let Some(otp) = Self::find_for(db, code_email, purpose).await? else {
+            return Ok(false);
+        };
+        use sea_orm::ExprTrait;
+        let now = timestamps::now();
+        let spent = Entity::update_many()
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(otp.id))
+            .filter(Column::Attempts.lt(MAX_ATTEMPTS))
+            .filter(Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        if spent.rows_affected == 0 {
+            return Ok(false);
+        }
+        let Some(given) = policy.hash(code_email, code) else {
+            return Ok(false);
+        };
+        if otp.code_hash.is_empty() || !bool::from(given.as_bytes().ct_eq(otp.code_hash.as_bytes())) {
+            return Ok(false);
+        }
+        match purpose {
+            Purpose::Login => {
+                // Consumed: of two requests with the right code, one wins.
+                let consumed = Entity::delete_by_id(otp.id).exec(db).await?;
+                Ok(consumed.rows_affected == 1)
+            }
+            Purpose::AppleReview => {
+                Entity::update_many()
+                    .col_expr(Column::Attempts, Expr::value(0))
+                    .filter(Column::Id.eq(otp.id))
+                    .exec(db)
+                    .await?;
+                Ok(true)
+            }
+        }
+    }
+
+    /// Who `code` signs in as `email`: the persistent development code (existing
+    /// users only), the Apple review code (any `@apple.com` email, as the review
+    /// account), or the email's own code (which may register it).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn sign_in(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        email: &str,
+        code: &str,
+    ) -> ModelResult<CodeSignIn> {
+        let existing = |user: Option<users::Model>| match user {
+            Some(user) if !user.is_archived() => CodeSignIn::Existing(user),
+            _ => CodeSignIn::Refused,
+        };
+        if policy.is_persistent(code) {
+            return Ok(existing(users::Model::find_by_email(db, email).await.ok()));
+        }
+        if policy.is_apple_reviewer(email)
+            && Self::check(db, policy, &policy.apple_review_email, Purpose::AppleReview, code)
+                .await?
+        {
+            let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
+            return Ok(existing(reviewer.ok()));
+        }
+        if !Self::check(db, policy, email, Purpose::Login, code).await? {
+            return Ok(CodeSignIn::Refused);
+        }
+        match users::Model::find_by_email(db, email).await {
+            Ok(user) => Ok(existing(Some(user))),
+            Err(ModelError::EntityNotFound) => Ok(CodeSignIn::NewAccount),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Deletes the Apple review code; returns what it was.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn delete_for(
+        db: &DatabaseConnection,
+        email: &str,
+        purpose: Purpose,
+    ) -> ModelResult<Option<Self>> {
+        let Some(otp) = Self::find_for(db, email, purpose).await? else {
+            return Ok(None);
+        };
+        Entity::delete_by_id(otp.id).exec(db).await?;
+        Ok(Some(otp))
+    }
+
+    /// Deletes codes past their expiry or out of tries; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_expired(db: &DatabaseConnection) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(Column::ExpiresAt.lt(timestamps::now()))
+                    .add(Column::Attempts.gte(MAX_ATTEMPTS)),
+            )
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> CodePolicy {
+        CodePolicy {
+            secret: "secret".to_string(),
+            persistent_code: Some("123456".to_string()),
+            apple_review_email: "review@apple.com".to_string(),
+        }
+    }
+
+    #[test]
+    fn codes_are_six_digits_from_one_to_nine_and_never_the_persistent_code() {
+        let policy = policy();
+        for _ in 0..2000 {
+            let code = policy.generate();
+            assert_eq!(code.len(), CODE_LENGTH);
+            assert!(code.chars().all(|digit| ('1'..='9').contains(&digit)), "{code}");
+            assert_ne!(code, "123456");
+        }
+    }
+
+    #[test]
+    fn hashes_are_keyed_and_bound_to_the_email() {
+        let policy = policy();
+        let hash = policy.hash("Jane@example.com", "654321");
+        assert_eq!(hash, policy.hash("jane@example.com", "654321"));
+        assert_ne!(hash, policy.hash("john@example.com", "654321"));
+        assert_ne!(hash.as_deref(), Some("654321"));
+        let other = CodePolicy {
+            secret: "other".to_string(),
+            ..policy
+        };
+        assert_ne!(hash, other.hash("jane@example.com", "654321"));
+    }
+}

@@ -1,0 +1,84 @@
+//! Password reset links work once: each token is recorded when sent, and
+//! marked used when it resets a password.
+
+use chrono::DateTime;
+use loco_rs::prelude::*;
+use sea_orm::{Condition, sea_query::Expr};
+
+pub use super::_entities::password_reset_tokens::{self, ActiveModel, Column, Entity, Model};
+use super::{
+    timestamps::{self, stamp},
+    tokens::Claims,
+};
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
+        Ok(this)
+    }
+}
+
+impl Model {
+    /// # Errors
+    /// On a database error.
+    pub async fn record(db: &DatabaseConnection, claims: &Claims) -> ModelResult<Self> {
+        Ok(ActiveModel {
+            id: ActiveValue::Set(claims.jti),
+            user_id: ActiveValue::Set(claims.sub),
+            expires_at: ActiveValue::Set(
+                DateTime::from_timestamp(claims.exp, 0)
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            used_at: ActiveValue::Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    /// Marks the token used, if it is recorded, unused and unexpired; returns
+    /// whether it was. Conditional, so a token is used once.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn use_once(db: &impl ConnectionTrait, claims: &Claims) -> ModelResult<bool> {
+        let now = timestamps::now();
+        let used = Entity::update_many()
+            .col_expr(Column::UsedAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(claims.jti))
+            .filter(Column::UserId.eq(claims.sub))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::ExpiresAt.gt(now))
+            .exec(db)
+            .await?;
+        Ok(used.rows_affected == 1)
+    }
+
+    /// Deletes tokens that are used or past their expiry; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_expired(db: &DatabaseConnection) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(
+                Condition::any()
+                    .add(Column::ExpiresAt.lt(timestamps::now()))
+                    .add(Column::UsedAt.is_not_null()),
+            )
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+}

@@ -1,0 +1,153 @@
+//! Refresh tokens are recorded, so they can be rotated and revoked. Each one
+//! descends from a login (its family); presenting one that was already used
+//! means it was stolen or replayed, and the whole family is revoked.
+
+use chrono::DateTime;
+use loco_rs::prelude::*;
+use sea_orm::sea_query::Expr;
+
+pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
+use super::{
+    timestamps::{self, stamp},
+    tokens::Claims,
+};
+
+/// What presenting a refresh token came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rotation {
+    /// The token was live and is now used up; issue its successor in `family_id`.
+    Rotated { family_id: Uuid },
+    /// The token was already used or revoked: its family is revoked now.
+    Reused,
+    /// Not a token this server recorded.
+    Unknown,
+}
+
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut this = self;
+        stamp(
+            insert,
+            &mut this.id,
+            &mut this.created_at,
+            &mut this.updated_at,
+        );
+        Ok(this)
+    }
+}
+
+impl Model {
+    /// Records an issued refresh token as a member of `family_id`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn record(
+        db: &DatabaseConnection,
+        claims: &Claims,
+        family_id: Uuid,
+    ) -> ModelResult<Self> {
+        Ok(ActiveModel {
+            id: ActiveValue::Set(claims.jti),
+            user_id: ActiveValue::Set(claims.sub),
+            family_id: ActiveValue::Set(family_id),
+            expires_at: ActiveValue::Set(
+                DateTime::from_timestamp(claims.exp, 0)
+                    .unwrap_or_default()
+                    .into(),
+            ),
+            revoked_at: ActiveValue::Set(None),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    /// Uses up a refresh token. The update is conditional, so of two requests
+    /// presenting the same token only one rotates it.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn rotate(db: &DatabaseConnection, claims: &Claims) -> ModelResult<Rotation> {
+        let Some(token) = Entity::find_by_id(claims.jti).one(db).await? else {
+            return Ok(Rotation::Unknown);
+        };
+        if token.user_id != claims.sub {
+            return Ok(Rotation::Unknown);
+        }
+        let used = Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(timestamps::now()))
+            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+            .filter(Column::Id.eq(token.id))
+            .filter(Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        if used.rows_affected == 1 {
+            Ok(Rotation::Rotated {
+                family_id: token.family_id,
+            })
+        } else {
+            Self::revoke_family(db, token.family_id).await?;
+            Ok(Rotation::Reused)
+        }
+    }
+
+    /// Revokes one token of `user_id`; returns whether it was live.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn revoke(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
+        let revoked = Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(timestamps::now()))
+            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+            .filter(Column::Id.eq(id))
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(revoked.rows_affected == 1)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn revoke_family(db: &impl ConnectionTrait, family_id: Uuid) -> ModelResult<u64> {
+        Self::revoke_where(db, Column::FamilyId.eq(family_id)).await
+    }
+
+    /// Signs a user out everywhere.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn revoke_all_for_user(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<u64> {
+        Self::revoke_where(db, Column::UserId.eq(user_id)).await
+    }
+
+    async fn revoke_where(
+        db: &impl ConnectionTrait,
+        condition: sea_orm::sea_query::SimpleExpr,
+    ) -> ModelResult<u64> {
+        let revoked = Entity::update_many()
+            .col_expr(Column::RevokedAt, Expr::value(timestamps::now()))
+            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+            .filter(condition)
+            .filter(Column::RevokedAt.is_null())
+            .exec(db)
+            .await?;
+        Ok(revoked.rows_affected)
+    }
+
+    /// Deletes tokens past their expiry; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_expired(db: &DatabaseConnection) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(Column::ExpiresAt.lt(timestamps::now()))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+}
