@@ -61,6 +61,7 @@ fn redact_in_place(value: &mut Value) {
                 let placeholder = match key.as_str() {
                     "id" | "owner_id" | "user_id" => Some("[uuid]"),
                     "access_token" | "refresh_token" => Some("[token]"),
+                    "verification_code" => Some("[code]"),
                     key if key.ends_with("_at") || key.ends_with("_date") => Some("[timestamp]"),
                     _ => None,
                 };
@@ -73,4 +74,51 @@ fn redact_in_place(value: &mut Value) {
         Value::Array(items) => items.iter_mut().for_each(redact_in_place),
         _ => {}
     }
+}
+
+/// The last mail the stub mailer recorded for `to`, with quoted-printable
+/// soft line breaks and `=3D` undone.
+pub fn last_mail_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
+    let messages = ctx.mailer.as_ref().expect("stub mailer").deliveries().messages;
+    let message = messages
+        .iter()
+        .rev()
+        .find(|message| message.contains(&format!("To: {to}")))
+        .unwrap_or_else(|| panic!("no mail to {to}"));
+    message
+        .replace("=\r\n", "")
+        .replace("=\n", "")
+        .replace("=3D", "=")
+}
+
+/// The sign-in code of the last code mail to `to`.
+pub fn code_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
+    let mail = last_mail_to(ctx, to);
+    let subject = mail
+        .lines()
+        .find_map(|line| line.strip_prefix("Subject: "))
+        .expect("a subject");
+    subject
+        .split_whitespace()
+        .next()
+        .expect("the code opens the subject")
+        .to_string()
+}
+
+/// Requests a sign-in code for `email` and returns it, read from the mail.
+pub async fn request_code(server: &TestServer, ctx: &loco_rs::app::AppContext, email: &str) -> String {
+    let response = server
+        .post("/api/v1/auth/otp/request")
+        .json(&json!({ "email": email }))
+        .await;
+    assert_eq!(response.status_code(), 200, "{}", response.text());
+    code_mailed_to(ctx, email)
+}
+
+/// Signs in with a code; returns the response.
+pub async fn verify_code(server: &TestServer, email: &str, code: &str) -> axum_test::TestResponse {
+    server
+        .post("/api/v1/auth/otp/verify")
+        .json(&json!({ "email": email, "code": code }))
+        .await
 }

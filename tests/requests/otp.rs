@@ -1,0 +1,328 @@
+use std::sync::Arc;
+
+use backend::{
+    models::{one_time_passwords, users},
+    settings::Settings,
+};
+use insta::assert_json_snapshot;
+use serde_json::{Value, json};
+
+use super::prepare_data::{
+    admin_token, code_mailed_to, redact, register, request_code, verify_code,
+};
+use crate::support::request;
+
+#[tokio::test]
+async fn a_code_by_mail_signs_in_an_existing_user() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let response = server
+            .post("/api/v1/auth/otp/request")
+            .json(&json!({ "email": "Jane@example.com" }))
+            .await;
+        assert_eq!(response.status_code(), 200);
+        assert_eq!(
+            response.json::<Value>(),
+            json!({ "msg": "If an account exists, a verification code has been sent" })
+        );
+        let code = code_mailed_to(&ctx, "jane@example.com");
+        assert_eq!(code.len(), 6);
+
+        let signed_in = verify_code(&server, "jane@example.com", &code).await;
+        assert_eq!(signed_in.status_code(), 200);
+        assert_json_snapshot!(redact(signed_in.json::<Value>()));
+
+        let again = verify_code(&server, "jane@example.com", &code).await;
+        assert_eq!(again.status_code(), 401, "a code is consumed by its use");
+        assert_eq!(
+            again.json::<Value>(),
+            json!({ "detail": "Invalid or expired authentication code" })
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_registers_an_unknown_email() {
+    request(|server, ctx| async move {
+        let code = request_code(&server, &ctx, "new@example.com").await;
+        let response = verify_code(&server, "new@example.com", &code).await;
+        assert_eq!(response.status_code(), 200);
+        let user = &response.json::<Value>()["user"];
+        assert_eq!(user["email"], "new@example.com");
+        assert_eq!(user["confirmed"], true);
+        assert_eq!(user["role"], "customer");
+        let welcome = super::prepare_data::last_mail_to(&ctx, "new@example.com");
+        assert!(welcome.contains("Subject: Welcome to Backend"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_code_is_accepted_as_the_password_of_login() {
+    request(|server, ctx| async move {
+        let code = request_code(&server, &ctx, "new@example.com").await;
+        let response = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "new@example.com"), ("password", code.as_str())])
+            .await;
+        assert_eq!(response.status_code(), 200);
+        assert_eq!(response.json::<Value>()["user"]["email"], "new@example.com");
+
+        let wrong = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "new@example.com"), ("password", code.as_str())])
+            .await;
+        assert_eq!(wrong.status_code(), 401);
+        assert_eq!(
+            wrong.json::<Value>(),
+            json!({ "detail": "Incorrect email, password, or OTP" })
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_new_request_replaces_the_previous_code() {
+    request(|server, ctx| async move {
+        let first = request_code(&server, &ctx, "jane@example.com").await;
+        let mut second = request_code(&server, &ctx, "jane@example.com").await;
+        while second == first {
+            second = request_code(&server, &ctx, "jane@example.com").await;
+        }
+        assert_eq!(verify_code(&server, "jane@example.com", &first).await.status_code(), 401);
+        assert_eq!(verify_code(&server, "jane@example.com", &second).await.status_code(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn codes_are_validated() {
+    request(|server, _ctx| async move {
+        for (body, field) in [
+            (json!({ "email": "jane@example.com", "code": "12345" }), "code"),
+            (json!({ "email": "jane@example.com", "code": "12a456" }), "code"),
+            (json!({ "email": "nope", "code": "123456" }), "email"),
+            (json!({ "email": "jane@example.com" }), "code"),
+        ] {
+            let response = server.post("/api/v1/auth/otp/verify").json(&body).await;
+            assert_eq!(response.status_code(), 422, "{body}");
+            assert_eq!(response.json::<Value>()["detail"][0]["loc"], json!(["body", field]));
+        }
+        let bad_request = server
+            .post("/api/v1/auth/otp/request")
+            .json(&json!({ "email": "nope" }))
+            .await;
+        assert_eq!(bad_request.status_code(), 422);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn without_mail_development_answers_with_the_code() {
+    request(|server, ctx| async move {
+        let mut settings = (*Settings::from_context(&ctx).expect("settings")).clone();
+        settings.enable_email_service = false;
+        ctx.shared_store.insert(Arc::new(settings));
+
+        let response = server
+            .post("/api/v1/auth/otp/request")
+            .json(&json!({ "email": "jane@example.com" }))
+            .await;
+        let message = response.json::<Value>()["msg"].as_str().expect("msg").to_string();
+        assert!(message.starts_with("Development mode: Your verification code is "));
+        let code = message.rsplit(' ').next().expect("the code is the last word");
+        assert_eq!(verify_code(&server, "jane@example.com", code).await.status_code(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_persistent_code_signs_in_existing_users_and_registers_nobody() {
+    request(|server, _ctx| async move {
+        register(&server, "jane@example.com").await;
+        let existing = verify_code(&server, "jane@example.com", "123456").await;
+        assert_eq!(existing.status_code(), 200);
+        let login = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane@example.com"), ("password", "123456")])
+            .await;
+        assert_eq!(login.status_code(), 200);
+
+        let unknown = verify_code(&server, "nobody@example.com", "123456").await;
+        assert_eq!(unknown.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_persistent_code_does_nothing_in_production() {
+    request(|_server, ctx| async move {
+        let settings = Settings::from_context(&ctx).expect("settings");
+        let production = settings.code_policy(&loco_rs::environment::Environment::Production);
+        assert_eq!(production.persistent_code, None);
+        let jane = users::Model::find_or_register_by_code(&ctx.db, "jane@example.com")
+            .await
+            .expect("user");
+        let outcome = one_time_passwords::Model::sign_in(&ctx.db, &production, &jane.email, "123456")
+            .await
+            .expect("query");
+        assert_eq!(outcome, one_time_passwords::CodeSignIn::Refused);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_apple_review_code_signs_in_any_apple_email_until_deleted() {
+    request(|server, _ctx| async move {
+        let admin = admin_token(&server).await;
+        let generated = server
+            .post("/api/v1/auth/generate-apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(generated.status_code(), 200);
+        let otp: Value = generated.json();
+        assert_json_snapshot!(redact(otp.clone()));
+        let code = otp["verification_code"].as_str().expect("code").to_string();
+        assert_eq!(code.len(), 6);
+
+        for email in ["review@apple.com", "tester@apple.com", "review@apple.com"] {
+            let response = verify_code(&server, email, &code).await;
+            assert_eq!(response.status_code(), 200, "{email}: not consumed by use");
+            assert_eq!(response.json::<Value>()["user"]["email"], "review@apple.com");
+        }
+        let login = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "someone@apple.com"), ("password", code.as_str())])
+            .await;
+        assert_eq!(login.status_code(), 200);
+        let elsewhere = verify_code(&server, "someone@example.com", &code).await;
+        assert_eq!(elsewhere.status_code(), 401);
+
+        let refused = server
+            .post("/api/v1/auth/otp/request")
+            .json(&json!({ "email": "review@apple.com" }))
+            .await;
+        assert_eq!(
+            refused.json::<Value>(),
+            json!({ "msg": "Gracefully handled: Apple review team cannot request a verification code" })
+        );
+
+        let deleted = server
+            .delete("/api/v1/auth/delete-apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(deleted.status_code(), 200);
+        assert_eq!(deleted.json::<Value>()["id"], otp["id"]);
+        assert_eq!(verify_code(&server, "review@apple.com", &code).await.status_code(), 401);
+        let none = server
+            .delete("/api/v1/auth/delete-apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(none.status_code(), 404);
+        assert_eq!(none.json::<Value>(), json!({ "detail": "No Apple review team OTP found" }));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn apple_review_endpoints_are_for_admins() {
+    request(|server, _ctx| async move {
+        let (customer, _) = register(&server, "jane@example.com").await;
+        for request in [
+            server.post("/api/v1/auth/generate-apple-review-team-otp"),
+            server.delete("/api/v1/auth/delete-apple-review-team-otp"),
+        ] {
+            assert_eq!(request.authorization_bearer(&customer).await.status_code(), 403);
+        }
+    })
+    .await;
+}
+
+// One test per hole the Python template had (API.md, FIX notes).
+
+#[tokio::test]
+async fn fix_a_wrong_code_never_registers_an_account() {
+    request(|server, ctx| async move {
+        let response = verify_code(&server, "stranger@example.com", "987654").await;
+        assert_eq!(response.status_code(), 401);
+        request_code(&server, &ctx, "stranger@example.com").await;
+        let wrong = verify_code(&server, "stranger@example.com", "987654").await;
+        assert_eq!(wrong.status_code(), 401);
+        assert!(
+            users::Model::find_by_email(&ctx.db, "stranger@example.com").await.is_err(),
+            "no account was made"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_code_works_only_for_its_own_email() {
+    request(|server, ctx| async move {
+        register(&server, "victim@example.com").await;
+        let attacker_code = request_code(&server, &ctx, "attacker@example.com").await;
+        let response = verify_code(&server, "victim@example.com", &attacker_code).await;
+        assert_eq!(response.status_code(), 401);
+        assert_eq!(verify_code(&server, "attacker@example.com", &attacker_code).await.status_code(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_the_sixth_try_fails_even_with_the_right_code() {
+    request(|server, ctx| async move {
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let wrong = if code == "111111" { "222222" } else { "111111" };
+        for _ in 0..one_time_passwords::MAX_ATTEMPTS {
+            assert_eq!(verify_code(&server, "jane@example.com", wrong).await.status_code(), 401);
+        }
+        let right = verify_code(&server, "jane@example.com", &code).await;
+        assert_eq!(right.status_code(), 401, "five wrong tries void the code");
+
+        let fresh = request_code(&server, &ctx, "jane@example.com").await;
+        assert_eq!(verify_code(&server, "jane@example.com", &fresh).await.status_code(), 200);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_codes_are_stored_hashed() {
+    request(|server, ctx| async move {
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let policy = Settings::from_context(&ctx).expect("settings").code_policy(&ctx.environment);
+        let stored = one_time_passwords::Model::find_for(
+            &ctx.db,
+            "jane@example.com",
+            one_time_passwords::Purpose::Login,
+        )
+        .await
+        .expect("query")
+        .expect("a code");
+        assert!(!stored.code_hash.contains(&code));
+        assert_eq!(Some(stored.code_hash), policy.hash("jane@example.com", &code));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_an_expired_code_is_refused() {
+    request(|server, ctx| async move {
+        use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let stored = one_time_passwords::Model::find_for(
+            &ctx.db,
+            "jane@example.com",
+            one_time_passwords::Purpose::Login,
+        )
+        .await
+        .expect("query")
+        .expect("a code");
+        let mut expired = stored.into_active_model();
+        expired.expires_at =
+            ActiveValue::Set((chrono::Utc::now() - chrono::Duration::seconds(1)).into());
+        expired.update(&ctx.db).await.expect("updated");
+        assert_eq!(verify_code(&server, "jane@example.com", &code).await.status_code(), 401);
+    })
+    .await;
+}
