@@ -129,7 +129,9 @@ impl Settings {
             secret: self.secret_key.clone(),
             persistent_code: (*env != Environment::Production && !persistent.is_empty())
                 .then(|| persistent.to_string()),
-            apple_review_email: crate::models::users::normalize_email(&self.apple_review_team_email),
+            apple_review_email: crate::models::users::normalize_email(
+                &self.apple_review_team_email,
+            ),
         }
     }
 

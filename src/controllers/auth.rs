@@ -84,13 +84,25 @@ pub async fn auth_response(
     let settings = Settings::from_context(ctx)?;
     let signer = token_signer(ctx)?;
     let access = signer
-        .issue(user.id, TokenKind::Access, settings.access_token_expires_seconds)
+        .issue(
+            user.id,
+            TokenKind::Access,
+            settings.access_token_expires_seconds,
+        )
         .map_err(sign_error)?;
     let refresh = signer
-        .issue(user.id, TokenKind::Refresh, settings.refresh_token_expires_seconds)
+        .issue(
+            user.id,
+            TokenKind::Refresh,
+            settings.refresh_token_expires_seconds,
+        )
         .map_err(sign_error)?;
-    refresh_tokens::Model::record(&ctx.db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4))
-        .await?;
+    refresh_tokens::Model::record(
+        &ctx.db,
+        &refresh.claims,
+        family.unwrap_or_else(Uuid::new_v4),
+    )
+    .await?;
     Ok(Json(AuthResponse::new(user, &access, &refresh)))
 }
 

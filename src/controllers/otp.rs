@@ -152,7 +152,8 @@ pub async fn generate_apple_review_code(
 ) -> ApiResult<Json<OneTimePasswordResponse>> {
     let settings = Settings::from_context(&ctx)?;
     let policy = settings.code_policy(&ctx.environment);
-    let reviewer = users::Model::find_or_register_by_code(&ctx.db, &policy.apple_review_email).await?;
+    let reviewer =
+        users::Model::find_or_register_by_code(&ctx.db, &policy.apple_review_email).await?;
     let code = policy.generate();
     let otp = one_time_passwords::Model::issue(
         &ctx.db,
@@ -163,7 +164,11 @@ pub async fn generate_apple_review_code(
         Duration::days(settings.apple_review_team_otp_expiration_days),
     )
     .await?;
-    Ok(Json(OneTimePasswordResponse::new(&otp, Some(reviewer.id), Some(code))))
+    Ok(Json(OneTimePasswordResponse::new(
+        &otp,
+        Some(reviewer.id),
+        Some(code),
+    )))
 }
 
 /// Deletes the Apple review team's code.

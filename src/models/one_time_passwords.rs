@@ -196,7 +196,8 @@ impl Model {
         let Some(given) = policy.hash(code_email, code) else {
             return Ok(false);
         };
-        if otp.code_hash.is_empty() || !bool::from(given.as_bytes().ct_eq(otp.code_hash.as_bytes())) {
+        if otp.code_hash.is_empty() || !bool::from(given.as_bytes().ct_eq(otp.code_hash.as_bytes()))
+        {
             return Ok(false);
         }
         match purpose {
@@ -236,8 +237,14 @@ impl Model {
             return Ok(existing(users::Model::find_by_email(db, email).await.ok()));
         }
         if policy.is_apple_reviewer(email)
-            && Self::check(db, policy, &policy.apple_review_email, Purpose::AppleReview, code)
-                .await?
+            && Self::check(
+                db,
+                policy,
+                &policy.apple_review_email,
+                Purpose::AppleReview,
+                code,
+            )
+            .await?
         {
             let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
             return Ok(existing(reviewer.ok()));
@@ -303,7 +310,10 @@ mod tests {
         for _ in 0..2000 {
             let code = policy.generate();
             assert_eq!(code.len(), CODE_LENGTH);
-            assert!(code.chars().all(|digit| ('1'..='9').contains(&digit)), "{code}");
+            assert!(
+                code.chars().all(|digit| ('1'..='9').contains(&digit)),
+                "{code}"
+            );
             assert_ne!(code, "123456");
         }
     }

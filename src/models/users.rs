@@ -334,7 +334,10 @@ impl Model {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn find_or_register_by_code(db: &DatabaseConnection, email: &str) -> ModelResult<Self> {
+    pub async fn find_or_register_by_code(
+        db: &DatabaseConnection,
+        email: &str,
+    ) -> ModelResult<Self> {
         let params = UserCreate {
             email: email.to_string(),
             password: None,

@@ -172,7 +172,10 @@ async fn archived_users_cannot_log_in_and_their_tokens_stop_working() {
 async fn refresh_accepts_a_bare_string_or_an_object() {
     request(|server, _ctx| async move {
         let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
-        let mut refresh_token = auth["refresh_token"].as_str().expect("refresh token").to_string();
+        let mut refresh_token = auth["refresh_token"]
+            .as_str()
+            .expect("refresh token")
+            .to_string();
         for wrapped in [false, true] {
             let body = if wrapped {
                 json!({ "refresh_token": refresh_token })
@@ -188,7 +191,10 @@ async fn refresh_accepts_a_bare_string_or_an_object() {
                 .authorization_bearer(access_token(&renewed))
                 .await;
             assert_eq!(me.status_code(), 200);
-            refresh_token = renewed["refresh_token"].as_str().expect("refresh").to_string();
+            refresh_token = renewed["refresh_token"]
+                .as_str()
+                .expect("refresh")
+                .to_string();
         }
     })
     .await;
@@ -306,6 +312,86 @@ async fn tokens_of_deleted_users_are_refused_with_401() {
             .authorization_bearer(&token)
             .await;
         assert_eq!(me.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_replayed_refresh_token_revokes_its_whole_login() {
+    request(|server, _ctx| async move {
+        let first = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let other_login = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let stolen = first["refresh_token"].clone();
+        let rotated = server.post("/api/v1/auth/refresh").json(&stolen).await;
+        assert_eq!(rotated.status_code(), 200);
+        let successor = rotated.json::<Value>()["refresh_token"].clone();
+
+        let replay = server.post("/api/v1/auth/refresh").json(&stolen).await;
+        assert_eq!(replay.status_code(), 401, "a used refresh token is refused");
+        let after_replay = server.post("/api/v1/auth/refresh").json(&successor).await;
+        assert_eq!(
+            after_replay.status_code(),
+            401,
+            "and its whole family dies with it"
+        );
+
+        let unrelated = server
+            .post("/api/v1/auth/refresh")
+            .json(&other_login["refresh_token"])
+            .await;
+        assert_eq!(unrelated.status_code(), 200, "other logins live on");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_token() {
+    request(|server, _ctx| async move {
+        let session = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let token = access_token(&session);
+        let out = server
+            .post("/api/v1/auth/logout")
+            .authorization_bearer(&token)
+            .json(&json!({ "refresh_token": session["refresh_token"] }))
+            .await;
+        assert_eq!(out.status_code(), 204);
+        let refreshed = server
+            .post("/api/v1/auth/refresh")
+            .json(&session["refresh_token"])
+            .await;
+        assert_eq!(refreshed.status_code(), 401);
+
+        let (jane, _) = super::prepare_data::register(&server, "jane@example.com").await;
+        let other = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let foreign = server
+            .post("/api/v1/auth/logout")
+            .authorization_bearer(&jane)
+            .json(&other["refresh_token"])
+            .await;
+        assert_eq!(foreign.status_code(), 401, "nobody signs out someone else");
+        let anonymous = server
+            .post("/api/v1/auth/logout")
+            .json(&other["refresh_token"])
+            .await;
+        assert_eq!(anonymous.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn archiving_a_user_revokes_their_refresh_tokens() {
+    request(|server, _ctx| async move {
+        let (token, _) = super::prepare_data::register(&server, "jane@example.com").await;
+        let session = login(&server, "jane@example.com", PASSWORD).await;
+        server
+            .delete("/api/v1/users/me/archive")
+            .authorization_bearer(&token)
+            .await;
+        let refreshed = server
+            .post("/api/v1/auth/refresh")
+            .json(&session["refresh_token"])
+            .await;
+        assert_eq!(refreshed.status_code(), 401);
     })
     .await;
 }

@@ -2,6 +2,7 @@ mod auth;
 mod items;
 mod monitoring;
 mod otp;
+mod password_recovery;
 mod prepare_data;
 mod routing;
 mod users;

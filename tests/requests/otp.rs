@@ -90,8 +90,18 @@ async fn a_new_request_replaces_the_previous_code() {
         while second == first {
             second = request_code(&server, &ctx, "jane@example.com").await;
         }
-        assert_eq!(verify_code(&server, "jane@example.com", &first).await.status_code(), 401);
-        assert_eq!(verify_code(&server, "jane@example.com", &second).await.status_code(), 200);
+        assert_eq!(
+            verify_code(&server, "jane@example.com", &first)
+                .await
+                .status_code(),
+            401
+        );
+        assert_eq!(
+            verify_code(&server, "jane@example.com", &second)
+                .await
+                .status_code(),
+            200
+        );
     })
     .await;
 }
@@ -100,14 +110,23 @@ async fn a_new_request_replaces_the_previous_code() {
 async fn codes_are_validated() {
     request(|server, _ctx| async move {
         for (body, field) in [
-            (json!({ "email": "jane@example.com", "code": "12345" }), "code"),
-            (json!({ "email": "jane@example.com", "code": "12a456" }), "code"),
+            (
+                json!({ "email": "jane@example.com", "code": "12345" }),
+                "code",
+            ),
+            (
+                json!({ "email": "jane@example.com", "code": "12a456" }),
+                "code",
+            ),
             (json!({ "email": "nope", "code": "123456" }), "email"),
             (json!({ "email": "jane@example.com" }), "code"),
         ] {
             let response = server.post("/api/v1/auth/otp/verify").json(&body).await;
             assert_eq!(response.status_code(), 422, "{body}");
-            assert_eq!(response.json::<Value>()["detail"][0]["loc"], json!(["body", field]));
+            assert_eq!(
+                response.json::<Value>()["detail"][0]["loc"],
+                json!(["body", field])
+            );
         }
         let bad_request = server
             .post("/api/v1/auth/otp/request")
@@ -129,10 +148,21 @@ async fn without_mail_development_answers_with_the_code() {
             .post("/api/v1/auth/otp/request")
             .json(&json!({ "email": "jane@example.com" }))
             .await;
-        let message = response.json::<Value>()["msg"].as_str().expect("msg").to_string();
+        let message = response.json::<Value>()["msg"]
+            .as_str()
+            .expect("msg")
+            .to_string();
         assert!(message.starts_with("Development mode: Your verification code is "));
-        let code = message.rsplit(' ').next().expect("the code is the last word");
-        assert_eq!(verify_code(&server, "jane@example.com", code).await.status_code(), 200);
+        let code = message
+            .rsplit(' ')
+            .next()
+            .expect("the code is the last word");
+        assert_eq!(
+            verify_code(&server, "jane@example.com", code)
+                .await
+                .status_code(),
+            200
+        );
     })
     .await;
 }
@@ -164,9 +194,10 @@ async fn the_persistent_code_does_nothing_in_production() {
         let jane = users::Model::find_or_register_by_code(&ctx.db, "jane@example.com")
             .await
             .expect("user");
-        let outcome = one_time_passwords::Model::sign_in(&ctx.db, &production, &jane.email, "123456")
-            .await
-            .expect("query");
+        let outcome =
+            one_time_passwords::Model::sign_in(&ctx.db, &production, &jane.email, "123456")
+                .await
+                .expect("query");
         assert_eq!(outcome, one_time_passwords::CodeSignIn::Refused);
     })
     .await;
@@ -233,7 +264,10 @@ async fn apple_review_endpoints_are_for_admins() {
             server.post("/api/v1/auth/generate-apple-review-team-otp"),
             server.delete("/api/v1/auth/delete-apple-review-team-otp"),
         ] {
-            assert_eq!(request.authorization_bearer(&customer).await.status_code(), 403);
+            assert_eq!(
+                request.authorization_bearer(&customer).await.status_code(),
+                403
+            );
         }
     })
     .await;
@@ -250,7 +284,9 @@ async fn fix_a_wrong_code_never_registers_an_account() {
         let wrong = verify_code(&server, "stranger@example.com", "987654").await;
         assert_eq!(wrong.status_code(), 401);
         assert!(
-            users::Model::find_by_email(&ctx.db, "stranger@example.com").await.is_err(),
+            users::Model::find_by_email(&ctx.db, "stranger@example.com")
+                .await
+                .is_err(),
             "no account was made"
         );
     })
@@ -264,7 +300,12 @@ async fn fix_a_code_works_only_for_its_own_email() {
         let attacker_code = request_code(&server, &ctx, "attacker@example.com").await;
         let response = verify_code(&server, "victim@example.com", &attacker_code).await;
         assert_eq!(response.status_code(), 401);
-        assert_eq!(verify_code(&server, "attacker@example.com", &attacker_code).await.status_code(), 200);
+        assert_eq!(
+            verify_code(&server, "attacker@example.com", &attacker_code)
+                .await
+                .status_code(),
+            200
+        );
     })
     .await;
 }
@@ -275,13 +316,23 @@ async fn fix_the_sixth_try_fails_even_with_the_right_code() {
         let code = request_code(&server, &ctx, "jane@example.com").await;
         let wrong = if code == "111111" { "222222" } else { "111111" };
         for _ in 0..one_time_passwords::MAX_ATTEMPTS {
-            assert_eq!(verify_code(&server, "jane@example.com", wrong).await.status_code(), 401);
+            assert_eq!(
+                verify_code(&server, "jane@example.com", wrong)
+                    .await
+                    .status_code(),
+                401
+            );
         }
         let right = verify_code(&server, "jane@example.com", &code).await;
         assert_eq!(right.status_code(), 401, "five wrong tries void the code");
 
         let fresh = request_code(&server, &ctx, "jane@example.com").await;
-        assert_eq!(verify_code(&server, "jane@example.com", &fresh).await.status_code(), 200);
+        assert_eq!(
+            verify_code(&server, "jane@example.com", &fresh)
+                .await
+                .status_code(),
+            200
+        );
     })
     .await;
 }
@@ -290,7 +341,9 @@ async fn fix_the_sixth_try_fails_even_with_the_right_code() {
 async fn fix_codes_are_stored_hashed() {
     request(|server, ctx| async move {
         let code = request_code(&server, &ctx, "jane@example.com").await;
-        let policy = Settings::from_context(&ctx).expect("settings").code_policy(&ctx.environment);
+        let policy = Settings::from_context(&ctx)
+            .expect("settings")
+            .code_policy(&ctx.environment);
         let stored = one_time_passwords::Model::find_for(
             &ctx.db,
             "jane@example.com",
@@ -300,7 +353,10 @@ async fn fix_codes_are_stored_hashed() {
         .expect("query")
         .expect("a code");
         assert!(!stored.code_hash.contains(&code));
-        assert_eq!(Some(stored.code_hash), policy.hash("jane@example.com", &code));
+        assert_eq!(
+            Some(stored.code_hash),
+            policy.hash("jane@example.com", &code)
+        );
     })
     .await;
 }
@@ -322,7 +378,12 @@ async fn fix_an_expired_code_is_refused() {
         expired.expires_at =
             ActiveValue::Set((chrono::Utc::now() - chrono::Duration::seconds(1)).into());
         expired.update(&ctx.db).await.expect("updated");
-        assert_eq!(verify_code(&server, "jane@example.com", &code).await.status_code(), 401);
+        assert_eq!(
+            verify_code(&server, "jane@example.com", &code)
+                .await
+                .status_code(),
+            401
+        );
     })
     .await;
 }

@@ -79,7 +79,12 @@ fn redact_in_place(value: &mut Value) {
 /// The last mail the stub mailer recorded for `to`, with quoted-printable
 /// soft line breaks and `=3D` undone.
 pub fn last_mail_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
-    let messages = ctx.mailer.as_ref().expect("stub mailer").deliveries().messages;
+    let messages = ctx
+        .mailer
+        .as_ref()
+        .expect("stub mailer")
+        .deliveries()
+        .messages;
     let message = messages
         .iter()
         .rev()
@@ -106,7 +111,11 @@ pub fn code_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
 }
 
 /// Requests a sign-in code for `email` and returns it, read from the mail.
-pub async fn request_code(server: &TestServer, ctx: &loco_rs::app::AppContext, email: &str) -> String {
+pub async fn request_code(
+    server: &TestServer,
+    ctx: &loco_rs::app::AppContext,
+    email: &str,
+) -> String {
     let response = server
         .post("/api/v1/auth/otp/request")
         .json(&json!({ "email": email }))

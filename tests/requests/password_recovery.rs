@@ -1,0 +1,184 @@
+use backend::models::tokens::{TokenKind, TokenSigner};
+use serde_json::{Value, json};
+use std::sync::Arc;
+
+use super::prepare_data::{PASSWORD, last_mail_to, login, register};
+use crate::support::request;
+
+/// The reset token of the last reset mail to `to`.
+fn reset_token_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
+    let mail = last_mail_to(ctx, to);
+    let start =
+        mail.find("reset-password?token=").expect("a reset link") + "reset-password?token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
+async fn reset(
+    server: &axum_test::TestServer,
+    token: &str,
+    password: &str,
+) -> axum_test::TestResponse {
+    server
+        .post("/api/v1/auth/reset-password")
+        .json(&json!({ "token": token, "new_password": password }))
+        .await
+}
+
+#[tokio::test]
+async fn a_reset_link_sets_a_new_password() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let response = server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        assert_eq!(response.status_code(), 200);
+        assert_eq!(
+            response.json::<Value>(),
+            json!({ "msg": "Password recovery email sent" })
+        );
+        let mail = last_mail_to(&ctx, "jane@example.com");
+        assert!(mail.contains("Subject: Reset your Backend password"));
+        assert!(mail.contains("http://localhost:3000/reset-password?token="));
+
+        let token = reset_token_mailed_to(&ctx, "jane@example.com");
+        let updated = reset(&server, &token, "a brand new password").await;
+        assert_eq!(updated.status_code(), 200);
+        assert_eq!(
+            updated.json::<Value>(),
+            json!({ "msg": "Password updated successfully" })
+        );
+        login(&server, "jane@example.com", "a brand new password").await;
+        let old = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane@example.com"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(old.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn reset_validates_the_new_password() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let token = reset_token_mailed_to(&ctx, "jane@example.com");
+        let short = reset(&server, &token, "short").await;
+        assert_eq!(short.status_code(), 422);
+        assert_eq!(
+            short.json::<Value>()["detail"][0]["loc"],
+            json!(["body", "new_password"])
+        );
+        assert_eq!(
+            reset(&server, &token, "long enough now")
+                .await
+                .status_code(),
+            200
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_password_recovery_does_not_reveal_which_emails_have_accounts() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let known = server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let unknown = server
+            .post("/api/v1/auth/password-recovery/nobody@example.com")
+            .await;
+        assert_eq!(known.status_code(), unknown.status_code());
+        assert_eq!(known.json::<Value>(), unknown.json::<Value>());
+        let messages = ctx.mailer.as_ref().expect("stub").deliveries().messages;
+        assert!(
+            messages
+                .iter()
+                .all(|message| !message.contains("To: nobody@example.com"))
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_reset_token_works_once() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let token = reset_token_mailed_to(&ctx, "jane@example.com");
+        assert_eq!(
+            reset(&server, &token, "first new password")
+                .await
+                .status_code(),
+            200
+        );
+        let again = reset(&server, &token, "second new password").await;
+        assert_eq!(again.status_code(), 401);
+        assert_eq!(again.json::<Value>(), json!({ "detail": "Invalid token" }));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_reset_token_expires_and_only_reset_tokens_reset() {
+    request(|server, ctx| async move {
+        let auth = login(&server, "admin@example.com", "Password1234").await;
+        let admin_id = auth["user"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        let signer = ctx.shared_store.get::<Arc<TokenSigner>>().expect("signer");
+        let expired = signer
+            .issue(admin_id, TokenKind::PasswordReset, -1)
+            .expect("token")
+            .token;
+        let never_sent = signer
+            .issue(admin_id, TokenKind::PasswordReset, 600)
+            .expect("token")
+            .token;
+        let access = auth["access_token"].as_str().expect("access").to_string();
+        for token in [expired, never_sent, access, "garbage".to_string()] {
+            let response = reset(&server, &token, "a new password").await;
+            assert_eq!(response.status_code(), 401);
+        }
+        login(&server, "admin@example.com", "Password1234").await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_reset_signs_the_user_out_everywhere() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let session = login(&server, "jane@example.com", PASSWORD).await;
+        server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let token = reset_token_mailed_to(&ctx, "jane@example.com");
+        assert_eq!(
+            reset(&server, &token, "a brand new password")
+                .await
+                .status_code(),
+            200
+        );
+        let refreshed = server
+            .post("/api/v1/auth/refresh")
+            .json(&session["refresh_token"])
+            .await;
+        assert_eq!(
+            refreshed.status_code(),
+            401,
+            "refresh tokens died with the old password"
+        );
+    })
+    .await;
+}
