@@ -71,7 +71,7 @@ pub async fn sign_in_with_code(
 ) -> ApiResult<Option<users::Model>> {
     let policy = Settings::from_context(ctx)?.code_policy(&ctx.environment);
     match one_time_passwords::Model::sign_in(&ctx.db, &policy, email, code).await? {
-        CodeSignIn::Existing(user) => Ok(Some(user)),
+        CodeSignIn::Existing(user) => Ok(Some(*user)),
         CodeSignIn::NewAccount => {
             let user = users::Model::find_or_register_by_code(&ctx.db, email).await?;
             super::auth::welcome(ctx, &user).await;

@@ -93,7 +93,7 @@ fn hex(bytes: &[u8]) -> String {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeSignIn {
     /// An existing user.
-    Existing(users::Model),
+    Existing(Box<users::Model>),
     /// A valid code for an email without an account: register it.
     NewAccount,
     Refused,
@@ -230,7 +230,7 @@ impl Model {
         code: &str,
     ) -> ModelResult<CodeSignIn> {
         let existing = |user: Option<users::Model>| match user {
-            Some(user) if !user.is_archived() => CodeSignIn::Existing(user),
+            Some(user) if !user.is_archived() => CodeSignIn::Existing(Box::new(user)),
             _ => CodeSignIn::Refused,
         };
         if policy.is_persistent(code) {
