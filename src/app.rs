@@ -104,12 +104,16 @@ impl Hooks for App {
         tasks.register(tasks::deliver_mail::DeliverMail);
         tasks.register(tasks::mail_failed::MailFailed);
         tasks.register(tasks::mail_preview::MailPreview);
+        tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);
         tasks.register(tasks::send_test_email::SendTestEmail);
         // tasks-inject (do not remove)
     }
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
         truncate_table(&ctx.db, Mails).await?;
+        truncate_table(&ctx.db, OneTimePasswords).await?;
+        truncate_table(&ctx.db, RefreshTokens).await?;
+        truncate_table(&ctx.db, PasswordResetTokens).await?;
         truncate_table(&ctx.db, Items).await?;
         truncate_table(&ctx.db, Users).await?;
         Ok(())

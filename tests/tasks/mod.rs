@@ -1,1 +1,2 @@
 mod mail;
+mod purge_expired_tokens;

@@ -1,0 +1,93 @@
+use backend::{
+    app::App,
+    models::{
+        one_time_passwords::{self, Purpose},
+        password_reset_tokens, refresh_tokens,
+        tokens::{TokenKind, TokenSigner},
+        users,
+    },
+    settings::Settings,
+};
+use chrono::Duration;
+use loco_rs::{boot::run_task, task::Vars};
+use sea_orm::{EntityTrait, PaginatorTrait};
+use uuid::Uuid;
+
+use crate::support::boot;
+
+#[tokio::test]
+async fn purge_deletes_expired_codes_and_tokens_only() {
+    let booted = boot().await;
+    let ctx = &booted.app_context;
+    let user = users::Model::find_by_email(&ctx.db, "admin@example.com")
+        .await
+        .expect("admin");
+    let policy = Settings::from_context(ctx)
+        .expect("settings")
+        .code_policy(&ctx.environment);
+    one_time_passwords::Model::issue(
+        &ctx.db,
+        &policy,
+        "old@example.com",
+        "111111",
+        Purpose::Login,
+        Duration::minutes(-1),
+    )
+    .await
+    .expect("code");
+    one_time_passwords::Model::issue(
+        &ctx.db,
+        &policy,
+        "live@example.com",
+        "222222",
+        Purpose::Login,
+        Duration::minutes(10),
+    )
+    .await
+    .expect("code");
+    let signer = TokenSigner::new("secret");
+    for lifetime in [-10, 600] {
+        let refresh = signer
+            .issue(user.id, TokenKind::Refresh, lifetime)
+            .expect("token");
+        refresh_tokens::Model::record(&ctx.db, &refresh.claims, Uuid::new_v4())
+            .await
+            .expect("recorded");
+        let reset = signer
+            .issue(user.id, TokenKind::PasswordReset, lifetime)
+            .expect("token");
+        password_reset_tokens::Model::record(&ctx.db, &reset.claims)
+            .await
+            .expect("recorded");
+    }
+
+    run_task::<App>(
+        ctx,
+        Some(&"purge_expired_tokens".to_string()),
+        &Vars::default(),
+    )
+    .await
+    .expect("task");
+
+    assert_eq!(
+        one_time_passwords::Entity::find()
+            .count(&ctx.db)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        refresh_tokens::Entity::find()
+            .count(&ctx.db)
+            .await
+            .expect("count"),
+        1
+    );
+    assert_eq!(
+        password_reset_tokens::Entity::find()
+            .count(&ctx.db)
+            .await
+            .expect("count"),
+        1
+    );
+}
