@@ -16,7 +16,7 @@ use loco_rs::{
 use migration::Migrator;
 
 use crate::{
-    controllers::{self, fallback, language},
+    controllers::{self, fallback, language, rate_limit::RateLimiter},
     i18n::Translations,
     initializers,
     models::{_entities::prelude::*, tokens::TokenSigner},
@@ -58,6 +58,11 @@ impl Hooks for App {
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
         let translations = Translations::load(Path::new(TRANSLATIONS_DIR))
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
+        let redis_url = Some(settings.redis_url.trim()).filter(|url| !url.is_empty());
+        let limiter = RateLimiter::build(settings.rate_limits, redis_url)
+            .await
+            .map_err(|error| loco_rs::Error::string(&error))?;
+        ctx.shared_store.insert(Arc::new(limiter));
         ctx.shared_store
             .insert(Arc::new(TokenSigner::new(&settings.secret_key)));
         ctx.shared_store.insert(Arc::new(translations));

@@ -29,6 +29,7 @@ pub mod msg {
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
     pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";
+    pub const TOO_MANY_REQUESTS: &str = "Too many requests";
     pub const CONFLICT: &str = "Conflict";
     pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
     pub const INTERNAL: &str = "Internal Server Error";
@@ -92,6 +93,9 @@ pub enum ApiError {
     Conflict(Cow<'static, str>),
     #[error("{0}")]
     PayloadTooLarge(Cow<'static, str>),
+    /// Over a rate limit; try again in this many seconds.
+    #[error("too many requests, retry in {0} s")]
+    TooManyRequests(u64),
     #[error("invalid request: {0:?}")]
     Validation(Vec<FieldError>),
     #[error("{0}")]
@@ -125,6 +129,10 @@ impl ApiError {
             Self::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
             Self::Conflict(text) => detail(StatusCode::CONFLICT, text),
             Self::PayloadTooLarge(text) => detail(StatusCode::PAYLOAD_TOO_LARGE, text),
+            Self::TooManyRequests(_) => detail(
+                StatusCode::TOO_MANY_REQUESTS,
+                &Cow::Borrowed(msg::TOO_MANY_REQUESTS),
+            ),
             Self::Validation(errors) => (
                 StatusCode::UNPROCESSABLE_ENTITY,
                 ErrorBody::Fields(errors.clone()),
@@ -189,7 +197,13 @@ impl ErrorBody {
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.status_and_body();
-        body.into_response(status)
+        let mut response = body.into_response(status);
+        if let Self::TooManyRequests(seconds) = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+        }
+        response
     }
 }
 

@@ -57,6 +57,10 @@ pub struct Settings {
     pub apple_review_team_email: String,
     #[serde(default = "default_apple_days")]
     pub apple_review_team_otp_expiration_days: i64,
+    pub rate_limits: crate::controllers::rate_limit::RateLimits,
+    /// Counts rate limits in Redis, across processes, when set.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub redis_url: String,
 }
 
 fn default_apple_email() -> String {

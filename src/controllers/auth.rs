@@ -8,8 +8,9 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 use super::{
-    extractors::{CurrentUser, FormBody, JsonBody, auth::active_user},
+    extractors::{ClientIp, CurrentUser, FormBody, JsonBody, auth::active_user},
     otp,
+    rate_limit::{Action, limit},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
@@ -162,12 +163,15 @@ pub async fn register(
         (status = 200, body = AuthResponse),
         (status = 401, description = "Incorrect email, password, or OTP", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn login(
     State(ctx): State<AppContext>,
+    ClientIp(ip): ClientIp,
     FormBody(form): FormBody<LoginForm>,
 ) -> ApiResult<Json<AuthResponse>> {
+    limit(&ctx, Action::Login, ip, Some(&form.username)).await?;
     let user = match users::Model::authenticate(&ctx.db, &form.username, &form.password).await? {
         Some(user) => Some(user),
         None if otp::is_code(&form.password) => {

@@ -7,5 +7,6 @@ pub mod language;
 pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
+pub mod rate_limit;
 pub mod users;
 pub mod utils;

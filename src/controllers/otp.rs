@@ -10,7 +10,8 @@ use validator::ValidationError;
 
 use super::{
     auth::auth_response,
-    extractors::{AdminUser, JsonBody},
+    extractors::{AdminUser, ClientIp, JsonBody},
+    rate_limit::{Action, limit},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
@@ -84,12 +85,17 @@ pub async fn sign_in_with_code(
 /// Sends a sign-in code to the email; a new request replaces the previous code.
 #[utoipa::path(post, path = "/api/v1/auth/otp/request", tag = "auth",
     request_body = CodeRequest,
-    responses((status = 200, body = Msg), (status = 422, body = ValidationDetail)))]
+    responses(
+        (status = 200, body = Msg), (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many requests; see Retry-After", body = Detail),
+    ))]
 #[debug_handler]
 pub async fn request_code(
     State(ctx): State<AppContext>,
+    ClientIp(ip): ClientIp,
     JsonBody(request): JsonBody<CodeRequest>,
 ) -> ApiResult<Json<Msg>> {
+    limit(&ctx, Action::OtpRequest, ip, Some(&request.email)).await?;
     let settings = Settings::from_context(&ctx)?;
     let policy = settings.code_policy(&ctx.environment);
     if users::normalize_email(&request.email) == policy.apple_review_email {
@@ -126,12 +132,15 @@ pub async fn request_code(
         (status = 200, body = AuthResponse),
         (status = 401, description = "Invalid or expired authentication code", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn verify_code(
     State(ctx): State<AppContext>,
+    ClientIp(ip): ClientIp,
     JsonBody(verification): JsonBody<CodeVerification>,
 ) -> ApiResult<Json<AuthResponse>> {
+    limit(&ctx, Action::OtpVerify, ip, Some(&verification.email)).await?;
     let user = sign_in_with_code(&ctx, &verification.email, &verification.code)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;

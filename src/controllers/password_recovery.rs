@@ -8,7 +8,8 @@ use utoipa::ToSchema;
 
 use super::{
     auth::{sign_error, token_signer},
-    extractors::{JsonBody, PathParams},
+    extractors::{ClientIp, JsonBody, PathParams},
+    rate_limit::{Action, limit},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
@@ -37,12 +38,17 @@ pub struct PasswordReset {
 /// account, so it tells nobody which emails do.
 #[utoipa::path(post, path = "/api/v1/auth/password-recovery/{email}", tag = "auth",
     params(("email" = String, Path)),
-    responses((status = 200, body = Msg)))]
+    responses(
+        (status = 200, body = Msg),
+        (status = 429, description = "Too many requests; see Retry-After", body = Detail),
+    ))]
 #[debug_handler]
 pub async fn recover(
     State(ctx): State<AppContext>,
+    ClientIp(ip): ClientIp,
     PathParams(email): PathParams<String>,
 ) -> ApiResult<Json<Msg>> {
+    limit(&ctx, Action::PasswordRecovery, ip, Some(&email)).await?;
     if let Ok(user) = users::Model::find_by_email(&ctx.db, &email).await
         && !user.is_archived()
     {

@@ -4,6 +4,7 @@ mod monitoring;
 mod otp;
 mod password_recovery;
 mod prepare_data;
+mod rate_limits;
 mod routing;
 mod users;
 mod utils;

@@ -4,11 +4,13 @@
 
 pub mod auth;
 pub mod body;
+pub mod client_ip;
 pub mod input_error;
 pub mod path;
 pub mod query;
 
 pub use auth::{AdminUser, CurrentUser};
 pub use body::{FormBody, JsonBody};
+pub use client_ip::ClientIp;
 pub use path::PathParams;
 pub use query::QueryParams;

@@ -1,0 +1,154 @@
+use std::net::{IpAddr, Ipv6Addr};
+
+use backend::{
+    controllers::rate_limit::{Action, Limit, RateLimiter, RateLimits},
+    errors::ApiError,
+};
+use serde_json::{Value, json};
+
+use super::prepare_data::register;
+use crate::support::request;
+
+#[tokio::test]
+async fn login_is_limited_per_email_with_retry_after() {
+    request(|server, _ctx| async move {
+        register(&server, "jane@example.com").await;
+        // config/test.yaml: 30 logins per email per minute.
+        for _ in 0..30 {
+            let response = server
+                .post("/api/v1/auth/login")
+                .form(&[
+                    ("username", "jane@example.com"),
+                    ("password", "wrong password"),
+                ])
+                .await;
+            assert_eq!(response.status_code(), 401);
+        }
+        let limited = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "JANE@example.com"),
+                ("password", "wrong password"),
+            ])
+            .await;
+        assert_eq!(limited.status_code(), 429);
+        assert_eq!(
+            limited.json::<Value>(),
+            json!({ "detail": "Too many requests" })
+        );
+        let retry_after: u64 = limited
+            .header("retry-after")
+            .to_str()
+            .expect("ascii")
+            .parse()
+            .expect("seconds");
+        assert!((1..=60).contains(&retry_after), "{retry_after}");
+
+        let other = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "admin@example.com"),
+                ("password", "Password1234"),
+            ])
+            .await;
+        assert_eq!(other.status_code(), 200, "other emails are not held back");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn code_requests_and_password_recovery_are_limited() {
+    request(|server, _ctx| async move {
+        // config/test.yaml: 20 code requests and 5 recoveries per email per minute.
+        for _ in 0..20 {
+            let response = server
+                .post("/api/v1/auth/otp/request")
+                .json(&json!({ "email": "jane@example.com" }))
+                .await;
+            assert_eq!(response.status_code(), 200);
+        }
+        let limited = server
+            .post("/api/v1/auth/otp/request")
+            .json(&json!({ "email": "jane@example.com" }))
+            .await;
+        assert_eq!(limited.status_code(), 429);
+
+        for _ in 0..5 {
+            let response = server
+                .post("/api/v1/auth/password-recovery/jane@example.com")
+                .await;
+            assert_eq!(response.status_code(), 200);
+        }
+        let limited = server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        assert_eq!(limited.status_code(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+    })
+    .await;
+}
+
+fn tight() -> RateLimits {
+    let limit = Limit {
+        per_ip: 3,
+        per_email: 100,
+        period_seconds: 60,
+    };
+    RateLimits {
+        login: limit,
+        otp_request: limit,
+        otp_verify: limit,
+        password_recovery: limit,
+    }
+}
+
+/// Runs only where `REDIS_URL` names a server (CI starts one).
+#[tokio::test]
+async fn with_redis_limits_hold_across_processes() {
+    let Ok(url) = std::env::var("REDIS_URL") else {
+        eprintln!("REDIS_URL is not set: skipping the Redis rate limit test");
+        return;
+    };
+    // Two limiters stand for two server processes sharing one Redis.
+    let first = RateLimiter::build(tight(), Some(&url))
+        .await
+        .expect("redis");
+    let second = RateLimiter::build(tight(), Some(&url))
+        .await
+        .expect("redis");
+    let ip = IpAddr::V6(Ipv6Addr::from(uuid::Uuid::new_v4().as_u128()));
+    first.check(Action::Login, ip, None).await.expect("1st");
+    second.check(Action::Login, ip, None).await.expect("2nd");
+    first.check(Action::Login, ip, None).await.expect("3rd");
+    let refused = second.check(Action::Login, ip, None).await;
+    assert!(
+        matches!(refused, Err(ApiError::TooManyRequests(seconds)) if (1..=60).contains(&seconds))
+    );
+    second
+        .check(Action::OtpVerify, ip, None)
+        .await
+        .expect("each action counts apart");
+}
+
+#[tokio::test]
+async fn in_memory_limits_count_per_address() {
+    let limiter = RateLimiter::build(tight(), None).await.expect("limiter");
+    let ip = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    for _ in 0..3 {
+        limiter
+            .check(Action::Login, ip, Some("a@example.com"))
+            .await
+            .expect("allowed");
+    }
+    assert!(matches!(
+        limiter
+            .check(Action::Login, ip, Some("b@example.com"))
+            .await,
+        Err(ApiError::TooManyRequests(_))
+    ));
+    let elsewhere = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    limiter
+        .check(Action::Login, elsewhere, None)
+        .await
+        .expect("another address");
+}
