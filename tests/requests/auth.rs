@@ -256,7 +256,7 @@ async fn missing_or_malformed_authorization_is_not_authenticated() {
 }
 
 #[tokio::test]
-async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
+async fn fix_expired_foreign_and_wrong_kind_tokens_are_401_not_403() {
     request(|server, ctx| async move {
         let auth = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let admin_id = auth["user"]["id"]
@@ -295,7 +295,7 @@ async fn expired_foreign_and_refresh_tokens_are_refused_with_401() {
 }
 
 #[tokio::test]
-async fn tokens_of_deleted_users_are_refused_with_401() {
+async fn fix_tokens_of_deleted_users_are_401_not_404() {
     request(|server, _ctx| async move {
         let admin = admin_token(&server).await;
         let (token, user) = register(&server, "jane@example.com").await;
