@@ -84,6 +84,7 @@ impl Hooks for App {
             .add_route(controllers::auth::routes())
             .add_route(controllers::otp::routes())
             .add_route(controllers::password_recovery::routes())
+            .add_route(controllers::sso::routes())
             .add_route(controllers::users::routes())
             .add_route(controllers::items::routes())
             .add_route(controllers::utils::routes())
@@ -118,7 +119,8 @@ impl Hooks for App {
         truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, OneTimePasswords).await?;
         truncate_table(&ctx.db, RefreshTokens).await?;
-        truncate_table(&ctx.db, PasswordResetTokens).await?;
+        truncate_table(&ctx.db, SingleUseTokens).await?;
+        truncate_table(&ctx.db, SsoLogins).await?;
         truncate_table(&ctx.db, Items).await?;
         truncate_table(&ctx.db, Users).await?;
         Ok(())

@@ -26,6 +26,9 @@ pub mod msg {
     pub const INVALID_CODE: &str = "Invalid or expired authentication code";
     pub const INVALID_TOKEN: &str = "Invalid token";
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
+    pub const INVALID_STATE: &str = "Invalid state";
+    pub const SSO_FAILED: &str = "Sign-in with the provider failed";
+    pub const RETURN_URL_NOT_ALLOWED: &str = "return_url is not allowed";
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
     pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";
@@ -84,6 +87,8 @@ pub struct ValidationDetail {
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
+    BadRequest(Cow<'static, str>),
+    #[error("{0}")]
     Unauthorized(Cow<'static, str>),
     #[error("{0}")]
     Forbidden(Cow<'static, str>),
@@ -124,6 +129,7 @@ impl ApiError {
     fn status_and_body(&self) -> (StatusCode, ErrorBody) {
         let detail = |status, text: &Cow<'static, str>| (status, ErrorBody::Message(text.clone()));
         match self {
+            Self::BadRequest(text) => detail(StatusCode::BAD_REQUEST, text),
             Self::Unauthorized(text) => detail(StatusCode::UNAUTHORIZED, text),
             Self::Forbidden(text) => detail(StatusCode::FORBIDDEN, text),
             Self::NotFound(text) => detail(StatusCode::NOT_FOUND, text),

@@ -58,6 +58,11 @@ pub struct Settings {
     #[serde(default = "default_apple_days")]
     pub apple_review_team_otp_expiration_days: i64,
     pub rate_limits: crate::controllers::rate_limit::RateLimits,
+    /// Sign-in providers; one is on when its client id and secret are set.
+    pub sso: SsoSettings,
+    /// Comma-separated prefixes a `return_url` must start with.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub sso_allowed_return_urls: String,
     /// Counts rate limits in Redis, across processes, when set.
     #[serde(default, deserialize_with = "empty_if_null")]
     pub redis_url: String,
@@ -85,6 +90,44 @@ const fn default_reset_hours() -> i64 {
 
 const fn default_code_minutes() -> i64 {
     10
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct SsoSettings {
+    pub google: ProviderSettings,
+    pub github: ProviderSettings,
+    pub facebook: ProviderSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderSettings {
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub client_id: String,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub client_secret: String,
+    pub auth_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+}
+
+impl ProviderSettings {
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        !self.client_id.trim().is_empty() && !self.client_secret.trim().is_empty()
+    }
+}
+
+impl SsoSettings {
+    #[must_use]
+    pub const fn of(&self, provider: crate::models::users::Provider) -> Option<&ProviderSettings> {
+        use crate::models::users::Provider;
+        match provider {
+            Provider::Google => Some(&self.google),
+            Provider::Github => Some(&self.github),
+            Provider::Facebook => Some(&self.facebook),
+            Provider::Email => None,
+        }
+    }
 }
 
 /// An unset variable renders as an empty YAML value, which YAML reads as null.
@@ -137,6 +180,16 @@ impl Settings {
                 &self.apple_review_team_email,
             ),
         }
+    }
+
+    /// Whether `return_url` starts with one of `SSO_ALLOWED_RETURN_URLS`.
+    #[must_use]
+    pub fn allows_return_url(&self, return_url: &str) -> bool {
+        self.sso_allowed_return_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|prefix| !prefix.is_empty())
+            .any(|prefix| return_url.starts_with(prefix))
     }
 
     /// Whether mail goes out at all.

@@ -36,24 +36,42 @@ impl MigrationTrait for Migration {
             &[("users", "user_id")],
         )
         .await?;
+        // Tokens that work once: password reset links, SSO confirmations.
         create_table(
             m,
-            "password_reset_tokens",
+            "single_use_tokens",
             &[
                 ("id", ColType::PkUuid),
                 ("user_id", ColType::Uuid),
+                ("kind", ColType::String),
                 ("expires_at", ColType::TimestampWithTimeZone),
                 ("used_at", ColType::TimestampWithTimeZoneNull),
             ],
             &[("users", "user_id")],
         )
         .await?;
+        // A sign-in with a provider under way: its CSRF state and PKCE verifier.
+        create_table(
+            m,
+            "sso_logins",
+            &[
+                ("id", ColType::PkUuid),
+                ("state", ColType::StringUniq),
+                ("provider", ColType::String),
+                ("return_url", ColType::Text),
+                ("pkce_verifier", ColType::String),
+                ("expires_at", ColType::TimestampWithTimeZone),
+            ],
+            &[],
+        )
+        .await?;
         for (table, column) in [
             ("refresh_tokens", "user_id"),
             ("refresh_tokens", "family_id"),
             ("refresh_tokens", "expires_at"),
-            ("password_reset_tokens", "user_id"),
-            ("password_reset_tokens", "expires_at"),
+            ("single_use_tokens", "user_id"),
+            ("single_use_tokens", "expires_at"),
+            ("sso_logins", "expires_at"),
             ("one_time_passwords", "expires_at"),
         ] {
             m.create_index(
@@ -69,7 +87,8 @@ impl MigrationTrait for Migration {
     }
 
     async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-        drop_table(m, "password_reset_tokens").await?;
+        drop_table(m, "sso_logins").await?;
+        drop_table(m, "single_use_tokens").await?;
         drop_table(m, "refresh_tokens").await?;
         drop_table(m, "one_time_passwords").await
     }

@@ -31,6 +31,9 @@ pub const SWAGGER_PATH: &str = "/docs";
         super::otp::delete_apple_review_code,
         super::password_recovery::recover,
         super::password_recovery::reset,
+        super::sso::login,
+        super::sso::callback,
+        super::sso::confirm,
         super::users::list,
         super::users::create,
         super::users::me,
@@ -61,6 +64,7 @@ pub const SWAGGER_PATH: &str = "/docs";
     )),
     tags(
         (name = "auth", description = "Sign-up, sign-in and tokens"),
+        (name = "sso", description = "Sign-in with Google, GitHub and Facebook"),
         (name = "users", description = "Accounts"),
         (name = "items", description = "The example resource"),
         (name = "utils", description = "Operator helpers"),

@@ -8,5 +8,6 @@ pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
 pub mod rate_limit;
+pub mod sso;
 pub mod users;
 pub mod utils;

@@ -14,7 +14,7 @@ use super::{
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     mailers::account::AccountMailer,
-    models::{password_reset_tokens, tokens::TokenKind, users},
+    models::{single_use_tokens, tokens::TokenKind, users},
     settings::Settings,
     views::msg::Msg,
 };
@@ -60,7 +60,7 @@ pub async fn recover(
                 settings.email_reset_token_expire_hours * 3600,
             )
             .map_err(sign_error)?;
-        password_reset_tokens::Model::record(&ctx.db, &reset.claims).await?;
+        single_use_tokens::Model::record(&ctx.db, &reset.claims).await?;
         let link = format!(
             "{}/reset-password?token={}",
             settings.web_app_url.trim_end_matches('/'),
@@ -91,7 +91,7 @@ pub async fn reset(
     let user = users::Model::find_active_by_id(&ctx.db, claims.sub)
         .await
         .map_err(|_| invalid())?;
-    if !password_reset_tokens::Model::use_once(&ctx.db, &claims).await? {
+    if !single_use_tokens::Model::use_once(&ctx.db, &claims).await? {
         return Err(invalid());
     }
     user.into_active_model()

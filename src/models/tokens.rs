@@ -15,6 +15,18 @@ pub enum TokenKind {
     PasswordReset,
 }
 
+impl TokenKind {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::Access => "access",
+            Self::Refresh => "refresh",
+            Self::SsoConfirmation => "sso_confirmation",
+            Self::PasswordReset => "password_reset",
+        }
+    }
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Claims {
     /// The user's id.

@@ -45,6 +45,16 @@ pub enum Provider {
 }
 
 impl Provider {
+    /// The providers one can sign in with.
+    pub const SSO: [Self; 3] = [Self::Google, Self::Github, Self::Facebook];
+
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::SSO
+            .into_iter()
+            .find(|provider| provider.as_str() == name)
+    }
+
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -102,6 +112,15 @@ impl Validate for AdminUserUpdate {
     fn validate(&self) -> Result<(), validator::ValidationErrors> {
         Validate::validate(&self.user)
     }
+}
+
+/// What a sign-in provider says of its user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderProfile {
+    pub id: String,
+    pub email: String,
+    pub first_name: String,
+    pub last_name: String,
 }
 
 /// Why a new or changed user was refused.
@@ -327,6 +346,55 @@ impl Model {
     pub async fn destroy(self, db: &DatabaseConnection) -> ModelResult<Self> {
         Entity::delete_by_id(self.id).exec(db).await?;
         Ok(self)
+    }
+
+    /// The account a provider knows by `provider_id`.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is none.
+    pub async fn find_by_provider(
+        db: &DatabaseConnection,
+        provider: Provider,
+        provider_id: &str,
+    ) -> ModelResult<Self> {
+        Entity::find()
+            .filter(Column::Provider.eq(provider.as_str()))
+            .filter(Column::ProviderId.eq(provider_id))
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// Creates a confirmed customer from a provider's profile.
+    ///
+    /// # Errors
+    /// `EmailTaken` when the email already belongs to an account.
+    pub async fn create_from_provider(
+        db: &DatabaseConnection,
+        provider: Provider,
+        profile: &ProviderProfile,
+    ) -> Result<Self, UserError> {
+        let email = normalize_email(&profile.email);
+        let txn = db.begin().await?;
+        if Self::find_by_email(&txn, &email).await.is_ok() {
+            return Err(UserError::EmailTaken);
+        }
+        let user = ActiveModel {
+            email: ActiveValue::Set(email),
+            hashed_password: ActiveValue::Set(None),
+            first_name: ActiveValue::Set(profile.first_name.clone()),
+            last_name: ActiveValue::Set(profile.last_name.clone()),
+            language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+            role: ActiveValue::Set(Role::Customer.as_str().to_string()),
+            provider: ActiveValue::Set(provider.as_str().to_string()),
+            provider_id: ActiveValue::Set(Some(profile.id.clone())),
+            confirmed: ActiveValue::Set(true),
+            ..Default::default()
+        }
+        .insert(&txn)
+        .await?;
+        txn.commit().await?;
+        Ok(user)
     }
 
     /// The account of an email proven by a one-time code: the existing one, or

@@ -2,7 +2,7 @@ use backend::{
     app::App,
     models::{
         one_time_passwords::{self, Purpose},
-        password_reset_tokens, refresh_tokens,
+        refresh_tokens, single_use_tokens,
         tokens::{TokenKind, TokenSigner},
         users,
     },
@@ -56,7 +56,7 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
         let reset = signer
             .issue(user.id, TokenKind::PasswordReset, lifetime)
             .expect("token");
-        password_reset_tokens::Model::record(&ctx.db, &reset.claims)
+        single_use_tokens::Model::record(&ctx.db, &reset.claims)
             .await
             .expect("recorded");
     }
@@ -84,7 +84,7 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
         1
     );
     assert_eq!(
-        password_reset_tokens::Entity::find()
+        single_use_tokens::Entity::find()
             .count(&ctx.db)
             .await
             .expect("count"),

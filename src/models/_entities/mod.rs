@@ -5,6 +5,7 @@ pub mod prelude;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;
-pub mod password_reset_tokens;
 pub mod refresh_tokens;
+pub mod single_use_tokens;
+pub mod sso_logins;
 pub mod users;

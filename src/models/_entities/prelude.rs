@@ -3,6 +3,7 @@
 pub use super::items::Entity as Items;
 pub use super::mails::Entity as Mails;
 pub use super::one_time_passwords::Entity as OneTimePasswords;
-pub use super::password_reset_tokens::Entity as PasswordResetTokens;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::single_use_tokens::Entity as SingleUseTokens;
+pub use super::sso_logins::Entity as SsoLogins;
 pub use super::users::Entity as Users;

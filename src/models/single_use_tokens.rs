@@ -1,11 +1,11 @@
-//! Password reset links work once: each token is recorded when sent, and
-//! marked used when it resets a password.
+//! Tokens that work once (password reset links, SSO confirmations): each is
+//! recorded when issued, and marked used by its first use.
 
 use chrono::DateTime;
 use loco_rs::prelude::*;
 use sea_orm::{Condition, sea_query::Expr};
 
-pub use super::_entities::password_reset_tokens::{self, ActiveModel, Column, Entity, Model};
+pub use super::_entities::single_use_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
     timestamps::{self, stamp},
     tokens::Claims,
@@ -35,6 +35,7 @@ impl Model {
         Ok(ActiveModel {
             id: ActiveValue::Set(claims.jti),
             user_id: ActiveValue::Set(claims.sub),
+            kind: ActiveValue::Set(claims.kind.as_str().to_string()),
             expires_at: ActiveValue::Set(
                 DateTime::from_timestamp(claims.exp, 0)
                     .unwrap_or_default()
@@ -59,6 +60,7 @@ impl Model {
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.eq(claims.jti))
             .filter(Column::UserId.eq(claims.sub))
+            .filter(Column::Kind.eq(claims.kind.as_str()))
             .filter(Column::UsedAt.is_null())
             .filter(Column::ExpiresAt.gt(now))
             .exec(db)

@@ -1,0 +1,234 @@
+//! What each sign-in provider needs and says: the scopes to ask for, the
+//! authorization-code exchange (with PKCE), and the profile, read into one shape.
+
+use oauth2::{
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
+    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl, basic::BasicClient,
+};
+use serde_json::Value;
+
+use super::users::{Provider, ProviderProfile};
+use crate::settings::ProviderSettings;
+
+#[derive(Debug, thiserror::Error)]
+pub enum SsoError {
+    #[error("invalid provider URL: {0}")]
+    Url(String),
+    #[error("the provider refused the code: {0}")]
+    Exchange(String),
+    #[error("the provider's profile could not be read: {0}")]
+    Profile(String),
+    #[error("the provider did not share an email address")]
+    NoEmail,
+}
+
+const fn scopes(provider: Provider) -> &'static [&'static str] {
+    match provider {
+        Provider::Google => &["openid", "email", "profile"],
+        Provider::Github => &["read:user", "user:email"],
+        Provider::Facebook => &["email", "public_profile"],
+        Provider::Email => &[],
+    }
+}
+
+/// A sign-in to start: where to send the user, and what to keep until they
+/// come back.
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    pub url: String,
+    pub state: String,
+    pub pkce_verifier: String,
+}
+
+/// The provider's consent page for this app, with a fresh CSRF state and a PKCE
+/// challenge (S256).
+///
+/// # Errors
+/// When a configured URL is not one.
+pub fn authorize(
+    provider: Provider,
+    settings: &ProviderSettings,
+    callback_url: &str,
+) -> Result<Authorization, SsoError> {
+    let url_error = |error: oauth2::url::ParseError| SsoError::Url(error.to_string());
+    let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
+        .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
+        .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
+    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+    let mut request = client
+        .authorize_url(CsrfToken::new_random)
+        .set_pkce_challenge(challenge);
+    for scope in scopes(provider) {
+        request = request.add_scope(Scope::new((*scope).to_string()));
+    }
+    let (url, state) = request.url();
+    Ok(Authorization {
+        url: url.to_string(),
+        state: state.secret().clone(),
+        pkce_verifier: verifier.secret().clone(),
+    })
+}
+
+/// Trades the code for an access token, then reads the user's profile.
+///
+/// # Errors
+/// When the provider refuses the code or its profile lacks an id or email.
+pub async fn exchange(
+    provider: Provider,
+    settings: &ProviderSettings,
+    callback_url: &str,
+    code: &str,
+    pkce_verifier: &str,
+) -> Result<ProviderProfile, SsoError> {
+    let url_error = |error: oauth2::url::ParseError| SsoError::Url(error.to_string());
+    let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
+        .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
+        .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
+        .set_token_uri(TokenUrl::new(settings.token_url.clone()).map_err(url_error)?)
+        .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
+    // No redirects: a token endpoint that redirects is not to be followed (SSRF).
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .user_agent(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+        .map_err(|error| SsoError::Exchange(error.to_string()))?;
+    let token = client
+        .exchange_code(AuthorizationCode::new(code.to_string()))
+        .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
+        .request_async(&http)
+        .await
+        .map_err(|error| SsoError::Exchange(error.to_string()))?;
+    let access_token = token.access_token().secret();
+    let profile = get_json(&http, &settings.userinfo_url, access_token).await?;
+    let mut profile = read_profile(provider, &profile)?;
+    if profile.email.is_empty() && provider == Provider::Github {
+        let emails = get_json(
+            &http,
+            &format!("{}/emails", settings.userinfo_url),
+            access_token,
+        )
+        .await?;
+        profile.email = github_primary_email(&emails).unwrap_or_default();
+    }
+    if profile.email.is_empty() {
+        return Err(SsoError::NoEmail);
+    }
+    Ok(profile)
+}
+
+async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    access_token: &str,
+) -> Result<Value, SsoError> {
+    let profile_error = |error: reqwest::Error| SsoError::Profile(error.to_string());
+    http.get(url)
+        .bearer_auth(access_token)
+        .header(reqwest::header::ACCEPT, "application/json")
+        .send()
+        .await
+        .map_err(profile_error)?
+        .error_for_status()
+        .map_err(profile_error)?
+        .json()
+        .await
+        .map_err(profile_error)
+}
+
+fn text(value: &Value, field: &str) -> String {
+    match &value[field] {
+        Value::String(text) => text.clone(),
+        Value::Number(number) => number.to_string(),
+        _ => String::new(),
+    }
+}
+
+/// The provider's profile in one shape: id, email, first and last name.
+///
+/// # Errors
+/// When the profile has no id.
+pub fn read_profile(provider: Provider, profile: &Value) -> Result<ProviderProfile, SsoError> {
+    let (id, first_name, last_name) = match provider {
+        Provider::Google => (
+            text(profile, "sub"),
+            text(profile, "given_name"),
+            text(profile, "family_name"),
+        ),
+        Provider::Github => {
+            let name = text(profile, "name");
+            let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
+            (text(profile, "id"), first.to_string(), last.to_string())
+        }
+        Provider::Facebook | Provider::Email => (
+            text(profile, "id"),
+            text(profile, "first_name"),
+            text(profile, "last_name"),
+        ),
+    };
+    if id.is_empty() {
+        return Err(SsoError::Profile("no user id".to_string()));
+    }
+    Ok(ProviderProfile {
+        id,
+        email: text(profile, "email"),
+        first_name,
+        last_name,
+    })
+}
+
+/// GitHub hides the email of some users from `/user`; `/user/emails` has it.
+fn github_primary_email(emails: &Value) -> Option<String> {
+    emails.as_array()?.iter().find_map(|entry| {
+        let usable =
+            entry["primary"].as_bool() == Some(true) && entry["verified"].as_bool() == Some(true);
+        usable.then(|| text(entry, "email"))
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+
+    use super::*;
+
+    #[test]
+    fn reads_each_providers_profile() {
+        let google = read_profile(
+            Provider::Google,
+            &json!({ "sub": "g1", "email": "a@example.com", "given_name": "Ann", "family_name": "Lee" }),
+        )
+        .expect("google");
+        assert_eq!(
+            (google.id.as_str(), google.first_name.as_str()),
+            ("g1", "Ann")
+        );
+        let github = read_profile(
+            Provider::Github,
+            &json!({ "id": 42, "email": null, "name": "Linus Benedict Torvalds" }),
+        )
+        .expect("github");
+        assert_eq!(github.id, "42");
+        assert_eq!(
+            (github.first_name.as_str(), github.last_name.as_str()),
+            ("Linus", "Benedict Torvalds")
+        );
+        assert_eq!(github.email, "");
+        assert!(read_profile(Provider::Facebook, &json!({ "email": "x@example.com" })).is_err());
+    }
+
+    #[test]
+    fn github_emails_give_the_primary_verified_one() {
+        let emails = json!([
+            { "email": "old@example.com", "primary": false, "verified": true },
+            { "email": "main@example.com", "primary": true, "verified": true },
+        ]);
+        assert_eq!(
+            github_primary_email(&emails).as_deref(),
+            Some("main@example.com")
+        );
+    }
+}
