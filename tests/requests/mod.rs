@@ -6,5 +6,6 @@ mod password_recovery;
 mod prepare_data;
 mod rate_limits;
 mod routing;
+mod sso;
 mod users;
 mod utils;

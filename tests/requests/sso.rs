@@ -1,0 +1,350 @@
+//! Sign-in with a provider, against a stand-in provider served on a loopback
+//! port inside the test.
+
+use std::sync::{Arc, Mutex};
+
+use axum::{
+    Form, Json, Router,
+    extract::State,
+    http::{HeaderMap, StatusCode},
+    routing::{get, post},
+};
+use backend::{
+    models::tokens::{TokenKind, TokenSigner},
+    settings::Settings,
+};
+use serde_json::{Value, json};
+
+use super::prepare_data::{access_token, register};
+use crate::support::request;
+
+#[derive(Clone, Default)]
+struct StandIn {
+    profile: Arc<Mutex<Value>>,
+    verifiers: Arc<Mutex<Vec<String>>>,
+}
+
+async fn token(
+    State(provider): State<StandIn>,
+    Form(form): Form<std::collections::HashMap<String, String>>,
+) -> (StatusCode, Json<Value>) {
+    if form.get("code").map(String::as_str) != Some("good-code") {
+        return (
+            StatusCode::BAD_REQUEST,
+            Json(json!({ "error": "invalid_grant" })),
+        );
+    }
+    if let Some(verifier) = form.get("code_verifier") {
+        provider
+            .verifiers
+            .lock()
+            .expect("lock")
+            .push(verifier.clone());
+    }
+    (
+        StatusCode::OK,
+        Json(json!({ "access_token": "provider-access", "token_type": "bearer" })),
+    )
+}
+
+async fn userinfo(
+    State(provider): State<StandIn>,
+    headers: HeaderMap,
+) -> (StatusCode, Json<Value>) {
+    let authorized = headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        == Some("Bearer provider-access");
+    if !authorized {
+        return (StatusCode::UNAUTHORIZED, Json(json!({})));
+    }
+    (
+        StatusCode::OK,
+        Json(provider.profile.lock().expect("lock").clone()),
+    )
+}
+
+/// Starts the stand-in and points the app's Google settings at it.
+async fn stand_in(ctx: &loco_rs::app::AppContext, profile: Value) -> StandIn {
+    let provider = StandIn::default();
+    *provider.profile.lock().expect("lock") = profile;
+    let app = Router::new()
+        .route("/token", post(token))
+        .route("/userinfo", get(userinfo))
+        .with_state(provider.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("address"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let mut settings = (*Settings::from_context(ctx).expect("settings")).clone();
+    settings.sso.google.auth_url = format!("{base}/authorize");
+    settings.sso.google.token_url = format!("{base}/token");
+    settings.sso.google.userinfo_url = format!("{base}/userinfo");
+    ctx.shared_store.insert(Arc::new(settings));
+    provider
+}
+
+fn google(id: &str, email: &str) -> Value {
+    json!({ "sub": id, "email": email, "given_name": "Ann", "family_name": "Lee" })
+}
+
+fn query(url: &str, name: &str) -> Option<String> {
+    let url = url::Url::parse(url).expect("a URL");
+    url.query_pairs()
+        .find(|(key, _)| key == name)
+        .map(|(_, value)| value.into_owned())
+}
+
+/// Runs the login and callback; returns the callback's response.
+async fn sign_in(server: &axum_test::TestServer, code: &str) -> axum_test::TestResponse {
+    let login = server
+        .get("/api/v1/auth/google/login?return_url=myapp://auth/done")
+        .await;
+    assert_eq!(login.status_code(), 307, "{}", login.text());
+    let consent = login
+        .header("location")
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    let state = query(&consent, "state").expect("a state");
+    server
+        .get(&format!(
+            "/api/v1/auth/google/callback?code={code}&state={state}"
+        ))
+        .add_header("cookie", format!("sso_state={state}"))
+        .await
+}
+
+fn confirmation_token(callback: &axum_test::TestResponse) -> String {
+    let location = callback
+        .header("location")
+        .to_str()
+        .expect("ascii")
+        .to_string();
+    assert!(
+        location.starts_with("myapp://auth/done?token="),
+        "{location}"
+    );
+    query(&location, "token").expect("a token")
+}
+
+#[tokio::test]
+async fn login_redirects_to_the_provider_with_state_and_pkce() {
+    request(|server, ctx| async move {
+        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+        let login = server
+            .get("/api/v1/auth/google/login?return_url=myapp://auth/done")
+            .await;
+        assert_eq!(login.status_code(), 307);
+        let consent = login
+            .header("location")
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(consent.contains("/authorize?"));
+        assert_eq!(
+            query(&consent, "client_id").as_deref(),
+            Some("google-client")
+        );
+        assert_eq!(query(&consent, "response_type").as_deref(), Some("code"));
+        assert_eq!(
+            query(&consent, "code_challenge_method").as_deref(),
+            Some("S256")
+        );
+        assert!(query(&consent, "code_challenge").is_some());
+        assert_eq!(
+            query(&consent, "redirect_uri").as_deref(),
+            Some("http://localhost:5150/api/v1/auth/google/callback")
+        );
+        let state = query(&consent, "state").expect("state");
+        let cookie = login
+            .header("set-cookie")
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        assert!(cookie.starts_with(&format!("sso_state={state};")));
+        assert!(cookie.contains("HttpOnly"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_provider_sign_in_creates_the_user_and_confirms_once() {
+    request(|server, ctx| async move {
+        let provider = stand_in(&ctx, google("g-1", "Ann@Example.com")).await;
+        let callback = sign_in(&server, "good-code").await;
+        assert_eq!(callback.status_code(), 307, "{}", callback.text());
+        assert_eq!(
+            provider.verifiers.lock().expect("lock").len(),
+            1,
+            "PKCE verifier sent"
+        );
+        let token = confirmation_token(&callback);
+
+        let confirmed = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(token))
+            .await;
+        assert_eq!(confirmed.status_code(), 200, "{}", confirmed.text());
+        let auth: Value = confirmed.json();
+        assert_eq!(auth["user"]["email"], "ann@example.com");
+        assert_eq!(auth["user"]["provider"], "google");
+        assert_eq!(auth["user"]["first_name"], "Ann");
+        assert_eq!(auth["user"]["confirmed"], true);
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&auth))
+            .await;
+        assert_eq!(me.status_code(), 200);
+
+        let again = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!({ "sso_confirmation_token": token }))
+            .await;
+        assert_eq!(again.status_code(), 401, "a confirmation token works once");
+
+        // Signing in again finds the same account by its provider id.
+        let second = sign_in(&server, "good-code").await;
+        let second = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!({ "sso_confirmation_token": confirmation_token(&second) }))
+            .await;
+        assert_eq!(second.json::<Value>()["user"]["id"], auth["user"]["id"]);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_email_of_another_account_is_a_conflict() {
+    request(|server, ctx| async move {
+        register(&server, "ann@example.com").await;
+        stand_in(&ctx, google("g-2", "ann@example.com")).await;
+        let callback = sign_in(&server, "good-code").await;
+        assert_eq!(callback.status_code(), 409);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_refused_code_is_a_bad_request() {
+    request(|server, ctx| async move {
+        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+        let callback = sign_in(&server, "bad-code").await;
+        assert_eq!(callback.status_code(), 400);
+        assert_eq!(
+            callback.json::<Value>(),
+            json!({ "detail": "Sign-in with the provider failed" })
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn unknown_disabled_and_unlisted_are_refused() {
+    request(|server, ctx| async move {
+        let unknown = server.get("/api/v1/auth/myspace/login?return_url=myapp://auth").await;
+        assert_eq!(unknown.status_code(), 422);
+
+        let mut settings = (*Settings::from_context(&ctx).expect("settings")).clone();
+        settings.sso.facebook.client_secret = String::new();
+        ctx.shared_store.insert(Arc::new(settings));
+        let disabled = server.get("/api/v1/auth/facebook/login?return_url=myapp://auth").await;
+        assert_eq!(disabled.status_code(), 403);
+        assert_eq!(
+            disabled.json::<Value>(),
+            json!({ "detail": "SSO provider 'facebook' is not enabled or not available for this application" })
+        );
+
+        let unlisted = server.get("/api/v1/auth/google/login?return_url=https://evil.example.com/").await;
+        assert_eq!(unlisted.status_code(), 422);
+        assert_eq!(unlisted.json::<Value>()["detail"][0]["loc"], json!(["query", "return_url"]));
+        let missing = server.get("/api/v1/auth/google/login").await;
+        assert_eq!(missing.status_code(), 422);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_the_callback_refuses_a_forged_or_replayed_state() {
+    request(|server, ctx| async move {
+        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+        let login = server
+            .get("/api/v1/auth/google/login?return_url=myapp://auth")
+            .await;
+        let consent = login
+            .header("location")
+            .to_str()
+            .expect("ascii")
+            .to_string();
+        let state = query(&consent, "state").expect("state");
+        let callback = |state: String, cookie: Option<String>| {
+            let mut request = server.get(&format!(
+                "/api/v1/auth/google/callback?code=good-code&state={state}"
+            ));
+            if let Some(cookie) = cookie {
+                request = request.add_header("cookie", format!("sso_state={cookie}"));
+            }
+            request
+        };
+        let forged = callback("forged".to_string(), Some("forged".to_string())).await;
+        assert_eq!(forged.status_code(), 400);
+        assert_eq!(forged.json::<Value>(), json!({ "detail": "Invalid state" }));
+        let without_cookie = callback(state.clone(), None).await;
+        assert_eq!(
+            without_cookie.status_code(),
+            400,
+            "the state must come from this browser"
+        );
+        assert_eq!(
+            callback(state.clone(), Some(state.clone()))
+                .await
+                .status_code(),
+            307
+        );
+        let replayed = callback(state.clone(), Some(state)).await;
+        assert_eq!(replayed.status_code(), 400, "a state works once");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_confirmation_token_is_not_an_access_token_and_expires() {
+    request(|server, ctx| async move {
+        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+        let token = confirmation_token(&sign_in(&server, "good-code").await);
+        let as_access = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(as_access.status_code(), 401);
+
+        let auth = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(token))
+            .await;
+        let user_id = auth.json::<Value>()["user"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+        let signer = ctx.shared_store.get::<Arc<TokenSigner>>().expect("signer");
+        let expired = signer
+            .issue(user_id, TokenKind::SsoConfirmation, -1)
+            .expect("token")
+            .token;
+        let refused = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(expired))
+            .await;
+        assert_eq!(refused.status_code(), 401);
+        let access = access_token(&auth.json::<Value>());
+        let wrong_kind = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(access))
+            .await;
+        assert_eq!(wrong_kind.status_code(), 401);
+    })
+    .await;
+}
