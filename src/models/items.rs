@@ -4,11 +4,7 @@ use serde::{Deserialize, Deserializer};
 use utoipa::ToSchema;
 
 pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    pagination::Pagination,
-    timestamps::{self, stamp},
-    users,
-};
+use super::{pagination::Pagination, timestamps, users};
 
 /// `ItemCreate`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
@@ -55,22 +51,7 @@ pub enum Access {
     Forbidden,
 }
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     #[must_use]

@@ -10,7 +10,7 @@ use loco_rs::{
 use sea_orm::{Condition, QueryOrder, QuerySelect, sea_query::Expr};
 
 pub use super::_entities::mails::{self, ActiveModel, Column, Entity, Model};
-use super::timestamps::{self, stamp};
+use super::timestamps;
 
 /// Tries before a mail is kept as failed. With the delays below the last try
 /// comes 31 minutes after the first.
@@ -67,22 +67,7 @@ pub fn retry_delay(failed_attempts: i32) -> Duration {
     Duration::minutes(1_i64 << exponent)
 }
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 /// Mails a delivery may take now: queued and due, or held by a lease that ran out.
 fn takeable(now: DateTimeWithTimeZone) -> Condition {

@@ -12,10 +12,7 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    timestamps::{self, stamp},
-    users,
-};
+use super::{timestamps, users};
 
 /// Tries a code allows, right or wrong.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -99,22 +96,7 @@ pub enum CodeSignIn {
     Refused,
 }
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     /// Stores a code for `email`, replacing any earlier one.

@@ -7,10 +7,7 @@ use loco_rs::prelude::*;
 use sea_orm::sea_query::Expr;
 
 pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    timestamps::{self, stamp},
-    tokens::Claims,
-};
+use super::{timestamps, tokens::Claims};
 
 /// What presenting a refresh token came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,22 +20,7 @@ pub enum Rotation {
     Unknown,
 }
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     /// Records an issued refresh token as a member of `family_id`.

@@ -6,27 +6,9 @@ use loco_rs::prelude::*;
 use sea_orm::{Condition, sea_query::Expr};
 
 pub use super::_entities::single_use_tokens::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    timestamps::{self, stamp},
-    tokens::Claims,
-};
+use super::{timestamps, tokens::Claims};
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     /// # Errors

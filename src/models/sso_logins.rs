@@ -5,27 +5,12 @@ use chrono::Duration;
 use loco_rs::prelude::*;
 
 pub use super::_entities::sso_logins::{self, ActiveModel, Column, Entity, Model};
-use super::timestamps::{self, stamp};
+use super::timestamps;
 
 /// How long a user has to come back from the provider.
 pub const LIFETIME_MINUTES: i64 = 10;
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     /// # Errors

@@ -30,3 +30,27 @@ pub fn stamp(
     }
     *updated_at = ActiveValue::Set(now);
 }
+
+/// `ActiveModelBehavior` for a table with `id`, `created_at` and `updated_at`:
+/// every save goes through `stamp`.
+macro_rules! stamped_model {
+    () => {
+        #[async_trait::async_trait]
+        impl ActiveModelBehavior for ActiveModel {
+            async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
+            where
+                C: ConnectionTrait,
+            {
+                let mut this = self;
+                $crate::models::timestamps::stamp(
+                    insert,
+                    &mut this.id,
+                    &mut this.created_at,
+                    &mut this.updated_at,
+                );
+                Ok(this)
+            }
+        }
+    };
+}
+pub(crate) use stamped_model;

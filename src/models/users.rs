@@ -6,11 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    pagination::Pagination,
-    refresh_tokens,
-    timestamps::{self, stamp},
-};
+use super::{pagination::Pagination, refresh_tokens, timestamps};
 
 pub const MIN_PASSWORD_LENGTH: u64 = 8;
 
@@ -169,22 +165,7 @@ async fn verify_password(password: String, hashed: String) -> bool {
         .unwrap_or(false)
 }
 
-#[async_trait::async_trait]
-impl ActiveModelBehavior for ActiveModel {
-    async fn before_save<C>(self, _db: &C, insert: bool) -> Result<Self, DbErr>
-    where
-        C: ConnectionTrait,
-    {
-        let mut this = self;
-        stamp(
-            insert,
-            &mut this.id,
-            &mut this.created_at,
-            &mut this.updated_at,
-        );
-        Ok(this)
-    }
-}
+timestamps::stamped_model!();
 
 impl Model {
     #[must_use]
