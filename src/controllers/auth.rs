@@ -82,6 +82,19 @@ pub async fn auth_response(
     user: &users::Model,
     family: Option<Uuid>,
 ) -> ApiResult<Json<AuthResponse>> {
+    auth_response_in(ctx, &ctx.db, user, family).await
+}
+
+/// `auth_response`, recording the refresh token through `conn` (a transaction).
+///
+/// # Errors
+/// When the tokens cannot be signed or recorded.
+pub async fn auth_response_in(
+    ctx: &AppContext,
+    conn: &impl ConnectionTrait,
+    user: &users::Model,
+    family: Option<Uuid>,
+) -> ApiResult<Json<AuthResponse>> {
     let settings = Settings::from_context(ctx)?;
     let signer = token_signer(ctx)?;
     let access = signer
@@ -98,12 +111,8 @@ pub async fn auth_response(
             settings.refresh_token_expires_seconds,
         )
         .map_err(sign_error)?;
-    refresh_tokens::Model::record(
-        &ctx.db,
-        &refresh.claims,
-        family.unwrap_or_else(Uuid::new_v4),
-    )
-    .await?;
+    refresh_tokens::Model::record(conn, &refresh.claims, family.unwrap_or_else(Uuid::new_v4))
+        .await?;
     Ok(Json(AuthResponse::new(user, &access, &refresh)))
 }
 
@@ -200,14 +209,20 @@ pub async fn refresh(
     let claims = token_signer(&ctx)?
         .verify(body.token(), TokenKind::Refresh)
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-    match refresh_tokens::Model::rotate(&ctx.db, &claims).await? {
+    let txn = ctx.db.begin().await?;
+    match refresh_tokens::Model::rotate(&txn, &claims).await? {
         Rotation::Rotated { family_id } => {
             let user = active_user(&ctx, claims.sub).await?;
-            auth_response(&ctx, &user, Some(family_id)).await
+            let response = auth_response_in(&ctx, &txn, &user, Some(family_id)).await?;
+            txn.commit().await?;
+            Ok(response)
         }
-        Rotation::Reused | Rotation::Unknown => {
+        Rotation::Reused => {
+            // Keep the revocation of the family.
+            txn.commit().await?;
             Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
         }
+        Rotation::Unknown => Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())),
     }
 }
 

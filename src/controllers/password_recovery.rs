@@ -66,7 +66,10 @@ pub async fn recover(
             settings.web_app_url.trim_end_matches('/'),
             reset.token
         );
-        AccountMailer::send_password_reset(&ctx, &user.email, &link).await?;
+        // The answer must not differ for accounts that exist: log, do not fail.
+        if let Err(error) = AccountMailer::send_password_reset(&ctx, &user.email, &link).await {
+            tracing::error!(%error, user_id = %user.id, "password reset mail not queued");
+        }
     }
     Ok(Json(Msg::new(RECOVERY_SENT)))
 }

@@ -234,6 +234,10 @@ impl ActiveModel {
         let now = timestamps::now();
         self.status = ActiveValue::Set(MailStatus::Sent.as_str().to_string());
         self.sent_at = ActiveValue::Set(Some(now));
+        // A sent mail keeps no copy of what it said: codes and reset links live
+        // hashed or recorded elsewhere, not in the outbox.
+        self.html = ActiveValue::Set(String::new());
+        self.text = ActiveValue::Set(String::new());
         self.locked_until = ActiveValue::Set(None);
         self.last_error = ActiveValue::Set(None);
         self.attempts = ActiveValue::Set(self.attempts.try_as_ref().copied().unwrap_or(0) + 1);

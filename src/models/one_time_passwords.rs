@@ -7,7 +7,10 @@ use chrono::Duration;
 use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
-use sea_orm::{Condition, TransactionTrait, sea_query::Expr};
+use sea_orm::{
+    Condition,
+    sea_query::{Expr, OnConflict},
+};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -112,24 +115,37 @@ impl Model {
         lifetime: Duration,
     ) -> ModelResult<Self> {
         let email = users::normalize_email(email);
-        let txn = db.begin().await?;
-        Entity::delete_many()
-            .filter(Column::Email.eq(&email))
-            .exec(&txn)
-            .await?;
         let otp = ActiveModel {
+            id: ActiveValue::Set(Uuid::new_v4()),
             // An empty hash matches no code.
             code_hash: ActiveValue::Set(policy.hash(&email, code).unwrap_or_default()),
-            email: ActiveValue::Set(email),
+            email: ActiveValue::Set(email.clone()),
             purpose: ActiveValue::Set(purpose.as_str().to_string()),
             attempts: ActiveValue::Set(0),
             expires_at: ActiveValue::Set(timestamps::now() + lifetime),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(otp)
+            created_at: ActiveValue::Set(timestamps::now()),
+            updated_at: ActiveValue::Set(timestamps::now()),
+        };
+        // One statement, so that two requests at once cannot both insert.
+        Entity::insert(otp)
+            .on_conflict(
+                OnConflict::column(Column::Email)
+                    .update_columns([
+                        Column::Id,
+                        Column::CodeHash,
+                        Column::Purpose,
+                        Column::Attempts,
+                        Column::ExpiresAt,
+                        Column::CreatedAt,
+                        Column::UpdatedAt,
+                    ])
+                    .to_owned(),
+            )
+            .exec(db)
+            .await?;
+        Self::find_for(db, &email, purpose)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
     }
 
     /// The live code of `email` for `purpose`, if any.
@@ -218,7 +234,11 @@ impl Model {
         if policy.is_persistent(code) {
             return Ok(existing(users::Model::find_by_email(db, email).await.ok()));
         }
+        // An @apple.com email with a code of its own is an ordinary sign-in; it
+        // must not spend the review code's tries.
+        let own_code = Self::find_for(db, email, Purpose::Login).await?;
         if policy.is_apple_reviewer(email)
+            && own_code.is_none()
             && Self::check(
                 db,
                 policy,
@@ -235,7 +255,10 @@ impl Model {
             return Ok(CodeSignIn::Refused);
         }
         match users::Model::find_by_email(db, email).await {
-            Ok(user) => Ok(existing(Some(user))),
+            Ok(user) if !user.is_archived() => Ok(CodeSignIn::Existing(Box::new(
+                user.into_active_model().prove_email(db).await?,
+            ))),
+            Ok(_) => Ok(CodeSignIn::Refused),
             Err(ModelError::EntityNotFound) => Ok(CodeSignIn::NewAccount),
             Err(error) => Err(error),
         }

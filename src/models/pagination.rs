@@ -12,6 +12,11 @@ pub const MAX_LIMIT: u64 = 1000;
 pub struct Pagination {
     /// How many rows to skip.
     #[serde(default)]
+    #[validate(range(
+        max = 9_223_372_036_854_775_807_u64,
+        code = "less_than_equal",
+        message = "Input should be less than or equal to 9223372036854775807"
+    ))]
     #[param(minimum = 0, default = 0)]
     pub skip: u64,
     /// How many rows at most.

@@ -28,7 +28,7 @@ impl Model {
     /// # Errors
     /// On a database error.
     pub async fn record(
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         claims: &Claims,
         family_id: Uuid,
     ) -> ModelResult<Self> {
@@ -49,11 +49,13 @@ impl Model {
     }
 
     /// Uses up a refresh token. The update is conditional, so of two requests
-    /// presenting the same token only one rotates it.
+    /// presenting the same token only one rotates it. Run it in the transaction
+    /// that records the successor: the loser of a race then waits for the
+    /// winner's commit, and revokes the successor with the family.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn rotate(db: &DatabaseConnection, claims: &Claims) -> ModelResult<Rotation> {
+    pub async fn rotate(db: &impl ConnectionTrait, claims: &Claims) -> ModelResult<Rotation> {
         let Some(token) = Entity::find_by_id(claims.jti).one(db).await? else {
             return Ok(Rotation::Unknown);
         };

@@ -6,7 +6,10 @@ use loco_rs::prelude::*;
 use sea_orm::{Condition, sea_query::Expr};
 
 pub use super::_entities::single_use_tokens::{self, ActiveModel, Column, Entity, Model};
-use super::{timestamps, tokens::Claims};
+use super::{
+    timestamps,
+    tokens::{Claims, TokenKind},
+};
 
 timestamps::stamped_model!();
 
@@ -48,6 +51,27 @@ impl Model {
             .exec(db)
             .await?;
         Ok(used.rows_affected == 1)
+    }
+
+    /// Marks every unused token of `kind` of the user used.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn use_all(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        kind: TokenKind,
+    ) -> ModelResult<u64> {
+        let now = timestamps::now();
+        Ok(Entity::update_many()
+            .col_expr(Column::UsedAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::Kind.eq(kind.as_str()))
+            .filter(Column::UsedAt.is_null())
+            .exec(db)
+            .await?
+            .rows_affected)
     }
 
     /// Deletes tokens that are used or past their expiry; returns how many.

@@ -172,9 +172,16 @@ pub fn read_profile(provider: Provider, profile: &Value) -> Result<ProviderProfi
     if id.is_empty() {
         return Err(SsoError::Profile("no user id".to_string()));
     }
+    // Google says whether it checked the address; an unchecked one proves nothing.
+    let unverified =
+        provider == Provider::Google && profile["email_verified"] == Value::Bool(false);
     Ok(ProviderProfile {
         id,
-        email: text(profile, "email"),
+        email: if unverified {
+            String::new()
+        } else {
+            text(profile, "email")
+        },
         first_name,
         last_name,
     })

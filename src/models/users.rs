@@ -6,9 +6,9 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
-use super::{pagination::Pagination, refresh_tokens, timestamps};
-
-pub const MIN_PASSWORD_LENGTH: u64 = 8;
+use super::{
+    pagination::Pagination, refresh_tokens, single_use_tokens, timestamps, tokens::TokenKind,
+};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
@@ -457,6 +457,27 @@ impl ActiveModel {
         let txn = db.begin().await?;
         let user = self.update(&txn).await?;
         refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
+        single_use_tokens::Model::use_all(&txn, user.id, TokenKind::PasswordReset).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// The owner of the email proved it (with a code): the account is theirs
+    /// now. An account made before with this email but never confirmed loses
+    /// the password it was made with, and every session, so that whoever made
+    /// it cannot stay in.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn prove_email(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
+        if matches!(self.confirmed, ActiveValue::Unchanged(true)) {
+            return Ok(self.update(db).await?);
+        }
+        self.confirmed = ActiveValue::Set(true);
+        self.hashed_password = ActiveValue::Set(None);
+        let txn = db.begin().await?;
+        let user = self.update(&txn).await?;
+        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -474,6 +495,7 @@ impl ActiveModel {
         let txn = db.begin().await?;
         let user = self.update(&txn).await?;
         refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
+        single_use_tokens::Model::use_all(&txn, user.id, TokenKind::PasswordReset).await?;
         txn.commit().await?;
         Ok(user)
     }

@@ -387,3 +387,77 @@ async fn fix_an_expired_code_is_refused() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn fix_a_code_sign_in_takes_back_an_account_someone_else_registered() {
+    request(|server, ctx| async move {
+        // Someone registers the victim's address with a password they know.
+        register(&server, "victim@example.com").await;
+        let squatter = super::prepare_data::login(
+            &server,
+            "victim@example.com",
+            super::prepare_data::PASSWORD,
+        )
+        .await;
+
+        // The owner of the address signs in with a code sent to it.
+        let code = request_code(&server, &ctx, "victim@example.com").await;
+        let owner = verify_code(&server, "victim@example.com", &code).await;
+        assert_eq!(owner.status_code(), 200);
+        assert_eq!(owner.json::<Value>()["user"]["confirmed"], true);
+
+        let password = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "victim@example.com"),
+                ("password", super::prepare_data::PASSWORD),
+            ])
+            .await;
+        assert_eq!(
+            password.status_code(),
+            401,
+            "the squatter's password is gone"
+        );
+        let refresh = server
+            .post("/api/v1/auth/refresh")
+            .json(&squatter["refresh_token"])
+            .await;
+        assert_eq!(
+            refresh.status_code(),
+            401,
+            "and so are the squatter's sessions"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_apple_email_with_its_own_code_leaves_the_review_code_alone() {
+    request(|server, ctx| async move {
+        let admin = admin_token(&server).await;
+        let generated = server
+            .post("/api/v1/auth/generate-apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        let review_code = generated.json::<Value>()["verification_code"]
+            .as_str()
+            .expect("code")
+            .to_string();
+        request_code(&server, &ctx, "engineer@apple.com").await;
+        for _ in 0..one_time_passwords::MAX_ATTEMPTS {
+            let wrong = if review_code == "111111" {
+                "222222"
+            } else {
+                "111111"
+            };
+            verify_code(&server, "engineer@apple.com", wrong).await;
+        }
+        assert_eq!(
+            verify_code(&server, "tester@apple.com", &review_code)
+                .await
+                .status_code(),
+            200
+        );
+    })
+    .await;
+}

@@ -182,3 +182,32 @@ async fn fix_a_reset_signs_the_user_out_everywhere() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn fix_a_reset_voids_every_other_reset_link() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let older = reset_token_mailed_to(&ctx, "jane@example.com");
+        server
+            .post("/api/v1/auth/password-recovery/jane@example.com")
+            .await;
+        let newer = reset_token_mailed_to(&ctx, "jane@example.com");
+        assert_ne!(older, newer);
+        assert_eq!(
+            reset(&server, &newer, "a brand new password")
+                .await
+                .status_code(),
+            200
+        );
+        assert_eq!(
+            reset(&server, &older, "another new password")
+                .await
+                .status_code(),
+            401
+        );
+    })
+    .await;
+}

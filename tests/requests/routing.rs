@@ -132,3 +132,37 @@ async fn swagger_ui_is_served_at_docs() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn input_that_no_database_takes_is_a_422() {
+    request(|server, _ctx| async move {
+        let token = admin_token(&server).await;
+        let nul_body = server
+            .post("/api/v1/items")
+            .authorization_bearer(&token)
+            .json(&json!({ "name": "a\u{0}b" }))
+            .await;
+        assert_eq!(nul_body.status_code(), 422);
+        let nul_form = server
+            .post("/api/v1/auth/login")
+            .content_type("application/x-www-form-urlencoded")
+            .text("username=a%00b&password=x")
+            .await;
+        assert_eq!(nul_form.status_code(), 422);
+        let nul_query = server
+            .get("/api/v1/items?limit=1%00")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(nul_query.status_code(), 422);
+        let nul_path = server
+            .post("/api/v1/auth/password-recovery/a%00b@example.com")
+            .await;
+        assert_eq!(nul_path.status_code(), 422);
+        let huge_skip = server
+            .get("/api/v1/items?skip=9223372036854775808")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(huge_skip.status_code(), 422);
+    })
+    .await;
+}

@@ -348,3 +348,15 @@ async fn fix_a_confirmation_token_is_not_an_access_token_and_expires() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn an_address_google_did_not_verify_signs_nobody_in() {
+    request(|server, ctx| async move {
+        let mut profile = google("g-9", "ann@example.com");
+        profile["email_verified"] = json!(false);
+        stand_in(&ctx, profile).await;
+        let callback = sign_in(&server, "good-code").await;
+        assert_eq!(callback.status_code(), 400);
+    })
+    .await;
+}

@@ -46,6 +46,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(request, state).await?;
+        input_error::reject_nul("body", &bytes, b"\\u0000")?;
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => value,
@@ -82,6 +83,7 @@ where
 
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(request, state).await?;
+        input_error::reject_nul("body", &bytes, b"%00")?;
         let deserializer = serde_urlencoded::Deserializer::new(form_urlencoded::parse(&bytes));
         Ok(Self(input_error::parse("body", deserializer)?))
     }

@@ -7,6 +7,26 @@ use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 use crate::errors::{ApiError, FieldError, LocPart};
 
+/// Refuses input carrying a NUL character (`needle`: how the format spells
+/// it), which no text column takes: PostgreSQL would fail the query.
+///
+/// # Errors
+/// A 422 naming `location`.
+pub fn reject_nul(location: &str, input: &[u8], needle: &[u8]) -> Result<(), ApiError> {
+    let found = input
+        .windows(needle.len())
+        .any(|window| window.eq_ignore_ascii_case(needle));
+    if found {
+        Err(ApiError::field(
+            vec![LocPart::from(location)],
+            "Input should not contain NUL characters",
+            "string_type",
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 /// Deserializes with `deserializer`, naming the failing field under `location`
 /// (`body`, `query`, `path`), then validates.
 ///

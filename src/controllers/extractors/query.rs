@@ -19,6 +19,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         let query = parts.uri.query().unwrap_or_default();
+        input_error::reject_nul("query", query.as_bytes(), b"%00")?;
         let deserializer =
             serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
         Ok(Self(input_error::parse("query", deserializer)?))
