@@ -53,7 +53,7 @@ impl Hooks for App {
     }
 
     /// Reads and checks the settings once, and keeps what every request needs.
-    async fn after_context(ctx: AppContext) -> Result<AppContext> {
+    async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
         let settings = Settings::load(&ctx.config, &ctx.environment)
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
         let translations = Translations::load(Path::new(TRANSLATIONS_DIR))
@@ -67,6 +67,13 @@ impl Hooks for App {
             .insert(Arc::new(TokenSigner::new(&settings.secret_key)));
         ctx.shared_store.insert(Arc::new(translations));
         ctx.shared_store.insert(Arc::new(settings));
+        // Every request clones the context (`State<AppContext>`), config
+        // included: keep the settings as one string rather than a JSON tree.
+        ctx.config.settings = ctx
+            .config
+            .settings
+            .take()
+            .map(|raw| serde_json::Value::String(raw.to_string()));
         Ok(ctx)
     }
 
@@ -95,7 +102,9 @@ impl Hooks for App {
             .merge(controllers::docs::router())
             .layer(middleware::from_fn(fallback::describe_bare_errors))
             .layer(middleware::from_fn_with_state(
-                ctx.clone(),
+                ctx.shared_store
+                    .get::<Arc<Translations>>()
+                    .unwrap_or_default(),
                 language::translate_errors,
             ));
         Ok(router)

@@ -6,7 +6,7 @@ use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extractors::{AdminUser, CurrentUser, JsonBody, PathParams, QueryParams};
+use super::extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams};
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     models::{
@@ -37,16 +37,24 @@ fn authorize(item: items::Model, user: &users::Model) -> ApiResult<items::Model>
 }
 
 /// An item the caller may act on, archived or not.
-async fn find_any(ctx: &AppContext, id: Uuid, user: &users::Model) -> ApiResult<items::Model> {
-    let item = items::Model::find_by_id(&ctx.db, id)
+async fn find_any(
+    db: &DatabaseConnection,
+    id: Uuid,
+    user: &users::Model,
+) -> ApiResult<items::Model> {
+    let item = items::Model::find_by_id(&db, id)
         .await
         .or_not_found(msg::ITEM_NOT_FOUND)?;
     authorize(item, user)
 }
 
 /// An unarchived item the caller may act on.
-async fn find_visible(ctx: &AppContext, id: Uuid, user: &users::Model) -> ApiResult<items::Model> {
-    let item = items::Model::find_visible(&ctx.db, id)
+async fn find_visible(
+    db: &DatabaseConnection,
+    id: Uuid,
+    user: &users::Model,
+) -> ApiResult<items::Model> {
+    let item = items::Model::find_visible(&db, id)
         .await
         .or_not_found(msg::ITEM_NOT_FOUND)?;
     authorize(item, user)
@@ -59,13 +67,13 @@ async fn find_visible(ctx: &AppContext, id: Uuid, user: &users::Model) -> ApiRes
         (status = 200, body = [ItemResponse]), (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn list(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     QueryParams(page): QueryParams<Pagination>,
 ) -> ApiResult<Response> {
-    let items = items::Model::list_for(&ctx.db, &user, &page).await?;
+    let items = items::Model::list_for(&db, &user, &page).await?;
     Ok(Json(items.iter().map(ItemResponse::from).collect::<Vec<_>>()).into_response())
 }
 
@@ -76,13 +84,13 @@ pub async fn list(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn create(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     JsonBody(params): JsonBody<ItemCreate>,
 ) -> ApiResult<Response> {
-    let item = items::Model::create(&ctx.db, user.id, &params).await?;
+    let item = items::Model::create(&db, user.id, &params).await?;
     Ok(render(&item))
 }
 
@@ -94,17 +102,17 @@ pub async fn create(
         (status = 403, body = Detail), (status = 404, description = "User not found", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn create_for_user(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     QueryParams(owner): QueryParams<OwnerParam>,
     JsonBody(params): JsonBody<ItemCreate>,
 ) -> ApiResult<Response> {
-    let owner = users::Model::find_by_id(&ctx.db, owner.user_id)
+    let owner = users::Model::find_by_id(&db, owner.user_id)
         .await
         .or_not_found(msg::USER_NOT_FOUND)?;
-    let item = items::Model::create(&ctx.db, owner.id, &params).await?;
+    let item = items::Model::create(&db, owner.id, &params).await?;
     Ok(render(&item))
 }
 
@@ -116,13 +124,13 @@ pub async fn create_for_user(
         (status = 403, body = Detail), (status = 404, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn show(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_visible(&ctx, id, &user).await?;
+    let item = find_visible(&db, id, &user).await?;
     Ok(render(&item))
 }
 
@@ -134,18 +142,15 @@ pub async fn show(
         (status = 403, body = Detail), (status = 404, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn update(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
 ) -> ApiResult<Response> {
-    let item = find_visible(&ctx, id, &user).await?;
-    let item = item
-        .into_active_model()
-        .apply_update(&ctx.db, &changes)
-        .await?;
+    let item = find_visible(&db, id, &user).await?;
+    let item = item.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&item))
 }
 
@@ -156,14 +161,14 @@ pub async fn update(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn destroy(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&ctx, id, &user).await?;
-    let item = item.destroy(&ctx.db).await?;
+    let item = find_any(&db, id, &user).await?;
+    let item = item.destroy(&db).await?;
     Ok(render(&item))
 }
 
@@ -174,14 +179,14 @@ pub async fn destroy(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn archive(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&ctx, id, &user).await?;
-    let item = item.into_active_model().archive(&ctx.db).await?;
+    let item = find_any(&db, id, &user).await?;
+    let item = item.into_active_model().archive(&db).await?;
     Ok(render(&item))
 }
 
@@ -192,14 +197,14 @@ pub async fn archive(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn unarchive(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&ctx, id, &user).await?;
-    let item = item.into_active_model().unarchive(&ctx.db).await?;
+    let item = find_any(&db, id, &user).await?;
+    let item = item.into_active_model().unarchive(&db).await?;
     Ok(render(&item))
 }
 

@@ -10,7 +10,6 @@ use axum::{
     middleware::Next,
     response::Response,
 };
-use loco_rs::app::AppContext;
 
 use crate::{
     errors::ErrorBody,
@@ -30,7 +29,7 @@ impl CallerLanguage {
 }
 
 pub async fn translate_errors(
-    State(ctx): State<AppContext>,
+    State(translations): State<Arc<Translations>>,
     mut request: Request,
     next: Next,
 ) -> Response {
@@ -44,9 +43,6 @@ pub async fn translate_errors(
 
     let response = next.run(request).await;
     let Some(body) = response.extensions().get::<ErrorBody>().cloned() else {
-        return response;
-    };
-    let Some(translations) = ctx.shared_store.get::<Arc<Translations>>() else {
         return response;
     };
     let language = caller

@@ -91,11 +91,8 @@ pub async fn create(
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users",
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
-#[debug_handler]
-pub async fn me(
-    State(_ctx): State<AppContext>,
-    CurrentUser(user): CurrentUser,
-) -> Json<UserResponse> {
+#[debug_handler(state = AppContext)]
+pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
     render(&user)
 }
 

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod body;
 pub mod client_ip;
+pub mod db;
 pub mod input_error;
 pub mod path;
 pub mod query;
@@ -12,5 +13,6 @@ pub mod query;
 pub use auth::{AdminUser, CurrentUser};
 pub use body::{FormBody, JsonBody};
 pub use client_ip::ClientIp;
+pub use db::Db;
 pub use path::PathParams;
 pub use query::QueryParams;
