@@ -42,7 +42,7 @@ async fn find_any(
     id: Uuid,
     user: &users::Model,
 ) -> ApiResult<items::Model> {
-    let item = items::Model::find_by_id(&db, id)
+    let item = items::Model::find_by_id(db, id)
         .await
         .or_not_found(msg::ITEM_NOT_FOUND)?;
     authorize(item, user)
@@ -54,7 +54,7 @@ async fn find_visible(
     id: Uuid,
     user: &users::Model,
 ) -> ApiResult<items::Model> {
-    let item = items::Model::find_visible(&db, id)
+    let item = items::Model::find_visible(db, id)
         .await
         .or_not_found(msg::ITEM_NOT_FOUND)?;
     authorize(item, user)
