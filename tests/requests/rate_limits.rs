@@ -13,7 +13,7 @@ use crate::support::request;
 async fn login_is_limited_per_email_with_retry_after() {
     request(|server, _ctx| async move {
         register(&server, "jane@example.com").await;
-        // config/test.yaml: 30 logins per email per minute.
+        // config/test.yaml: 30 logins per email per 10 minutes.
         for _ in 0..30 {
             let response = server
                 .post("/api/v1/auth/login")
@@ -59,7 +59,7 @@ async fn login_is_limited_per_email_with_retry_after() {
 #[tokio::test]
 async fn code_requests_and_password_recovery_are_limited() {
     request(|server, _ctx| async move {
-        // config/test.yaml: 20 code requests and 5 recoveries per email per minute.
+        // config/test.yaml: 20 code requests and 5 recoveries per email per 10 minutes.
         for _ in 0..20 {
             let response = server
                 .post("/api/v1/auth/otp/request")
