@@ -274,24 +274,33 @@ impl Model {
             Some(password) => Some(hash_password(password.clone()).await?),
             None => None,
         };
-        let email = normalize_email(&params.email);
+        Self::insert_unique(
+            db,
+            ActiveModel {
+                email: ActiveValue::Set(normalize_email(&params.email)),
+                hashed_password: ActiveValue::Set(hashed_password),
+                first_name: ActiveValue::Set(params.first_name.clone().unwrap_or_default()),
+                last_name: ActiveValue::Set(params.last_name.clone().unwrap_or_default()),
+                language: ActiveValue::Set(language),
+                role: ActiveValue::Set(role.as_str().to_string()),
+                provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
+                confirmed: ActiveValue::Set(false),
+                ..Default::default()
+            },
+        )
+        .await
+    }
+
+    /// Inserts a new account unless its email is taken; the check and the
+    /// insert share a transaction (and the unique index backs them up).
+    async fn insert_unique(db: &DatabaseConnection, user: ActiveModel) -> Result<Self, UserError> {
         let txn = db.begin().await?;
-        if Self::find_by_email(&txn, &email).await.is_ok() {
+        if let ActiveValue::Set(email) = &user.email
+            && Self::find_by_email(&txn, email).await.is_ok()
+        {
             return Err(UserError::EmailTaken);
         }
-        let user = ActiveModel {
-            email: ActiveValue::Set(email),
-            hashed_password: ActiveValue::Set(hashed_password),
-            first_name: ActiveValue::Set(params.first_name.clone().unwrap_or_default()),
-            last_name: ActiveValue::Set(params.last_name.clone().unwrap_or_default()),
-            language: ActiveValue::Set(language),
-            role: ActiveValue::Set(role.as_str().to_string()),
-            provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
-            confirmed: ActiveValue::Set(false),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
+        let user = user.insert(&txn).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -355,27 +364,22 @@ impl Model {
         provider: Provider,
         profile: &ProviderProfile,
     ) -> Result<Self, UserError> {
-        let email = normalize_email(&profile.email);
-        let txn = db.begin().await?;
-        if Self::find_by_email(&txn, &email).await.is_ok() {
-            return Err(UserError::EmailTaken);
-        }
-        let user = ActiveModel {
-            email: ActiveValue::Set(email),
-            hashed_password: ActiveValue::Set(None),
-            first_name: ActiveValue::Set(profile.first_name.clone()),
-            last_name: ActiveValue::Set(profile.last_name.clone()),
-            language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
-            role: ActiveValue::Set(Role::Customer.as_str().to_string()),
-            provider: ActiveValue::Set(provider.as_str().to_string()),
-            provider_id: ActiveValue::Set(Some(profile.id.clone())),
-            confirmed: ActiveValue::Set(true),
-            ..Default::default()
-        }
-        .insert(&txn)
-        .await?;
-        txn.commit().await?;
-        Ok(user)
+        Self::insert_unique(
+            db,
+            ActiveModel {
+                email: ActiveValue::Set(normalize_email(&profile.email)),
+                hashed_password: ActiveValue::Set(None),
+                first_name: ActiveValue::Set(profile.first_name.clone()),
+                last_name: ActiveValue::Set(profile.last_name.clone()),
+                language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+                role: ActiveValue::Set(Role::Customer.as_str().to_string()),
+                provider: ActiveValue::Set(provider.as_str().to_string()),
+                provider_id: ActiveValue::Set(Some(profile.id.clone())),
+                confirmed: ActiveValue::Set(true),
+                ..Default::default()
+            },
+        )
+        .await
     }
 
     /// The account of an email proven by a one-time code: the existing one, or
