@@ -1,0 +1,36 @@
+# syntax=docker/dockerfile:1
+
+# Build: the release binary (LTO, see Cargo.toml), with dependencies cached in
+# their own layer so that a code change does not rebuild them.
+FROM rust:1.95-slim-bookworm AS builder
+WORKDIR /app
+COPY Cargo.toml Cargo.lock ./
+COPY migration/Cargo.toml migration/Cargo.toml
+RUN mkdir -p src/bin migration/src tests \
+    && echo 'fn main() {}' > src/bin/main.rs \
+    && touch src/lib.rs migration/src/lib.rs tests/mod.rs \
+    && cargo build --release --bin backend-cli \
+    && rm -rf src migration/src tests
+COPY migration/src migration/src
+COPY src src
+RUN touch src/lib.rs src/bin/main.rs migration/src/lib.rs \
+    && cargo build --release --bin backend-cli
+
+# Run: a small image with the binary, its config and its assets, as a
+# non-root user.
+FROM debian:bookworm-slim
+RUN apt-get update \
+    && apt-get install -y --no-install-recommends ca-certificates \
+    && rm -rf /var/lib/apt/lists/* \
+    && useradd --system --uid 10001 --home-dir /app app
+WORKDIR /app
+COPY --from=builder /app/target/release/backend-cli /usr/local/bin/backend-cli
+COPY config config
+COPY assets assets
+USER app
+ENV LOCO_ENV=production \
+    BINDING=0.0.0.0 \
+    PORT=5150
+EXPOSE 5150
+# Server, job workers and scheduler (mail retries, token clean-up) in one process.
+CMD ["backend-cli", "start", "--all"]
