@@ -251,11 +251,8 @@ pub async fn logout(
 #[utoipa::path(post, path = "/api/v1/auth/login/test-token", tag = "auth",
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
-#[debug_handler]
-pub async fn test_token(
-    State(_ctx): State<AppContext>,
-    CurrentUser(user): CurrentUser,
-) -> Json<UserResponse> {
+#[debug_handler(state = AppContext)]
+pub async fn test_token(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
     Json(UserResponse::from(&user))
 }
 

@@ -5,6 +5,7 @@ use loco_rs::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use super::extractors::Db;
 use crate::errors::Detail;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -22,8 +23,8 @@ pub async fn ping() -> Json<Health> {
 /// The process is up and its database answers.
 #[utoipa::path(get, path = "/_health", tag = "monitoring",
     responses((status = 200, body = Health), (status = 503, body = Detail)))]
-pub async fn health(State(ctx): State<AppContext>) -> impl IntoResponse {
-    match ctx.db.ping().await {
+pub async fn health(State(Db(db)): State<Db>) -> impl IntoResponse {
+    match db.ping().await {
         Ok(()) => (StatusCode::OK, Json(Health { ok: true })).into_response(),
         Err(error) => {
             tracing::error!(%error, "health check: database unreachable");

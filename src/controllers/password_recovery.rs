@@ -93,7 +93,10 @@ pub async fn reset(
         .ok_or_else(invalid)?;
     let user = users::Model::find_active_by_id(&ctx.db, claims.sub)
         .await
-        .map_err(|_| invalid())?;
+        .map_err(|error| match error {
+            ModelError::EntityNotFound => invalid(),
+            other => ApiError::Model(other),
+        })?;
     if !single_use_tokens::Model::use_once(&ctx.db, &claims).await? {
         return Err(invalid());
     }

@@ -7,7 +7,7 @@ use utoipa::IntoParams;
 
 use super::{
     auth::{translations, welcome},
-    extractors::{AdminUser, CurrentUser, JsonBody, PathParams, QueryParams},
+    extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
@@ -40,8 +40,8 @@ fn render(user: &users::Model) -> Json<UserResponse> {
 }
 
 /// Any user, archived included.
-async fn find_user(ctx: &AppContext, id: Uuid) -> ApiResult<users::Model> {
-    users::Model::find_by_id(&ctx.db, id)
+async fn find_user(db: &DatabaseConnection, id: Uuid) -> ApiResult<users::Model> {
+    users::Model::find_by_id(db, id)
         .await
         .or_not_found(msg::USER_NOT_FOUND)
 }
@@ -54,14 +54,14 @@ async fn find_user(ctx: &AppContext, id: Uuid) -> ApiResult<users::Model> {
         (status = 401, body = Detail), (status = 403, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn list(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     QueryParams(page): QueryParams<Pagination>,
     QueryParams(filter): QueryParams<ListFilter>,
 ) -> ApiResult<Json<Vec<UserResponse>>> {
-    let users = users::Model::list(&ctx.db, &page, filter.with_archived).await?;
+    let users = users::Model::list(&db, &page, filter.with_archived).await?;
     Ok(Json(users.iter().map(UserResponse::from).collect()))
 }
 
@@ -121,12 +121,12 @@ pub async fn update_me(
 #[utoipa::path(delete, path = "/api/v1/users/me/archive", tag = "users",
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn archive_me(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = user.into_active_model().archive(&ctx.db).await?;
+    let user = user.into_active_model().archive(&db).await?;
     Ok(render(&user))
 }
 
@@ -138,13 +138,13 @@ pub async fn archive_me(
         (status = 403, body = Detail), (status = 404, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn show(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx, user_id).await?;
+    let user = find_user(&db, user_id).await?;
     Ok(render(&user))
 }
 
@@ -163,7 +163,7 @@ pub async fn update(
     PathParams(user_id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<AdminUserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx, user_id).await?;
+    let user = find_user(&ctx.db, user_id).await?;
     let translations = translations(&ctx);
     let user = user
         .into_active_model()
@@ -184,14 +184,14 @@ pub async fn update(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn archive(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx, user_id).await?;
-    let user = user.into_active_model().archive(&ctx.db).await?;
+    let user = find_user(&db, user_id).await?;
+    let user = user.into_active_model().archive(&db).await?;
     Ok(render(&user))
 }
 
@@ -202,14 +202,14 @@ pub async fn archive(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn unarchive(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx, user_id).await?;
-    let user = user.into_active_model().unarchive(&ctx.db).await?;
+    let user = find_user(&db, user_id).await?;
+    let user = user.into_active_model().unarchive(&db).await?;
     Ok(render(&user))
 }
 
@@ -220,14 +220,14 @@ pub async fn unarchive(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn destroy(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx, user_id).await?;
-    let user = user.destroy(&ctx.db).await?;
+    let user = find_user(&db, user_id).await?;
+    let user = user.destroy(&db).await?;
     Ok(render(&user))
 }
 

@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
 use sea_orm::{
-    Condition,
+    Condition, TryIntoModel,
     sea_query::{Expr, OnConflict},
 };
 use sha2::Sha256;
@@ -127,7 +127,7 @@ impl Model {
             updated_at: ActiveValue::Set(timestamps::now()),
         };
         // One statement, so that two requests at once cannot both insert.
-        Entity::insert(otp)
+        Entity::insert(otp.clone())
             .on_conflict(
                 OnConflict::column(Column::Email)
                     .update_columns([
@@ -143,9 +143,8 @@ impl Model {
             )
             .exec(db)
             .await?;
-        Self::find_for(db, &email, purpose)
-            .await?
-            .ok_or(ModelError::EntityNotFound)
+        // Every column was written, so the row is what was sent.
+        Ok(otp.try_into_model()?)
     }
 
     /// The live code of `email` for `purpose`, if any.

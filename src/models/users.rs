@@ -130,6 +130,16 @@ pub enum UserError {
     Model(#[from] ModelError),
 }
 
+impl From<UserError> for ModelError {
+    fn from(error: UserError) -> Self {
+        match error {
+            UserError::EmailTaken => Self::EntityAlreadyExists,
+            UserError::UnsupportedLanguage => Self::Message(error.to_string()),
+            UserError::Model(error) => error,
+        }
+    }
+}
+
 impl From<DbErr> for UserError {
     fn from(error: DbErr) -> Self {
         if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) {
@@ -391,24 +401,27 @@ impl Model {
         db: &DatabaseConnection,
         email: &str,
     ) -> ModelResult<Self> {
-        let params = UserCreate {
-            email: email.to_string(),
-            password: None,
-            first_name: None,
-            last_name: None,
-            language: None,
+        let account = ActiveModel {
+            email: ActiveValue::Set(normalize_email(email)),
+            hashed_password: ActiveValue::Set(None),
+            first_name: ActiveValue::Set(String::new()),
+            last_name: ActiveValue::Set(String::new()),
+            language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+            role: ActiveValue::Set(Role::Customer.as_str().to_string()),
+            provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
+            confirmed: ActiveValue::Set(true),
+            ..Default::default()
         };
-        let user = match Self::create(db, &params, Role::Customer, &[]).await {
-            Ok(user) => user,
-            // Registered in the meantime by another request.
-            Err(UserError::EmailTaken) => Self::find_by_email(db, email).await?,
-            Err(UserError::UnsupportedLanguage) => return Err(ModelError::EntityNotFound),
-            Err(UserError::Model(error)) => return Err(error),
-        };
-        if user.confirmed {
-            Ok(user)
-        } else {
-            user.into_active_model().confirm(db).await
+        match Self::insert_unique(db, account).await {
+            Ok(user) => Ok(user),
+            Err(UserError::EmailTaken) => {
+                Self::find_by_email(db, email)
+                    .await?
+                    .into_active_model()
+                    .prove_email(db)
+                    .await
+            }
+            Err(other) => Err(other.into()),
         }
     }
 
@@ -436,8 +449,7 @@ impl Model {
             Ok(admin) => Ok(Some(admin.into_active_model().confirm(db).await?)),
             // Another process created it in the meantime.
             Err(UserError::EmailTaken) => Ok(None),
-            Err(UserError::UnsupportedLanguage) => Ok(None),
-            Err(UserError::Model(error)) => Err(error),
+            Err(other) => Err(other.into()),
         }
     }
 }
