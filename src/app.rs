@@ -1,7 +1,7 @@
 use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
-use axum::{Router as AxumRouter, middleware};
+use axum::{Extension, Router as AxumRouter, middleware::from_fn};
 use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
@@ -16,17 +16,13 @@ use loco_rs::{
 use migration::Migrator;
 
 use crate::{
-    controllers::{self, fallback, language, rate_limit::RateLimiter},
-    i18n::Translations,
-    initializers,
-    models::{_entities::prelude::*, tokens::TokenSigner},
-    settings::Settings,
+    controllers, initializers,
+    middleware::{fallback, language},
+    models::_entities::prelude::*,
+    state::AppState,
     tasks,
     workers::mail_delivery::MailDeliveryWorker,
 };
-
-/// Where the translation files live, relative to the working directory.
-pub const TRANSLATIONS_DIR: &str = "assets/i18n";
 
 pub struct App;
 
@@ -52,21 +48,10 @@ impl Hooks for App {
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 
-    /// Reads and checks the settings once, and keeps what every request needs.
+    /// Reads and checks the settings once, and builds what every request needs.
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
-        let settings = Settings::load(&ctx.config, &ctx.environment)
-            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
-        let translations = Translations::load(Path::new(TRANSLATIONS_DIR))
-            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
-        let redis_url = Some(settings.redis_url.trim()).filter(|url| !url.is_empty());
-        let limiter = RateLimiter::build(settings.rate_limits, redis_url)
-            .await
-            .map_err(|error| loco_rs::Error::string(&error))?;
-        ctx.shared_store.insert(Arc::new(limiter));
-        ctx.shared_store
-            .insert(Arc::new(TokenSigner::new(&settings.secret_key)));
-        ctx.shared_store.insert(Arc::new(translations));
-        ctx.shared_store.insert(Arc::new(settings));
+        let state = AppState::build(&ctx).await?;
+        ctx.shared_store.insert(Arc::new(state));
         // Every request clones the context (`State<AppContext>`), config
         // included: keep the settings as one string rather than a JSON tree.
         ctx.config.settings = ctx
@@ -84,29 +69,24 @@ impl Hooks for App {
         ])
     }
 
+    /// Every route carries its full path (`/api/v1/...`) in its OpenAPI
+    /// annotation, which is where it is routed.
     fn routes(_ctx: &AppContext) -> AppRoutes {
-        AppRoutes::empty()
-            .add_route(controllers::monitoring::routes())
-            .prefix("/api/v1")
-            .add_route(controllers::auth::routes())
-            .add_route(controllers::otp::routes())
-            .add_route(controllers::password_recovery::routes())
-            .add_route(controllers::sso::routes())
-            .add_route(controllers::users::routes())
-            .add_route(controllers::items::routes())
-            .add_route(controllers::utils::routes())
+        controllers::all()
+            .into_iter()
+            .fold(AppRoutes::empty(), |app, controller| {
+                app.add_route(controller.routes)
+            })
     }
 
     async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
+        let state = AppState::from_context(ctx)?;
+        let document = controllers::docs::openapi(controllers::all());
         let router = fallback::answer_trailing_slashes(router)
-            .merge(controllers::docs::router())
-            .layer(middleware::from_fn(fallback::describe_bare_errors))
-            .layer(middleware::from_fn_with_state(
-                ctx.shared_store
-                    .get::<Arc<Translations>>()
-                    .unwrap_or_default(),
-                language::translate_errors,
-            ));
+            .merge(controllers::docs::router(document))
+            .layer(from_fn(fallback::describe_bare_errors))
+            .layer(from_fn(language::translate_errors))
+            .layer(Extension(state));
         Ok(router)
     }
 

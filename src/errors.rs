@@ -12,6 +12,12 @@ use loco_rs::model::{ModelError, ModelResult};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::{
+    mailers::account::MailError,
+    models::{items::ItemAccessError, sso_providers::SsoError, users::UserError},
+    rate_limit::RateLimitError,
+};
+
 /// The English texts of the messages clients see; `assets/i18n/<lang>.json`
 /// translates them.
 pub mod msg {
@@ -240,9 +246,8 @@ impl<T> ModelResultExt<T> for ModelResult<T> {
     }
 }
 
-impl From<crate::models::users::UserError> for ApiError {
-    fn from(error: crate::models::users::UserError) -> Self {
-        use crate::models::users::UserError;
+impl From<UserError> for ApiError {
+    fn from(error: UserError) -> Self {
         match error {
             UserError::EmailTaken => Self::Conflict(msg::EMAIL_TAKEN.into()),
             UserError::UnsupportedLanguage => Self::field(
@@ -250,19 +255,47 @@ impl From<crate::models::users::UserError> for ApiError {
                 msg::UNSUPPORTED_LANGUAGE,
                 "enum",
             ),
+            UserError::Archived => Self::Unauthorized(msg::INVALID_CREDENTIALS.into()),
             UserError::Model(error) => Self::Model(error),
         }
     }
 }
 
-impl From<crate::settings::SettingsError> for ApiError {
-    fn from(error: crate::settings::SettingsError) -> Self {
-        Self::Internal(error.to_string())
+impl From<ItemAccessError> for ApiError {
+    fn from(error: ItemAccessError) -> Self {
+        match error {
+            ItemAccessError::NotFound => Self::NotFound(msg::ITEM_NOT_FOUND.into()),
+            ItemAccessError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PERMISSIONS.into()),
+            ItemAccessError::Model(error) => Self::Model(error),
+        }
     }
 }
 
-impl From<crate::mailers::account::MailError> for ApiError {
-    fn from(error: crate::mailers::account::MailError) -> Self {
+impl From<SsoError> for ApiError {
+    fn from(error: SsoError) -> Self {
+        match error {
+            SsoError::InvalidState => Self::BadRequest(msg::INVALID_STATE.into()),
+            SsoError::Model(error) => Self::Model(error),
+            SsoError::Url(_) => Self::Internal(error.to_string()),
+            SsoError::Exchange(_) | SsoError::Profile(_) | SsoError::NoEmail => {
+                tracing::warn!(%error, "sso sign-in failed");
+                Self::BadRequest(msg::SSO_FAILED.into())
+            }
+        }
+    }
+}
+
+impl From<RateLimitError> for ApiError {
+    fn from(error: RateLimitError) -> Self {
+        match error {
+            RateLimitError::TooMany(seconds) => Self::TooManyRequests(seconds),
+            RateLimitError::Store(_) => Self::Internal(error.to_string()),
+        }
+    }
+}
+
+impl From<MailError> for ApiError {
+    fn from(error: MailError) -> Self {
         Self::Internal(error.to_string())
     }
 }

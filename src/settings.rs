@@ -1,10 +1,18 @@
 //! The application's own settings: the `settings:` block of `config/<env>.yaml`,
 //! where every value comes from the environment variable the contract names.
 
-use std::sync::Arc;
-
-use loco_rs::{app::AppContext, environment::Environment};
+use chrono::Duration;
+use loco_rs::environment::Environment;
+use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+
+use crate::models::{
+    email::Email,
+    one_time_passwords::CodePolicy,
+    sso_providers::ProviderConfig,
+    tokens::{SessionLifetimes, TokenSigner},
+    users::Provider,
+};
 
 /// Secrets that ship in this repository or in the Python template's `.env`
 /// example; a production server signing tokens with one of them is forgeable.
@@ -14,10 +22,11 @@ pub const WELL_KNOWN_SECRETS: &[&str] = &[
     "test-secret-key-not-for-production-use-0000000000",
 ];
 
+/// Secrets are `SecretString`s: `Debug` prints them redacted.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub secret_key: String,
+    #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
+    pub secret_key: SecretString,
     pub project_name: String,
     /// Public base URL of this server, used in links to its own resources.
     pub server_host: String,
@@ -28,8 +37,8 @@ pub struct Settings {
     /// The admin created at start when missing; empty means none.
     #[serde(default, deserialize_with = "empty_if_null")]
     pub first_superuser: String,
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub first_superuser_password: String,
+    #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
+    pub first_superuser_password: SecretString,
     /// `ENABLE_EMAIL_SERVICE`; mail is sent only when this is on and both
     /// `SMTP_HOST` and `EMAILS_FROM_EMAIL` are set.
     #[serde(default = "enabled")]
@@ -51,21 +60,39 @@ pub struct Settings {
     #[serde(default = "default_code_minutes")]
     pub verification_code_expiration_minutes: i64,
     /// The development code that signs in any existing user; ignored in production.
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub persistent_otp: String,
+    #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
+    pub persistent_otp: SecretString,
     #[serde(default = "default_apple_email")]
     pub apple_review_team_email: String,
     #[serde(default = "default_apple_days")]
     pub apple_review_team_otp_expiration_days: i64,
-    pub rate_limits: crate::controllers::rate_limit::RateLimits,
+    pub rate_limits: RateLimits,
     /// Sign-in providers; one is on when its client id and secret are set.
     pub sso: SsoSettings,
     /// Comma-separated prefixes a `return_url` must start with.
     #[serde(default, deserialize_with = "empty_if_null")]
     pub sso_allowed_return_urls: String,
     /// Counts rate limits in Redis, across processes, when set.
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub redis_url: String,
+    #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
+    pub redis_url: SecretString,
+}
+
+/// At most `per_ip` requests from one address, and `per_email` for one email,
+/// in any `period_seconds`.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct Limit {
+    pub per_ip: u32,
+    pub per_email: u32,
+    pub period_seconds: u64,
+}
+
+/// `settings.rate_limits`: the limits of each rate-limited action.
+#[derive(Debug, Clone, Copy, Deserialize)]
+pub struct RateLimits {
+    pub login: Limit,
+    pub otp_request: Limit,
+    pub otp_verify: Limit,
+    pub password_recovery: Limit,
 }
 
 fn default_apple_email() -> String {
@@ -94,33 +121,14 @@ const fn default_code_minutes() -> i64 {
 
 #[derive(Debug, Clone, Deserialize)]
 pub struct SsoSettings {
-    pub google: ProviderSettings,
-    pub github: ProviderSettings,
-    pub facebook: ProviderSettings,
-}
-
-#[derive(Debug, Clone, Deserialize)]
-pub struct ProviderSettings {
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub client_id: String,
-    #[serde(default, deserialize_with = "empty_if_null")]
-    pub client_secret: String,
-    pub auth_url: String,
-    pub token_url: String,
-    pub userinfo_url: String,
-}
-
-impl ProviderSettings {
-    #[must_use]
-    pub fn enabled(&self) -> bool {
-        !self.client_id.trim().is_empty() && !self.client_secret.trim().is_empty()
-    }
+    pub google: ProviderConfig,
+    pub github: ProviderConfig,
+    pub facebook: ProviderConfig,
 }
 
 impl SsoSettings {
     #[must_use]
-    pub const fn of(&self, provider: crate::models::users::Provider) -> Option<&ProviderSettings> {
-        use crate::models::users::Provider;
+    pub const fn of(&self, provider: Provider) -> Option<&ProviderConfig> {
         match provider {
             Provider::Google => Some(&self.google),
             Provider::Github => Some(&self.github),
@@ -135,6 +143,16 @@ fn empty_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<St
     Option::<String>::deserialize(deserializer).map(Option::unwrap_or_default)
 }
 
+fn secret_or_empty<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<SecretString, D::Error> {
+    empty_if_null(deserializer).map(SecretString::from)
+}
+
+fn no_secret() -> SecretString {
+    SecretString::from("")
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum SettingsError {
     #[error("the `settings:` block is missing from the configuration")]
@@ -145,8 +163,8 @@ pub enum SettingsError {
         "SECRET_KEY is missing or is a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
     )]
     WeakSecret,
-    #[error("settings were not loaded at boot")]
-    NotLoaded,
+    #[error("{name} is not an email address: {value:?}")]
+    InvalidEmail { name: &'static str, value: String },
 }
 
 impl Settings {
@@ -172,17 +190,58 @@ impl Settings {
 
     /// How one-time codes are hashed and which special codes count; the
     /// persistent code never counts in production.
-    #[must_use]
-    pub fn code_policy(&self, env: &Environment) -> crate::models::one_time_passwords::CodePolicy {
-        let persistent = self.persistent_otp.trim();
-        crate::models::one_time_passwords::CodePolicy {
+    ///
+    /// # Errors
+    /// When the Apple review team's email is not one.
+    pub fn code_policy(&self, env: &Environment) -> Result<CodePolicy, SettingsError> {
+        let persistent = self.persistent_otp.expose_secret().trim();
+        Ok(CodePolicy {
             secret: self.secret_key.clone(),
             persistent_code: (*env != Environment::Production && !persistent.is_empty())
-                .then(|| persistent.to_string()),
-            apple_review_email: crate::models::users::normalize_email(
-                &self.apple_review_team_email,
-            ),
+                .then(|| SecretString::from(persistent)),
+            apple_review_email: Email::parse(&self.apple_review_team_email).map_err(|_| {
+                SettingsError::InvalidEmail {
+                    name: "APPLE_REVIEW_TEAM_EMAIL",
+                    value: self.apple_review_team_email.clone(),
+                }
+            })?,
+            lifetime: Duration::minutes(self.verification_code_expiration_minutes),
+            apple_review_lifetime: Duration::days(self.apple_review_team_otp_expiration_days),
+        })
+    }
+
+    /// Signs and checks tokens with `SECRET_KEY`, sessions living as configured.
+    #[must_use]
+    pub fn token_signer(&self) -> TokenSigner {
+        TokenSigner::new(self.secret_key.expose_secret()).with_session_lifetimes(
+            SessionLifetimes {
+                access_seconds: self.access_token_expires_seconds,
+                refresh_seconds: self.refresh_token_expires_seconds,
+            },
+        )
+    }
+
+    /// The first admin to create at start, when one is configured.
+    ///
+    /// # Errors
+    /// When `FIRST_SUPERUSER` is set and is not an email address.
+    pub fn first_superuser(&self) -> Result<Option<Email>, SettingsError> {
+        let raw = self.first_superuser.trim();
+        if raw.is_empty() {
+            return Ok(None);
         }
+        Email::parse(raw)
+            .map(Some)
+            .map_err(|_| SettingsError::InvalidEmail {
+                name: "FIRST_SUPERUSER",
+                value: raw.to_string(),
+            })
+    }
+
+    /// `REDIS_URL`, when set.
+    #[must_use]
+    pub fn redis_url(&self) -> Option<&str> {
+        Some(self.redis_url.expose_secret().trim()).filter(|url| !url.is_empty())
     }
 
     /// Whether `return_url` starts with one of `SSO_ALLOWED_RETURN_URLS`.
@@ -230,18 +289,8 @@ impl Settings {
     }
 
     fn has_weak_secret(&self) -> bool {
-        let secret = self.secret_key.trim();
+        let secret = self.secret_key.expose_secret().trim();
         secret.is_empty() || WELL_KNOWN_SECRETS.contains(&secret)
-    }
-
-    /// The settings loaded at boot (see `App::after_context`).
-    ///
-    /// # Errors
-    /// When called on a context that did not go through the app's boot.
-    pub fn from_context(ctx: &AppContext) -> Result<Arc<Self>, SettingsError> {
-        ctx.shared_store
-            .get::<Arc<Self>>()
-            .ok_or(SettingsError::NotLoaded)
     }
 }
 

@@ -2,26 +2,27 @@
 
 use std::sync::Arc;
 
-use axum::{Json, http::StatusCode};
+use axum::{Extension, Json, http::StatusCode};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use super::{
-    extractors::{ClientIp, CurrentUser, FormBody, JsonBody, auth::active_user},
-    otp,
-    rate_limit::{Action, limit},
+    docs::ApiRoutes,
+    extractors::{ClientIp, CurrentUser, Db, FormBody, JsonBody},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
-    i18n::Translations,
     mailers::account::AccountMailer,
     models::{
-        refresh_tokens::{self, Rotation},
-        tokens::{TokenKind, TokenSigner},
-        users::{self, Role, UserCreate},
+        email::Email,
+        one_time_passwords,
+        refresh_tokens,
+        users::{self, Role, SignedIn, UserCreate},
     },
-    settings::Settings,
+    rate_limit::Action,
+    state::AppState,
     views::{auth::AuthResponse, users::UserResponse},
 };
 
@@ -64,77 +65,21 @@ impl RefreshTokenBody {
     }
 }
 
-/// The translation catalogue loaded at boot, which also says which languages
-/// users may choose.
-pub fn translations(ctx: &AppContext) -> Arc<Translations> {
-    ctx.shared_store
-        .get::<Arc<Translations>>()
-        .unwrap_or_default()
-}
-
-/// A fresh access and refresh token for `user`. The refresh token is recorded
-/// in `family` (the login it descends from), or starts a new one.
+/// Welcomes a new account, then starts a session and renders it.
 ///
 /// # Errors
-/// When the tokens cannot be signed or recorded.
-pub async fn auth_response(
+/// When the session cannot be recorded.
+pub async fn start_session(
     ctx: &AppContext,
-    user: &users::Model,
-    family: Option<Uuid>,
+    app: &AppState,
+    signed_in: SignedIn,
 ) -> ApiResult<Json<AuthResponse>> {
-    auth_response_in(ctx, &ctx.db, user, family).await
-}
-
-/// `auth_response`, recording the refresh token through `conn` (a transaction).
-///
-/// # Errors
-/// When the tokens cannot be signed or recorded.
-pub async fn auth_response_in(
-    ctx: &AppContext,
-    conn: &impl ConnectionTrait,
-    user: &users::Model,
-    family: Option<Uuid>,
-) -> ApiResult<Json<AuthResponse>> {
-    let settings = Settings::from_context(ctx)?;
-    let signer = token_signer(ctx)?;
-    let access = signer
-        .issue(
-            user.id,
-            TokenKind::Access,
-            settings.access_token_expires_seconds,
-        )
-        .map_err(sign_error)?;
-    let refresh = signer
-        .issue(
-            user.id,
-            TokenKind::Refresh,
-            settings.refresh_token_expires_seconds,
-        )
-        .map_err(sign_error)?;
-    refresh_tokens::Model::record(conn, &refresh.claims, family.unwrap_or_else(Uuid::new_v4))
-        .await?;
-    Ok(Json(AuthResponse::new(user, &access, &refresh)))
-}
-
-/// A token that could not be signed is the server's fault.
-pub fn sign_error(error: jsonwebtoken::errors::Error) -> ApiError {
-    ApiError::internal(error.to_string())
-}
-
-/// Queues the welcome mail. The account exists whatever happens to its mail,
-/// so a failure here is logged, not returned.
-pub async fn welcome(ctx: &AppContext, user: &users::Model) {
-    if let Err(error) = AccountMailer::send_welcome(ctx, &user.email).await {
-        tracing::error!(%error, user_id = %user.id, "welcome mail not queued");
+    if signed_in.registered {
+        AccountMailer::welcome(ctx, &app.settings, &signed_in.user).await;
     }
-}
-
-/// # Errors
-/// When the app did not go through its boot.
-pub fn token_signer(ctx: &AppContext) -> ApiResult<Arc<TokenSigner>> {
-    ctx.shared_store
-        .get::<Arc<TokenSigner>>()
-        .ok_or_else(|| ApiError::internal("token signer was not set up at boot"))
+    let user = signed_in.user;
+    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, user.id, None).await?;
+    Ok(Json(AuthResponse::new(&user, &session)))
 }
 
 /// Creates a customer account with a password and signs it in.
@@ -148,6 +93,7 @@ pub fn token_signer(ctx: &AppContext) -> ApiResult<Arc<TokenSigner>> {
 #[debug_handler]
 pub async fn register(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     JsonBody(params): JsonBody<UserCreate>,
 ) -> ApiResult<Json<AuthResponse>> {
     if params.password.is_none() {
@@ -157,11 +103,13 @@ pub async fn register(
             "missing",
         ));
     }
-    let translations = translations(&ctx);
-    let user =
-        users::Model::create(&ctx.db, &params, Role::Customer, &translations.languages()).await?;
-    welcome(&ctx, &user).await;
-    auth_response(&ctx, &user, None).await
+    let languages = app.translations.languages();
+    let user = users::Model::create(&ctx.db, &params, Role::Customer, &languages).await?;
+    let signed_in = SignedIn {
+        user,
+        registered: true,
+    };
+    start_session(&ctx, &app, signed_in).await
 }
 
 /// Signs in with the OAuth2 password form. The password may also be a
@@ -177,19 +125,24 @@ pub async fn register(
 #[debug_handler]
 pub async fn login(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     FormBody(form): FormBody<LoginForm>,
 ) -> ApiResult<Json<AuthResponse>> {
-    limit(&ctx, Action::Login, ip, Some(&form.username)).await?;
-    let user = match users::Model::authenticate(&ctx.db, &form.username, &form.password).await? {
-        Some(user) => Some(user),
-        None if otp::is_code(&form.password) => {
-            otp::sign_in_with_code(&ctx, &form.username, &form.password).await?
-        }
-        None => None,
-    };
-    let user = user.ok_or(ApiError::Unauthorized(msg::INCORRECT_LOGIN.into()))?;
-    auth_response(&ctx, &user, None).await
+    app.limiter
+        .check(Action::Login, ip, Some(&form.username))
+        .await?;
+    let incorrect = || ApiError::Unauthorized(msg::INCORRECT_LOGIN.into());
+    let email = Email::parse(&form.username).map_err(|_| incorrect())?;
+    let signed_in = one_time_passwords::Model::sign_in_with_password_or_code(
+        &ctx.db,
+        &app.code_policy,
+        &email,
+        &form.password,
+    )
+    .await?
+    .ok_or_else(incorrect)?;
+    start_session(&ctx, &app, signed_in).await
 }
 
 /// Trades a refresh token for a new pair; the one presented is used up.
@@ -201,29 +154,16 @@ pub async fn login(
         (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn refresh(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let claims = token_signer(&ctx)?
-        .verify(body.token(), TokenKind::Refresh)
+    let (user, session) = users::Model::resume_session(&db, &app.signer, body.token())
+        .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-    let txn = ctx.db.begin().await?;
-    match refresh_tokens::Model::rotate(&txn, &claims).await? {
-        Rotation::Rotated { family_id } => {
-            let user = active_user(&ctx, claims.sub).await?;
-            let response = auth_response_in(&ctx, &txn, &user, Some(family_id)).await?;
-            txn.commit().await?;
-            Ok(response)
-        }
-        Rotation::Reused => {
-            // Keep the revocation of the family.
-            txn.commit().await?;
-            Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
-        }
-        Rotation::Unknown => Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())),
-    }
+    Ok(Json(AuthResponse::new(&user, &session)))
 }
 
 /// Revokes one of the caller's refresh tokens.
@@ -233,17 +173,16 @@ pub async fn refresh(
         (status = 204, description = "Signed out"),
         (status = 401, body = Detail), (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn logout(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<StatusCode> {
-    let claims = token_signer(&ctx)?
-        .verify(body.token(), TokenKind::Refresh)
-        .filter(|claims| claims.sub == user.id)
+    refresh_tokens::Model::sign_out(&db, &app.signer, body.token(), user.id)
+        .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-    refresh_tokens::Model::revoke(&ctx.db, claims.jti, user.id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -256,12 +195,11 @@ pub async fn test_token(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
     Json(UserResponse::from(&user))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/auth")
-        .add("/register", post(register))
-        .add("/login", post(login))
-        .add("/refresh", post(refresh))
-        .add("/logout", post(logout))
-        .add("/login/test-token", post(test_token))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .add(routes!(register))
+        .add(routes!(login))
+        .add(routes!(refresh))
+        .add(routes!(logout))
+        .add(routes!(test_token))
 }

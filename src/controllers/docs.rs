@@ -1,11 +1,19 @@
-//! The OpenAPI 3.1 document, generated from the handlers' annotations, and
-//! Swagger UI over it.
+//! The OpenAPI 3.1 document and Swagger UI over it. Each handler is registered
+//! once, with `routes!` in its controller's `routes()`: that routes it and puts
+//! its `#[utoipa::path]` annotation (whose path is the route) in the document.
 
 use axum::Router;
+use loco_rs::{app::AppContext, controller::Routes};
 use utoipa::{
     Modify, OpenApi,
-    openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    openapi::{
+        self, RefOr,
+        path::Paths,
+        schema::Schema,
+        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+    },
 };
+use utoipa_axum::router::UtoipaMethodRouter;
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::{errors, models, views};
@@ -13,47 +21,36 @@ use crate::{errors, models, views};
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub const SWAGGER_PATH: &str = "/docs";
 
+/// A controller's routes, and what the document says of them.
+#[derive(Default)]
+pub struct ApiRoutes {
+    pub routes: Routes,
+    paths: Paths,
+    schemas: Vec<(String, RefOr<Schema>)>,
+}
+
+impl ApiRoutes {
+    #[must_use]
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Routes and documents the handlers of one `routes!(...)`, which share a path.
+    #[must_use]
+    pub fn add(mut self, (schemas, paths, method): UtoipaMethodRouter<AppContext>) -> Self {
+        for path in paths.paths.keys() {
+            self.routes = self.routes.add(path, method.clone());
+        }
+        self.paths.merge(paths);
+        self.schemas.extend(schemas);
+        self
+    }
+}
+
 #[derive(OpenApi)]
 #[openapi(
     info(description = "Accounts, users and items: a drop-in replacement for the FastAPI template's API."),
     modifiers(&BearerScheme),
-    paths(
-        super::monitoring::ping,
-        super::monitoring::health,
-        super::auth::register,
-        super::auth::login,
-        super::auth::refresh,
-        super::auth::logout,
-        super::auth::test_token,
-        super::otp::request_code,
-        super::otp::verify_code,
-        super::otp::generate_apple_review_code,
-        super::otp::delete_apple_review_code,
-        super::password_recovery::recover,
-        super::password_recovery::reset,
-        super::sso::login,
-        super::sso::callback,
-        super::sso::confirm,
-        super::users::list,
-        super::users::create,
-        super::users::me,
-        super::users::update_me,
-        super::users::archive_me,
-        super::users::show,
-        super::users::update,
-        super::users::archive,
-        super::users::unarchive,
-        super::users::destroy,
-        super::items::list,
-        super::items::create,
-        super::items::create_for_user,
-        super::items::show,
-        super::items::update,
-        super::items::destroy,
-        super::items::archive,
-        super::items::unarchive,
-        super::utils::test_email,
-    ),
     components(schemas(
         errors::Detail,
         errors::ValidationDetail,
@@ -71,12 +68,12 @@ pub const SWAGGER_PATH: &str = "/docs";
         (name = "monitoring", description = "Probes"),
     )
 )]
-pub struct ApiDoc;
+struct ApiDoc;
 
 struct BearerScheme;
 
 impl Modify for BearerScheme {
-    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+    fn modify(&self, openapi: &mut openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
             "bearer",
@@ -90,9 +87,19 @@ impl Modify for BearerScheme {
     }
 }
 
+/// The document of every route in `controllers`.
+#[must_use]
+pub fn openapi(controllers: Vec<ApiRoutes>) -> openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    for controller in controllers {
+        document.paths.merge(controller.paths);
+        let components = document.components.get_or_insert_with(Default::default);
+        components.schemas.extend(controller.schemas);
+    }
+    document
+}
+
 /// Serves the document and the UI.
-pub fn router() -> Router {
-    SwaggerUi::new(SWAGGER_PATH)
-        .url(OPENAPI_PATH, ApiDoc::openapi())
-        .into()
+pub fn router(document: openapi::OpenApi) -> Router {
+    SwaggerUi::new(SWAGGER_PATH).url(OPENAPI_PATH, document).into()
 }

@@ -6,11 +6,16 @@ use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
-use super::extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams};
+use utoipa_axum::routes;
+
+use super::{
+    docs::ApiRoutes,
+    extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+};
 use crate::{
-    errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     models::{
-        items::{self, Access, ItemCreate, ItemUpdate},
+        items::{self, Archived, ItemCreate, ItemUpdate},
         pagination::Pagination,
         users,
     },
@@ -26,38 +31,6 @@ pub struct OwnerParam {
 
 fn render(item: &items::Model) -> Response {
     Json(ItemResponse::from(item)).into_response()
-}
-
-/// Refuses an item that is neither the caller's nor theirs to manage.
-fn authorize(item: items::Model, user: &users::Model) -> ApiResult<items::Model> {
-    match item.access_for(user) {
-        Access::Allowed => Ok(item),
-        Access::Forbidden => Err(ApiError::Forbidden(msg::NOT_ENOUGH_PERMISSIONS.into())),
-    }
-}
-
-/// An item the caller may act on, archived or not.
-async fn find_any(
-    db: &DatabaseConnection,
-    id: Uuid,
-    user: &users::Model,
-) -> ApiResult<items::Model> {
-    let item = items::Model::find_by_id(db, id)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
-    authorize(item, user)
-}
-
-/// An unarchived item the caller may act on.
-async fn find_visible(
-    db: &DatabaseConnection,
-    id: Uuid,
-    user: &users::Model,
-) -> ApiResult<items::Model> {
-    let item = items::Model::find_visible(db, id)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
-    authorize(item, user)
 }
 
 /// The caller's items (everyone's for an admin), oldest first.
@@ -130,7 +103,7 @@ pub async fn show(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_visible(&db, id, &user).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Excluded).await?;
     Ok(render(&item))
 }
 
@@ -149,7 +122,7 @@ pub async fn update(
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
 ) -> ApiResult<Response> {
-    let item = find_visible(&db, id, &user).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Excluded).await?;
     let item = item.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&item))
 }
@@ -167,7 +140,7 @@ pub async fn destroy(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&db, id, &user).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
     let item = item.destroy(&db).await?;
     Ok(render(&item))
 }
@@ -185,7 +158,7 @@ pub async fn archive(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&db, id, &user).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
     let item = item.into_active_model().archive(&db).await?;
     Ok(render(&item))
 }
@@ -203,17 +176,16 @@ pub async fn unarchive(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = find_any(&db, id, &user).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
     let item = item.into_active_model().unarchive(&db).await?;
     Ok(render(&item))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/items")
-        .add("/", get(list).post(create))
-        .add("/admin", post(create_for_user))
-        .add("/{id}", get(show).put(update).delete(destroy))
-        .add("/{id}/archive", delete(archive))
-        .add("/{id}/unarchive", put(unarchive))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .add(routes!(list, create))
+        .add(routes!(create_for_user))
+        .add(routes!(show, update, destroy))
+        .add(routes!(archive))
+        .add(routes!(unarchive))
 }

@@ -1,13 +1,27 @@
 pub mod auth;
 pub mod docs;
 pub mod extractors;
-pub mod fallback;
 pub mod items;
-pub mod language;
 pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
-pub mod rate_limit;
 pub mod sso;
 pub mod users;
 pub mod utils;
+
+use docs::ApiRoutes;
+
+/// Every controller's routes.
+#[must_use]
+pub fn all() -> Vec<ApiRoutes> {
+    vec![
+        monitoring::routes(),
+        auth::routes(),
+        otp::routes(),
+        password_recovery::routes(),
+        sso::routes(),
+        users::routes(),
+        items::routes(),
+        utils::routes(),
+    ]
+}

@@ -1,11 +1,12 @@
 //! Liveness and readiness probes for load balancers and orchestrators.
 
 use axum::{Json, extract::State, http::StatusCode, response::IntoResponse};
-use loco_rs::prelude::*;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::extractors::Db;
+use utoipa_axum::routes;
+
+use super::{docs::ApiRoutes, extractors::Db};
 use crate::errors::Detail;
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -39,8 +40,6 @@ pub async fn health(State(Db(db)): State<Db>) -> impl IntoResponse {
     }
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .add("/_ping", get(ping))
-        .add("/_health", get(health))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new().add(routes!(ping)).add(routes!(health))
 }

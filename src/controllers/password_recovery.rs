@@ -1,21 +1,24 @@
 //! `/auth/password-recovery` and `/auth/reset-password`: a reset link by mail,
 //! good once, for a while.
 
-use axum::Json;
+use std::sync::Arc;
+
+use axum::{Extension, Json};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
+use utoipa_axum::routes;
 
 use super::{
-    auth::{sign_error, token_signer},
-    extractors::{ClientIp, JsonBody, PathParams},
-    rate_limit::{Action, limit},
+    docs::ApiRoutes,
+    extractors::{ClientIp, Db, JsonBody, PathParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     mailers::account::AccountMailer,
-    models::{single_use_tokens, tokens::TokenKind, users},
-    settings::Settings,
+    models::{email::Email, users},
+    rate_limit::Action,
+    state::AppState,
     views::msg::Msg,
 };
 
@@ -45,30 +48,19 @@ pub struct PasswordReset {
 #[debug_handler]
 pub async fn recover(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     ClientIp(ip): ClientIp,
     PathParams(email): PathParams<String>,
 ) -> ApiResult<Json<Msg>> {
-    limit(&ctx, Action::PasswordRecovery, ip, Some(&email)).await?;
-    if let Ok(user) = users::Model::find_by_email(&ctx.db, &email).await
-        && !user.is_archived()
-    {
-        let settings = Settings::from_context(&ctx)?;
-        let reset = token_signer(&ctx)?
-            .issue(
-                user.id,
-                TokenKind::PasswordReset,
-                settings.email_reset_token_expire_hours * 3600,
-            )
-            .map_err(sign_error)?;
-        single_use_tokens::Model::record(&ctx.db, &reset.claims).await?;
-        let link = format!(
-            "{}/reset-password?token={}",
-            settings.web_app_url.trim_end_matches('/'),
-            reset.token
-        );
-        // The answer must not differ for accounts that exist: log, do not fail.
-        if let Err(error) = AccountMailer::send_password_reset(&ctx, &user.email, &link).await {
-            tracing::error!(%error, user_id = %user.id, "password reset mail not queued");
+    app.limiter
+        .check(Action::PasswordRecovery, ip, Some(&email))
+        .await?;
+    if let Ok(email) = Email::parse(&email) {
+        let lifetime = app.settings.email_reset_token_expire_hours * 3600;
+        let reset =
+            users::Model::start_password_reset(&ctx.db, &app.signer, &email, lifetime).await?;
+        if let Some((user, token)) = reset {
+            AccountMailer::password_reset(&ctx, &app.settings, &user, &token).await;
         }
     }
     Ok(Json(Msg::new(RECOVERY_SENT)))
@@ -82,33 +74,20 @@ pub async fn recover(
         (status = 401, description = "Invalid token", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn reset(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     JsonBody(reset): JsonBody<PasswordReset>,
 ) -> ApiResult<Json<Msg>> {
-    let invalid = || ApiError::Unauthorized(msg::INVALID_TOKEN.into());
-    let claims = token_signer(&ctx)?
-        .verify(&reset.token, TokenKind::PasswordReset)
-        .ok_or_else(invalid)?;
-    let user = users::Model::find_active_by_id(&ctx.db, claims.sub)
-        .await
-        .map_err(|error| match error {
-            ModelError::EntityNotFound => invalid(),
-            other => ApiError::Model(other),
-        })?;
-    if !single_use_tokens::Model::use_once(&ctx.db, &claims).await? {
-        return Err(invalid());
-    }
-    user.into_active_model()
-        .set_password(&ctx.db, &reset.new_password)
-        .await?;
+    users::Model::reset_password(&db, &app.signer, &reset.token, &reset.new_password)
+        .await?
+        .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
     Ok(Json(Msg::new(PASSWORD_UPDATED)))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/auth")
-        .add("/password-recovery/{email}", post(recover))
-        .add("/reset-password", post(reset))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .add(routes!(recover))
+        .add(routes!(reset))
 }

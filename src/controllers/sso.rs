@@ -4,30 +4,33 @@
 //! and redirects to the app with a confirmation token, which
 //! `/auth/sso/confirm` trades, once and within 30 seconds, for tokens.
 
-use std::borrow::Cow;
+use std::{borrow::Cow, sync::Arc};
 
 use axum::{
-    Json,
+    Extension, Json,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
-use loco_rs::{model::ModelError, prelude::*};
+use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::routes;
 
 use super::{
-    auth::{auth_response, sign_error, token_signer},
-    extractors::{JsonBody, PathParams, QueryParams, auth::active_user},
+    docs::ApiRoutes,
+    extractors::{Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
+    mailers::account::AccountMailer,
     models::{
         single_use_tokens, sso_logins,
-        sso_providers::{self, SsoError},
+        sso_providers::ProviderConfig,
         tokens::TokenKind,
-        users::{self, Provider, UserError},
+        users::{self, Provider},
     },
-    settings::{ProviderSettings, Settings},
+    settings::Settings,
+    state::AppState,
     views::auth::AuthResponse,
 };
 
@@ -63,6 +66,17 @@ impl Validate for ConfirmationBody {
     }
 }
 
+impl ConfirmationBody {
+    fn token(&self) -> &str {
+        match self {
+            Self::Bare(token)
+            | Self::Wrapped {
+                sso_confirmation_token: token,
+            } => token,
+        }
+    }
+}
+
 fn provider(name: &str) -> ApiResult<Provider> {
     Provider::from_name(name).ok_or_else(|| {
         ApiError::field(
@@ -73,13 +87,14 @@ fn provider(name: &str) -> ApiResult<Provider> {
     })
 }
 
-/// The provider's settings, when it is on.
-fn enabled(settings: &Settings, provider: Provider) -> ApiResult<ProviderSettings> {
+/// The provider named in the path, and its settings, when it is on.
+fn enabled<'a>(settings: &'a Settings, name: &str) -> ApiResult<(Provider, &'a ProviderConfig)> {
+    let provider = provider(name)?;
     settings
         .sso
         .of(provider)
-        .filter(|provider_settings| provider_settings.enabled())
-        .cloned()
+        .filter(|config| config.enabled())
+        .map(|config| (provider, config))
         .ok_or_else(|| {
             ApiError::Forbidden(Cow::Owned(format!(
                 "SSO provider '{}' is not enabled or not available for this application",
@@ -125,15 +140,15 @@ fn redirect(location: &str, cookie: &str) -> ApiResult<Response> {
         (status = 403, description = "Provider not enabled", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn login(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     PathParams(name): PathParams<String>,
     QueryParams(params): QueryParams<LoginParams>,
 ) -> ApiResult<Response> {
-    let provider = provider(&name)?;
-    let settings = Settings::from_context(&ctx)?;
-    let provider_settings = enabled(&settings, provider)?;
+    let settings = &app.settings;
+    let (provider, config) = enabled(settings, &name)?;
     if !settings.allows_return_url(&params.return_url) {
         return Err(ApiError::field(
             vec![LocPart::from("query"), LocPart::from("return_url")],
@@ -141,20 +156,9 @@ pub async fn login(
             "value_error",
         ));
     }
-    let authorization = sso_providers::authorize(
-        provider,
-        &provider_settings,
-        &callback_url(&settings, provider),
-    )
-    .map_err(|error| ApiError::internal(error.to_string()))?;
-    sso_logins::Model::start(
-        &ctx.db,
-        provider.as_str(),
-        &authorization.state,
-        &params.return_url,
-        &authorization.pkce_verifier,
-    )
-    .await?;
+    let callback = callback_url(settings, provider);
+    let (started, consent_url) =
+        sso_logins::Model::start(&db, provider, config, &callback, &params.return_url).await?;
     let secure = if settings.server_host.starts_with("https://") {
         "; Secure"
     } else {
@@ -162,10 +166,10 @@ pub async fn login(
     };
     let cookie = format!(
         "{STATE_COOKIE}={}; Max-Age={}; Path=/api/v1/auth; HttpOnly; SameSite=Lax{secure}",
-        authorization.state,
+        started.state,
         sso_logins::LIFETIME_MINUTES * 60
     );
-    redirect(&authorization.url, &cookie)
+    redirect(&consent_url, &cookie)
 }
 
 /// Where the provider sends the user back: signs them in (or up) and
@@ -182,65 +186,31 @@ pub async fn login(
 #[debug_handler]
 pub async fn callback(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     headers: HeaderMap,
     PathParams(name): PathParams<String>,
     QueryParams(params): QueryParams<CallbackParams>,
 ) -> ApiResult<Response> {
-    let provider = provider(&name)?;
-    let settings = Settings::from_context(&ctx)?;
-    let provider_settings = enabled(&settings, provider)?;
-    let invalid_state = || ApiError::BadRequest(msg::INVALID_STATE.into());
+    let (provider, config) = enabled(&app.settings, &name)?;
     if state_cookie(&headers) != Some(params.state.as_str()) {
-        return Err(invalid_state());
+        return Err(ApiError::BadRequest(msg::INVALID_STATE.into()));
     }
-    let started = sso_logins::Model::take(&ctx.db, provider.as_str(), &params.state)
-        .await?
-        .ok_or_else(invalid_state)?;
-    let profile = sso_providers::exchange(
-        provider,
-        &provider_settings,
-        &callback_url(&settings, provider),
-        &params.code,
-        &started.pkce_verifier,
+    let callback = callback_url(&app.settings, provider);
+    let (started, profile) = sso_logins::Model::finish(
+        &ctx.db, provider, config, &callback, &params.state, &params.code,
     )
-    .await
-    .map_err(|error| {
-        tracing::warn!(provider = provider.as_str(), %error, "sso sign-in failed");
-        match error {
-            SsoError::Url(_) => ApiError::internal(error.to_string()),
-            _ => ApiError::BadRequest(msg::SSO_FAILED.into()),
-        }
-    })?;
-    let user = match users::Model::find_by_provider(&ctx.db, provider, &profile.id).await {
-        Ok(user) => user,
-        Err(ModelError::EntityNotFound) => {
-            let user = users::Model::create_from_provider(&ctx.db, provider, &profile)
-                .await
-                .map_err(|error| match error {
-                    UserError::EmailTaken => ApiError::Conflict(msg::EMAIL_TAKEN.into()),
-                    other => ApiError::from(other),
-                })?;
-            super::auth::welcome(&ctx, &user).await;
-            user
-        }
-        Err(error) => return Err(error.into()),
-    };
-    if user.is_archived() {
-        return Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()));
+    .await?;
+    let signed_in = users::Model::sign_in_with_provider(&ctx.db, provider, &profile).await?;
+    if signed_in.registered {
+        AccountMailer::welcome(&ctx, &app.settings, &signed_in.user).await;
     }
-    let confirmation = token_signer(&ctx)?
-        .issue(user.id, TokenKind::SsoConfirmation, CONFIRMATION_SECONDS)
-        .map_err(sign_error)?;
-    single_use_tokens::Model::record(&ctx.db, &confirmation.claims).await?;
-    let separator = if started.return_url.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let location = format!(
-        "{}{separator}token={}",
-        started.return_url, confirmation.token
-    );
+    let kind = TokenKind::SsoConfirmation;
+    let confirmation = single_use_tokens::Model::issue(
+        &ctx.db, &app.signer, signed_in.user.id, kind, CONFIRMATION_SECONDS,
+    )
+    .await?;
+    let separator = if started.return_url.contains('?') { '&' } else { '?' };
+    let location = format!("{}{separator}token={}", started.return_url, confirmation.token);
     let clear = format!("{STATE_COOKIE}=; Max-Age=0; Path=/api/v1/auth; HttpOnly; SameSite=Lax");
     redirect(&location, &clear)
 }
@@ -253,32 +223,21 @@ pub async fn callback(
         (status = 401, description = "Invalid token", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn confirm(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     JsonBody(body): JsonBody<ConfirmationBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let token = match &body {
-        ConfirmationBody::Bare(token)
-        | ConfirmationBody::Wrapped {
-            sso_confirmation_token: token,
-        } => token,
-    };
-    let invalid = || ApiError::Unauthorized(msg::INVALID_TOKEN.into());
-    let claims = token_signer(&ctx)?
-        .verify(token, TokenKind::SsoConfirmation)
-        .ok_or_else(invalid)?;
-    if !single_use_tokens::Model::use_once(&ctx.db, &claims).await? {
-        return Err(invalid());
-    }
-    let user = active_user(&ctx, claims.sub).await?;
-    auth_response(&ctx, &user, None).await
+    let (user, session) = users::Model::redeem_sso_confirmation(&db, &app.signer, body.token())
+        .await?
+        .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
+    Ok(Json(AuthResponse::new(&user, &session)))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/auth")
-        .add("/sso/confirm", post(confirm))
-        .add("/{provider}/login", get(login))
-        .add("/{provider}/callback", get(callback))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .add(routes!(confirm))
+        .add(routes!(login))
+        .add(routes!(callback))
 }

@@ -1,16 +1,21 @@
 //! `/users`: the caller's own account, and every account for admins.
 
-use axum::Json;
+use std::sync::Arc;
+
+use axum::{Extension, Json};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
 use super::{
-    auth::{translations, welcome},
+    docs::ApiRoutes,
     extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    mailers::account::AccountMailer,
+    state::AppState,
     models::{
         pagination::Pagination,
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
@@ -76,14 +81,14 @@ pub async fn list(
 #[debug_handler]
 pub async fn create(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     QueryParams(param): QueryParams<RoleParam>,
     JsonBody(params): JsonBody<UserCreate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let translations = translations(&ctx);
-    let user =
-        users::Model::create(&ctx.db, &params, param.role, &translations.languages()).await?;
-    welcome(&ctx, &user).await;
+    let languages = app.translations.languages();
+    let user = users::Model::create(&ctx.db, &params, param.role, &languages).await?;
+    AccountMailer::welcome(&ctx, &app.settings, &user).await;
     Ok(render(&user))
 }
 
@@ -103,16 +108,17 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn update_me(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let translations = translations(&ctx);
+    let languages = app.translations.languages();
     let user = user
         .into_active_model()
-        .apply_update(&ctx.db, &changes, None, &translations.languages())
+        .apply_update(&db, &changes, None, &languages)
         .await?;
     Ok(render(&user))
 }
@@ -156,23 +162,19 @@ pub async fn show(
         (status = 403, body = Detail), (status = 404, body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler]
+#[debug_handler(state = AppContext)]
 pub async fn update(
-    State(ctx): State<AppContext>,
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<AdminUserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&ctx.db, user_id).await?;
-    let translations = translations(&ctx);
+    let user = find_user(&db, user_id).await?;
+    let languages = app.translations.languages();
     let user = user
         .into_active_model()
-        .apply_update(
-            &ctx.db,
-            &changes.user,
-            changes.role,
-            &translations.languages(),
-        )
+        .apply_update(&db, &changes.user, changes.role, &languages)
         .await?;
     Ok(render(&user))
 }
@@ -231,13 +233,12 @@ pub async fn destroy(
     Ok(render(&user))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/users")
-        .add("/", get(list).post(create))
-        .add("/me", get(me).put(update_me))
-        .add("/me/archive", delete(archive_me))
-        .add("/{user_id}", get(show).put(update).delete(destroy))
-        .add("/{user_id}/archive", delete(archive))
-        .add("/{user_id}/unarchive", put(unarchive))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .add(routes!(list, create))
+        .add(routes!(me, update_me))
+        .add(routes!(archive_me))
+        .add(routes!(show, update, destroy))
+        .add(routes!(archive))
+        .add(routes!(unarchive))
 }

@@ -1,14 +1,22 @@
 //! `/utils`: operator helpers.
 
-use axum::{Json, http::StatusCode};
+use std::sync::Arc;
+
+use axum::{Extension, Json, http::StatusCode};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::IntoParams;
+use utoipa_axum::routes;
 
-use super::extractors::{AdminUser, QueryParams};
+use super::{
+    docs::ApiRoutes,
+    extractors::{AdminUser, QueryParams},
+};
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
     mailers::account::AccountMailer,
+    models::email::Email,
+    state::AppState,
     views::msg::Msg,
 };
 
@@ -16,9 +24,8 @@ use crate::{
 #[into_params(parameter_in = Query)]
 pub struct TestEmailParams {
     /// Where to send the test mail.
-    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
-    #[param(format = "email")]
-    pub email_to: String,
+    #[param(value_type = String, format = "email")]
+    pub email_to: Email,
 }
 
 /// Sends the test mail, to check mail delivery.
@@ -31,15 +38,14 @@ pub struct TestEmailParams {
 #[debug_handler]
 pub async fn test_email(
     State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     QueryParams(params): QueryParams<TestEmailParams>,
 ) -> ApiResult<(StatusCode, Json<Msg>)> {
-    AccountMailer::send_test(&ctx, &params.email_to).await?;
+    AccountMailer::send_test(&ctx, &app.settings, &params.email_to).await?;
     Ok((StatusCode::CREATED, Json(Msg::new("Test email sent"))))
 }
 
-pub fn routes() -> Routes {
-    Routes::new()
-        .prefix("/utils")
-        .add("/test-email", post(test_email))
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new().add(routes!(test_email))
 }

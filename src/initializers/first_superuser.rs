@@ -8,7 +8,9 @@ use loco_rs::{
     environment::Environment,
 };
 
-use crate::{models::users, settings::Settings};
+use secrecy::ExposeSecret;
+
+use crate::{models::users, state::AppState};
 
 pub struct FirstSuperuser;
 
@@ -19,32 +21,28 @@ impl Initializer for FirstSuperuser {
     }
 
     async fn before_run(&self, ctx: &AppContext) -> Result<()> {
-        let settings = Settings::from_context(ctx)
-            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
-        if settings.first_superuser.trim().is_empty() {
+        let state = AppState::from_context(ctx)?;
+        let settings = &state.settings;
+        let Some(email) = settings
+            .first_superuser()
+            .map_err(|error| loco_rs::Error::string(&error.to_string()))?
+        else {
             return Ok(());
-        }
-        if settings.first_superuser_password.is_empty() {
+        };
+        let password = settings.first_superuser_password.expose_secret();
+        if password.is_empty() {
             tracing::warn!(
                 "FIRST_SUPERUSER is set without FIRST_SUPERUSER_PASSWORD: no admin created"
             );
             return Ok(());
         }
-        let created = users::Model::ensure_superuser(
-            &ctx.db,
-            &settings.first_superuser,
-            &settings.first_superuser_password,
-        )
-        .await?;
+        let created = users::Model::ensure_superuser(&ctx.db, &email, password).await?;
         if let Some(admin) = created {
             tracing::info!(email = %admin.email, "first admin created");
         }
         // Development's defaults are public; saying them saves a trip to the README.
         if ctx.environment == Environment::Development {
-            println!(
-                "Development admin: {} / {}",
-                settings.first_superuser, settings.first_superuser_password
-            );
+            println!("Development admin: {email} / {password}");
         }
         Ok(())
     }

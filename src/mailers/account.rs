@@ -2,14 +2,19 @@
 //! Sending one renders it, writes it to the outbox and asks a background
 //! worker to deliver it: a request never waits on SMTP.
 
-use loco_rs::{app::AppContext, bgworker::BackgroundWorker};
+use loco_rs::{app::AppContext, bgworker::BackgroundWorker, environment::Environment};
 use serde::Serialize;
 use uuid::Uuid;
 
 use super::templates::{MailTemplate, RenderedMail, TemplateError};
 use crate::{
-    models::mails::{self, NewMail},
-    settings::{Settings, SettingsError},
+    models::{
+        email::Email,
+        mails::{self, NewMail},
+        tokens::IssuedToken,
+        users,
+    },
+    settings::Settings,
     workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
 };
 
@@ -17,8 +22,6 @@ use crate::{
 pub enum MailError {
     #[error(transparent)]
     Template(#[from] TemplateError),
-    #[error(transparent)]
-    Settings(#[from] SettingsError),
     #[error(transparent)]
     Model(#[from] loco_rs::model::ModelError),
     #[error(transparent)]
@@ -64,62 +67,99 @@ struct WithLink {
     valid_hours: i64,
 }
 
+/// How a sign-in code reaches its owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeDelivery {
+    Mailed,
+    /// Outside production, with mail off: the answer carries the code.
+    InAnswer(String),
+    /// Production with mail off: nobody gets it.
+    Dropped,
+}
+
 pub struct AccountMailer;
 
 impl AccountMailer {
     /// # Errors
     /// When the mail cannot be rendered or queued.
-    pub async fn send_welcome(ctx: &AppContext, to: &str) -> Result<Option<Uuid>, MailError> {
-        let settings = Settings::from_context(ctx)?;
-        let variables = CommonVariables::new(&settings, to);
-        queue(ctx, &settings, MailTemplate::Welcome, to, &variables).await
+    pub async fn send_welcome(
+        ctx: &AppContext,
+        settings: &Settings,
+        user: &users::Model,
+    ) -> Result<Option<Uuid>, MailError> {
+        let variables = CommonVariables::new(settings, &user.email);
+        queue(ctx, settings, MailTemplate::Welcome, &user.email, &variables).await
     }
 
+    /// Queues the welcome mail of a new account. The account exists whatever
+    /// happens to its mail, so a failure is logged, not returned.
+    pub async fn welcome(ctx: &AppContext, settings: &Settings, user: &users::Model) {
+        if let Err(error) = Self::send_welcome(ctx, settings, user).await {
+            tracing::error!(%error, user_id = %user.id, "welcome mail not queued");
+        }
+    }
+
+    /// Sends a sign-in code; with mail off, development answers with it instead.
+    ///
     /// # Errors
     /// When the mail cannot be rendered or queued.
-    pub async fn send_verification_code(
+    pub async fn send_sign_in_code(
         ctx: &AppContext,
-        to: &str,
+        settings: &Settings,
+        to: &Email,
         code: &str,
-    ) -> Result<Option<Uuid>, MailError> {
-        let settings = Settings::from_context(ctx)?;
-        let variables = WithCode {
-            common: CommonVariables::new(&settings, to),
-            verification_code: code.to_string(),
-            valid_minutes: settings.verification_code_expiration_minutes,
-        };
-        queue(
-            ctx,
-            &settings,
-            MailTemplate::VerificationCode,
-            to,
-            &variables,
-        )
-        .await
+    ) -> Result<CodeDelivery, MailError> {
+        if settings.emails_enabled() {
+            let variables = WithCode {
+                common: CommonVariables::new(settings, to.as_str()),
+                verification_code: code.to_string(),
+                valid_minutes: settings.verification_code_expiration_minutes,
+            };
+            let template = MailTemplate::VerificationCode;
+            queue(ctx, settings, template, to.as_str(), &variables).await?;
+            Ok(CodeDelivery::Mailed)
+        } else if ctx.environment == Environment::Production {
+            tracing::warn!("email disabled: a verification code was requested and not sent");
+            Ok(CodeDelivery::Dropped)
+        } else {
+            Ok(CodeDelivery::InAnswer(code.to_string()))
+        }
     }
 
-    /// # Errors
-    /// When the mail cannot be rendered or queued.
-    pub async fn send_password_reset(
+    /// Sends the link that sets a new password with `reset`. The answer to the
+    /// request must not tell whether the account exists, so a failure is
+    /// logged, not returned.
+    pub async fn password_reset(
         ctx: &AppContext,
-        to: &str,
-        link: &str,
-    ) -> Result<Option<Uuid>, MailError> {
-        let settings = Settings::from_context(ctx)?;
+        settings: &Settings,
+        user: &users::Model,
+        reset: &IssuedToken,
+    ) {
+        let link = format!(
+            "{}/reset-password?token={}",
+            settings.web_app_url.trim_end_matches('/'),
+            reset.token
+        );
         let variables = WithLink {
-            common: CommonVariables::new(&settings, to),
-            link: link.to_string(),
+            common: CommonVariables::new(settings, &user.email),
+            link,
             valid_hours: settings.email_reset_token_expire_hours,
         };
-        queue(ctx, &settings, MailTemplate::PasswordReset, to, &variables).await
+        let template = MailTemplate::PasswordReset;
+        if let Err(error) = queue(ctx, settings, template, &user.email, &variables).await {
+            tracing::error!(%error, user_id = %user.id, "password reset mail not queued");
+        }
     }
 
     /// # Errors
     /// When the mail cannot be rendered or queued.
-    pub async fn send_test(ctx: &AppContext, to: &str) -> Result<Option<Uuid>, MailError> {
-        let settings = Settings::from_context(ctx)?;
-        let variables = CommonVariables::new(&settings, to);
-        queue(ctx, &settings, MailTemplate::TestEmail, to, &variables).await
+    pub async fn send_test(
+        ctx: &AppContext,
+        settings: &Settings,
+        to: &Email,
+    ) -> Result<Option<Uuid>, MailError> {
+        let variables = CommonVariables::new(settings, to.as_str());
+        queue(ctx, settings, MailTemplate::TestEmail, to.as_str(), &variables).await
     }
 
     /// Renders a template with example values, for previews.

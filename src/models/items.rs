@@ -44,11 +44,29 @@ where
     Option::<T>::deserialize(deserializer).map(Some)
 }
 
-/// What a user may do with an item.
+/// Whether a lookup also finds archived items.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    Allowed,
+pub enum Archived {
+    Included,
+    Excluded,
+}
+
+/// Why an item may not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum ItemAccessError {
+    #[error("item not found")]
+    NotFound,
+    /// It exists, and is neither the caller's nor theirs to manage.
+    #[error("not the caller's item")]
     Forbidden,
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for ItemAccessError {
+    fn from(error: DbErr) -> Self {
+        Self::Model(error.into())
+    }
 }
 
 timestamps::stamped_model!();
@@ -61,24 +79,32 @@ impl Model {
 
     /// Owners and admins may act on an item; nobody else.
     #[must_use]
-    pub fn access_for(&self, user: &users::Model) -> Access {
-        if self.owner_id == user.id || user.is_admin() {
-            Access::Allowed
-        } else {
-            Access::Forbidden
-        }
+    pub fn is_managed_by(&self, user: &users::Model) -> bool {
+        self.owner_id == user.id || user.is_admin()
     }
 
-    /// An item that is not archived.
+    /// The item `id`, when `user` may act on it.
     ///
     /// # Errors
-    /// `EntityNotFound` when there is no such item or it is archived.
-    pub async fn find_visible(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
-        Entity::find_by_id(id)
-            .filter(Column::ArchivedAt.is_null())
-            .one(db)
-            .await?
-            .ok_or(ModelError::EntityNotFound)
+    /// `NotFound` when there is no such item (or it is archived and
+    /// `archived` excludes it), `Forbidden` when it is someone else's.
+    #[tracing::instrument(skip(db, user), fields(user_id = %user.id))]
+    pub async fn find_for(
+        db: &DatabaseConnection,
+        id: Uuid,
+        user: &users::Model,
+        archived: Archived,
+    ) -> Result<Self, ItemAccessError> {
+        let mut query = Entity::find_by_id(id);
+        if archived == Archived::Excluded {
+            query = query.filter(Column::ArchivedAt.is_null());
+        }
+        let item = query.one(db).await?.ok_or(ItemAccessError::NotFound)?;
+        if item.is_managed_by(user) {
+            Ok(item)
+        } else {
+            Err(ItemAccessError::Forbidden)
+        }
     }
 
     /// Any item, archived or not.

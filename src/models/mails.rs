@@ -9,7 +9,10 @@ use loco_rs::{
 };
 use sea_orm::{Condition, QueryOrder, QuerySelect, sea_query::Expr};
 
-pub use super::_entities::mails::{self, ActiveModel, Column, Entity, Model};
+pub use super::_entities::{
+    mails::{self, ActiveModel, Column, Entity, Model},
+    sea_orm_active_enums::MailStatus,
+};
 use super::timestamps;
 
 /// Tries before a mail is kept as failed. With the delays below the last try
@@ -17,26 +20,6 @@ use super::timestamps;
 pub const MAX_ATTEMPTS: i32 = 6;
 /// How long one delivery may hold a mail before another may take it over.
 pub const LEASE_MINUTES: i64 = 5;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MailStatus {
-    Queued,
-    Sending,
-    Sent,
-    Failed,
-}
-
-impl MailStatus {
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Queued => "queued",
-            Self::Sending => "sending",
-            Self::Sent => "sent",
-            Self::Failed => "failed",
-        }
-    }
-}
 
 /// A rendered mail, ready to be queued.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,27 +57,17 @@ fn takeable(now: DateTimeWithTimeZone) -> Condition {
     Condition::any()
         .add(
             Condition::all()
-                .add(Column::Status.eq(MailStatus::Queued.as_str()))
+                .add(Column::Status.eq(MailStatus::Queued))
                 .add(Column::NextAttemptAt.lte(now)),
         )
         .add(
             Condition::all()
-                .add(Column::Status.eq(MailStatus::Sending.as_str()))
+                .add(Column::Status.eq(MailStatus::Sending))
                 .add(Column::LockedUntil.lt(now)),
         )
 }
 
 impl Model {
-    #[must_use]
-    pub fn status(&self) -> MailStatus {
-        match self.status.as_str() {
-            "sending" => MailStatus::Sending,
-            "sent" => MailStatus::Sent,
-            "failed" => MailStatus::Failed,
-            _ => MailStatus::Queued,
-        }
-    }
-
     /// Queues a mail for delivery now.
     ///
     /// # Errors
@@ -106,7 +79,7 @@ impl Model {
             subject: ActiveValue::Set(mail.subject),
             html: ActiveValue::Set(mail.html),
             text: ActiveValue::Set(mail.text),
-            status: ActiveValue::Set(MailStatus::Queued.as_str().to_string()),
+            status: ActiveValue::Set(MailStatus::Queued),
             attempts: ActiveValue::Set(0),
             next_attempt_at: ActiveValue::Set(timestamps::now()),
             ..Default::default()
@@ -146,7 +119,7 @@ impl Model {
     /// On a database error.
     pub async fn failed(db: &DatabaseConnection) -> ModelResult<Vec<Self>> {
         Ok(Entity::find()
-            .filter(Column::Status.eq(MailStatus::Failed.as_str()))
+            .filter(Column::Status.eq(MailStatus::Failed))
             .order_by_asc(Column::CreatedAt)
             .all(db)
             .await?)
@@ -158,11 +131,11 @@ impl Model {
     /// On a database error.
     pub async fn retry_failed(db: &DatabaseConnection, id: Option<Uuid>) -> ModelResult<u64> {
         let mut update = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(MailStatus::Queued.as_str()))
+            .col_expr(Column::Status, Expr::value(MailStatus::Queued))
             .col_expr(Column::Attempts, Expr::value(0))
             .col_expr(Column::NextAttemptAt, Expr::value(timestamps::now()))
             .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
-            .filter(Column::Status.eq(MailStatus::Failed.as_str()));
+            .filter(Column::Status.eq(MailStatus::Failed));
         if let Some(id) = id {
             update = update.filter(Column::Id.eq(id));
         }
@@ -174,7 +147,7 @@ impl Model {
     async fn claim(db: &DatabaseConnection, id: Uuid) -> ModelResult<Option<Self>> {
         let now = timestamps::now();
         let taken = Entity::update_many()
-            .col_expr(Column::Status, Expr::value(MailStatus::Sending.as_str()))
+            .col_expr(Column::Status, Expr::value(MailStatus::Sending))
             .col_expr(
                 Column::LockedUntil,
                 Expr::value(now + Duration::minutes(LEASE_MINUTES)),
@@ -219,7 +192,7 @@ impl Model {
             Err(error) => {
                 let error = error.to_string();
                 let mail = mail.into_active_model().attempt_failed(db, &error).await?;
-                if mail.status() == MailStatus::Failed {
+                if mail.status == MailStatus::Failed {
                     Ok(Delivery::GaveUp(error))
                 } else {
                     Ok(Delivery::WillRetry(error))
@@ -232,7 +205,7 @@ impl Model {
 impl ActiveModel {
     async fn sent(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         let now = timestamps::now();
-        self.status = ActiveValue::Set(MailStatus::Sent.as_str().to_string());
+        self.status = ActiveValue::Set(MailStatus::Sent);
         self.sent_at = ActiveValue::Set(Some(now));
         // A sent mail keeps no copy of what it said: codes and reset links live
         // hashed or recorded elsewhere, not in the outbox.
@@ -252,7 +225,7 @@ impl ActiveModel {
             MailStatus::Queued
         };
         self.attempts = ActiveValue::Set(attempts);
-        self.status = ActiveValue::Set(status.as_str().to_string());
+        self.status = ActiveValue::Set(status);
         self.next_attempt_at = ActiveValue::Set(timestamps::now() + retry_delay(attempts));
         self.locked_until = ActiveValue::Set(None);
         self.last_error = ActiveValue::Set(Some(error.to_string()));

@@ -1,4 +1,5 @@
 pub mod _entities;
+pub mod email;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;

@@ -7,6 +7,7 @@ use chrono::Duration;
 use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
+use secrecy::{ExposeSecret, SecretString};
 use sea_orm::{
     Condition, TryIntoModel,
     sea_query::{Expr, OnConflict},
@@ -15,7 +16,11 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
-use super::{timestamps, users};
+use super::{
+    email::Email,
+    timestamps,
+    users::{self, SignedIn},
+};
 
 /// Tries a code allows, right or wrong.
 pub const MAX_ATTEMPTS: i32 = 5;
@@ -43,18 +48,38 @@ impl Purpose {
 #[derive(Debug, Clone)]
 pub struct CodePolicy {
     /// Keys the code hashes, so a copy of the table does not give the codes away.
-    pub secret: String,
+    pub secret: SecretString,
     /// The development code that signs in any existing user; `None` in production.
-    pub persistent_code: Option<String>,
-    pub apple_review_email: String,
+    pub persistent_code: Option<SecretString>,
+    pub apple_review_email: Email,
+    /// How long an ordinary code lives.
+    pub lifetime: Duration,
+    /// How long the Apple review team's code lives.
+    pub apple_review_lifetime: Duration,
+}
+
+/// What asking for a sign-in code came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeRequest {
+    /// A fresh code, stored for the email, to be sent to it.
+    Issued(String),
+    /// The Apple review team's email, which signs in with its own code only.
+    AppleReviewRefused,
+}
+
+/// Whether `text` has the shape of a code (six digits).
+#[must_use]
+pub fn is_code(text: &str) -> bool {
+    text.len() == CODE_LENGTH && text.bytes().all(|byte| byte.is_ascii_digit())
 }
 
 impl CodePolicy {
     /// `None` only if the key were refused, which HMAC never does.
     #[must_use]
-    pub fn hash(&self, email: &str, code: &str) -> Option<String> {
-        let mut mac = Hmac::<Sha256>::new_from_slice(self.secret.as_bytes()).ok()?;
-        mac.update(users::normalize_email(email).as_bytes());
+    pub fn hash(&self, email: &Email, code: &str) -> Option<String> {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes()).ok()?;
+        mac.update(email.as_str().as_bytes());
         mac.update(b":");
         mac.update(code.as_bytes());
         Some(hex(&mac.finalize().into_bytes()))
@@ -68,35 +93,25 @@ impl CodePolicy {
             let code: String = (0..CODE_LENGTH)
                 .map(|_| char::from(b'0' + rng.random_range(1..=9u8)))
                 .collect();
-            if self.persistent_code.as_deref() != Some(code.as_str()) {
+            if !self.is_persistent(&code) {
                 return code;
             }
         }
     }
 
     fn is_persistent(&self, code: &str) -> bool {
-        self.persistent_code
-            .as_deref()
-            .is_some_and(|persistent| bool::from(persistent.as_bytes().ct_eq(code.as_bytes())))
+        self.persistent_code.as_ref().is_some_and(|persistent| {
+            bool::from(persistent.expose_secret().as_bytes().ct_eq(code.as_bytes()))
+        })
     }
 
-    fn is_apple_reviewer(&self, email: &str) -> bool {
-        users::normalize_email(email).ends_with("@apple.com")
+    fn is_apple_reviewer(email: &Email) -> bool {
+        email.domain() == "apple.com"
     }
 }
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
-}
-
-/// Who a code signs in.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeSignIn {
-    /// An existing user.
-    Existing(Box<users::Model>),
-    /// A valid code for an email without an account: register it.
-    NewAccount,
-    Refused,
 }
 
 timestamps::stamped_model!();
@@ -109,17 +124,19 @@ impl Model {
     pub async fn issue(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        email: &str,
+        email: &Email,
         code: &str,
         purpose: Purpose,
-        lifetime: Duration,
     ) -> ModelResult<Self> {
-        let email = users::normalize_email(email);
+        let lifetime = match purpose {
+            Purpose::Login => policy.lifetime,
+            Purpose::AppleReview => policy.apple_review_lifetime,
+        };
         let otp = ActiveModel {
             id: ActiveValue::Set(Uuid::new_v4()),
             // An empty hash matches no code.
-            code_hash: ActiveValue::Set(policy.hash(&email, code).unwrap_or_default()),
-            email: ActiveValue::Set(email.clone()),
+            code_hash: ActiveValue::Set(policy.hash(email, code).unwrap_or_default()),
+            email: ActiveValue::Set(email.to_string()),
             purpose: ActiveValue::Set(purpose.as_str().to_string()),
             attempts: ActiveValue::Set(0),
             expires_at: ActiveValue::Set(timestamps::now() + lifetime),
@@ -147,17 +164,60 @@ impl Model {
         Ok(otp.try_into_model()?)
     }
 
+    /// A fresh login code for `email`, replacing any earlier one; the Apple
+    /// review team's email gets none.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip_all)]
+    pub async fn request(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        email: &Email,
+    ) -> ModelResult<CodeRequest> {
+        if *email == policy.apple_review_email {
+            return Ok(CodeRequest::AppleReviewRefused);
+        }
+        let code = policy.generate();
+        Self::issue(db, policy, email, &code, Purpose::Login).await?;
+        Ok(CodeRequest::Issued(code))
+    }
+
+    /// Makes (or replaces) the Apple review team's long-lived code, and the
+    /// review account it signs in to. Returns the code row, the account and
+    /// the code, which is shown this once.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn issue_apple_review(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+    ) -> ModelResult<(Self, users::Model, String)> {
+        let reviewer =
+            users::Model::find_or_register_by_code(db, &policy.apple_review_email).await?;
+        let code = policy.generate();
+        let otp = Self::issue(
+            db,
+            policy,
+            &policy.apple_review_email,
+            &code,
+            Purpose::AppleReview,
+        )
+        .await?;
+        Ok((otp, reviewer.user, code))
+    }
+
     /// The live code of `email` for `purpose`, if any.
     ///
     /// # Errors
     /// On a database error.
     pub async fn find_for(
         db: &DatabaseConnection,
-        email: &str,
+        email: &Email,
         purpose: Purpose,
     ) -> ModelResult<Option<Self>> {
         Ok(Entity::find()
-            .filter(Column::Email.eq(users::normalize_email(email)))
+            .filter(Column::Email.eq(email.as_str()))
             .filter(Column::Purpose.eq(purpose.as_str()))
             .one(db)
             .await?)
@@ -170,7 +230,7 @@ impl Model {
     async fn check(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        code_email: &str,
+        code_email: &Email,
         purpose: Purpose,
         code: &str,
     ) -> ModelResult<bool> {
@@ -216,27 +276,30 @@ impl Model {
 
     /// Who `code` signs in as `email`: the persistent development code (existing
     /// users only), the Apple review code (any `@apple.com` email, as the review
-    /// account), or the email's own code (which may register it).
+    /// account), or the email's own code, which registers an email without an
+    /// account. `None` when the code does not sign in.
     ///
     /// # Errors
     /// On a database error.
+    #[tracing::instrument(skip_all)]
     pub async fn sign_in(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        email: &str,
+        email: &Email,
         code: &str,
-    ) -> ModelResult<CodeSignIn> {
-        let existing = |user: Option<users::Model>| match user {
-            Some(user) if !user.is_archived() => CodeSignIn::Existing(Box::new(user)),
-            _ => CodeSignIn::Refused,
+    ) -> ModelResult<Option<SignedIn>> {
+        let active = |user: ModelResult<users::Model>| {
+            user.ok()
+                .filter(|user| !user.is_archived())
+                .map(SignedIn::existing)
         };
         if policy.is_persistent(code) {
-            return Ok(existing(users::Model::find_by_email(db, email).await.ok()));
+            return Ok(active(users::Model::find_by_email(db, email).await));
         }
         // An @apple.com email with a code of its own is an ordinary sign-in; it
         // must not spend the review code's tries.
         let own_code = Self::find_for(db, email, Purpose::Login).await?;
-        if policy.is_apple_reviewer(email)
+        if CodePolicy::is_apple_reviewer(email)
             && own_code.is_none()
             && Self::check(
                 db,
@@ -248,19 +311,41 @@ impl Model {
             .await?
         {
             let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
-            return Ok(existing(reviewer.ok()));
+            return Ok(active(reviewer));
         }
         if !Self::check(db, policy, email, Purpose::Login, code).await? {
-            return Ok(CodeSignIn::Refused);
+            return Ok(None);
         }
         match users::Model::find_by_email(db, email).await {
-            Ok(user) if !user.is_archived() => Ok(CodeSignIn::Existing(Box::new(
+            Ok(user) if user.is_archived() => Ok(None),
+            Ok(user) => Ok(Some(SignedIn::existing(
                 user.into_active_model().prove_email(db).await?,
             ))),
-            Ok(_) => Ok(CodeSignIn::Refused),
-            Err(ModelError::EntityNotFound) => Ok(CodeSignIn::NewAccount),
+            Err(ModelError::EntityNotFound) => {
+                users::Model::find_or_register_by_code(db, email).await.map(Some)
+            }
             Err(error) => Err(error),
         }
+    }
+
+    /// The OAuth2 password form's sign-in: the password, or else a one-time
+    /// code given in its place (which may register the email, as `sign_in`).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn sign_in_with_password_or_code(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        email: &Email,
+        secret: &str,
+    ) -> ModelResult<Option<SignedIn>> {
+        if let Some(user) = users::Model::authenticate(db, email, secret).await? {
+            return Ok(Some(SignedIn::existing(user)));
+        }
+        if is_code(secret) {
+            return Self::sign_in(db, policy, email, secret).await;
+        }
+        Ok(None)
     }
 
     /// Deletes the Apple review code; returns what it was.
@@ -269,7 +354,7 @@ impl Model {
     /// On a database error.
     pub async fn delete_for(
         db: &DatabaseConnection,
-        email: &str,
+        email: &Email,
         purpose: Purpose,
     ) -> ModelResult<Option<Self>> {
         let Some(otp) = Self::find_for(db, email, purpose).await? else {
@@ -302,10 +387,16 @@ mod tests {
 
     fn policy() -> CodePolicy {
         CodePolicy {
-            secret: "secret".to_string(),
-            persistent_code: Some("123456".to_string()),
-            apple_review_email: "review@apple.com".to_string(),
+            secret: SecretString::from("secret"),
+            persistent_code: Some(SecretString::from("123456")),
+            apple_review_email: email("review@apple.com"),
+            lifetime: Duration::minutes(10),
+            apple_review_lifetime: Duration::days(15),
         }
+    }
+
+    fn email(raw: &str) -> Email {
+        Email::parse(raw).expect("an email")
     }
 
     #[test]
@@ -325,14 +416,14 @@ mod tests {
     #[test]
     fn hashes_are_keyed_and_bound_to_the_email() {
         let policy = policy();
-        let hash = policy.hash("Jane@example.com", "654321");
-        assert_eq!(hash, policy.hash("jane@example.com", "654321"));
-        assert_ne!(hash, policy.hash("john@example.com", "654321"));
+        let hash = policy.hash(&email("Jane@example.com"), "654321");
+        assert_eq!(hash, policy.hash(&email("jane@example.com"), "654321"));
+        assert_ne!(hash, policy.hash(&email("john@example.com"), "654321"));
         assert_ne!(hash.as_deref(), Some("654321"));
         let other = CodePolicy {
-            secret: "other".to_string(),
+            secret: SecretString::from("other"),
             ..policy
         };
-        assert_ne!(hash, other.hash("jane@example.com", "654321"));
+        assert_ne!(hash, other.hash(&email("jane@example.com"), "654321"));
     }
 }

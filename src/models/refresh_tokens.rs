@@ -7,7 +7,17 @@ use loco_rs::prelude::*;
 use sea_orm::sea_query::Expr;
 
 pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
-use super::{timestamps, tokens::Claims};
+use super::{
+    timestamps,
+    tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
+};
+
+/// The tokens of a signed-in session.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub access: IssuedToken,
+    pub refresh: IssuedToken,
+}
 
 /// What presenting a refresh token came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -23,6 +33,26 @@ pub enum Rotation {
 timestamps::stamped_model!();
 
 impl Model {
+    /// Signs a fresh access and refresh token for `user_id`, and records the
+    /// refresh token in `family` (the sign-in it descends from), or in a new
+    /// family.
+    ///
+    /// # Errors
+    /// On a database error, or when a token cannot be signed.
+    #[tracing::instrument(skip(db, signer))]
+    pub async fn start_session(
+        db: &impl ConnectionTrait,
+        signer: &TokenSigner,
+        user_id: Uuid,
+        family: Option<Uuid>,
+    ) -> ModelResult<Session> {
+        let lifetimes = signer.session_lifetimes();
+        let access = signer.issue(user_id, TokenKind::Access, lifetimes.access_seconds)?;
+        let refresh = signer.issue(user_id, TokenKind::Refresh, lifetimes.refresh_seconds)?;
+        Self::record(db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4)).await?;
+        Ok(Session { access, refresh })
+    }
+
     /// Records an issued refresh token as a member of `family_id`.
     ///
     /// # Errors
@@ -76,6 +106,26 @@ impl Model {
         } else {
             Self::revoke_family(db, token.family_id).await?;
             Ok(Rotation::Reused)
+        }
+    }
+
+    /// Revokes one of `user_id`'s refresh tokens, presented as signed;
+    /// returns whether it was theirs and live. A token of someone else, or no
+    /// refresh token at all, is `None`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn sign_out(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        refresh_token: &str,
+        user_id: Uuid,
+    ) -> ModelResult<Option<bool>> {
+        match signer.verify(refresh_token, TokenKind::Refresh) {
+            Some(claims) if claims.sub == user_id => {
+                Self::revoke(db, claims.jti, user_id).await.map(Some)
+            }
+            _ => Ok(None),
         }
     }
 

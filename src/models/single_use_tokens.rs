@@ -8,15 +8,31 @@ use sea_orm::{Condition, sea_query::Expr};
 pub use super::_entities::single_use_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
     timestamps,
-    tokens::{Claims, TokenKind},
+    tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
 };
 
 timestamps::stamped_model!();
 
 impl Model {
+    /// Signs a token of `kind` for `user_id` and records it, so it works once.
+    ///
+    /// # Errors
+    /// On a database error, or when the token cannot be signed.
+    pub async fn issue(
+        db: &impl ConnectionTrait,
+        signer: &TokenSigner,
+        user_id: Uuid,
+        kind: TokenKind,
+        lifetime_seconds: i64,
+    ) -> ModelResult<IssuedToken> {
+        let issued = signer.issue(user_id, kind, lifetime_seconds)?;
+        Self::record(db, &issued.claims).await?;
+        Ok(issued)
+    }
+
     /// # Errors
     /// On a database error.
-    pub async fn record(db: &DatabaseConnection, claims: &Claims) -> ModelResult<Self> {
+    pub async fn record(db: &impl ConnectionTrait, claims: &Claims) -> ModelResult<Self> {
         Ok(ActiveModel {
             id: ActiveValue::Set(claims.jti),
             user_id: ActiveValue::Set(claims.sub),

@@ -5,13 +5,60 @@ use oauth2::{
     AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
     PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl, basic::BasicClient,
 };
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
 use serde_json::Value;
 
-use super::users::{Provider, ProviderProfile};
-use crate::settings::ProviderSettings;
+use super::{_entities::sea_orm_active_enums::Provider, email::Email};
+
+/// One provider's OAuth2 client and endpoints (`settings.sso.<provider>`); it
+/// is on when its client id and secret are set.
+#[derive(Debug, Clone, Deserialize)]
+pub struct ProviderConfig {
+    #[serde(default)]
+    pub client_id: Option<String>,
+    #[serde(default)]
+    pub client_secret: Option<SecretString>,
+    pub auth_url: String,
+    pub token_url: String,
+    pub userinfo_url: String,
+}
+
+impl ProviderConfig {
+    #[must_use]
+    pub fn enabled(&self) -> bool {
+        let set = |value: Option<&str>| value.is_some_and(|value| !value.trim().is_empty());
+        set(self.client_id.as_deref())
+            && set(self.client_secret.as_ref().map(ExposeSecret::expose_secret))
+    }
+
+    fn client_id(&self) -> ClientId {
+        ClientId::new(self.client_id.clone().unwrap_or_default())
+    }
+}
+
+/// What a provider says of its user, with an email it vouches for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ProviderProfile {
+    pub id: String,
+    pub email: Email,
+    pub first_name: String,
+    pub last_name: String,
+}
+
+/// A profile as read, before its email is checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Profile {
+    id: String,
+    email: String,
+    first_name: String,
+    last_name: String,
+}
 
 #[derive(Debug, thiserror::Error)]
 pub enum SsoError {
+    #[error("no sign-in was started with this state, or it expired")]
+    InvalidState,
     #[error("invalid provider URL: {0}")]
     Url(String),
     #[error("the provider refused the code: {0}")]
@@ -20,6 +67,8 @@ pub enum SsoError {
     Profile(String),
     #[error("the provider did not share an email address")]
     NoEmail,
+    #[error(transparent)]
+    Model(#[from] loco_rs::model::ModelError),
 }
 
 const fn scopes(provider: Provider) -> &'static [&'static str] {
@@ -47,11 +96,11 @@ pub struct Authorization {
 /// When a configured URL is not one.
 pub fn authorize(
     provider: Provider,
-    settings: &ProviderSettings,
+    settings: &ProviderConfig,
     callback_url: &str,
 ) -> Result<Authorization, SsoError> {
     let url_error = |error: oauth2::url::ParseError| SsoError::Url(error.to_string());
-    let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
+    let client = BasicClient::new(settings.client_id())
         .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
         .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
     let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
@@ -75,14 +124,20 @@ pub fn authorize(
 /// When the provider refuses the code or its profile lacks an id or email.
 pub async fn exchange(
     provider: Provider,
-    settings: &ProviderSettings,
+    settings: &ProviderConfig,
     callback_url: &str,
     code: &str,
     pkce_verifier: &str,
 ) -> Result<ProviderProfile, SsoError> {
     let url_error = |error: oauth2::url::ParseError| SsoError::Url(error.to_string());
-    let client = BasicClient::new(ClientId::new(settings.client_id.clone()))
-        .set_client_secret(ClientSecret::new(settings.client_secret.clone()))
+    let client = BasicClient::new(settings.client_id())
+        .set_client_secret(ClientSecret::new(
+            settings
+                .client_secret
+                .as_ref()
+                .map(|secret| secret.expose_secret().to_string())
+                .unwrap_or_default(),
+        ))
         .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
         .set_token_uri(TokenUrl::new(settings.token_url.clone()).map_err(url_error)?)
         .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
@@ -114,10 +169,12 @@ pub async fn exchange(
         .await?;
         profile.email = github_primary_email(&emails).unwrap_or_default();
     }
-    if profile.email.is_empty() {
-        return Err(SsoError::NoEmail);
-    }
-    Ok(profile)
+    Ok(ProviderProfile {
+        email: Email::parse(&profile.email).map_err(|_| SsoError::NoEmail)?,
+        id: profile.id,
+        first_name: profile.first_name,
+        last_name: profile.last_name,
+    })
 }
 
 async fn get_json(
@@ -151,7 +208,7 @@ fn text(value: &Value, field: &str) -> String {
 ///
 /// # Errors
 /// When the profile has no id.
-pub fn read_profile(provider: Provider, profile: &Value) -> Result<ProviderProfile, SsoError> {
+fn read_profile(provider: Provider, profile: &Value) -> Result<Profile, SsoError> {
     let (id, first_name, last_name) = match provider {
         Provider::Google => (
             text(profile, "sub"),
@@ -175,7 +232,7 @@ pub fn read_profile(provider: Provider, profile: &Value) -> Result<ProviderProfi
     // Google says whether it checked the address; an unchecked one proves nothing.
     let unverified =
         provider == Provider::Google && profile["email_verified"] == Value::Bool(false);
-    Ok(ProviderProfile {
+    Ok(Profile {
         id,
         email: if unverified {
             String::new()

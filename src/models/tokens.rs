@@ -3,6 +3,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
+use loco_rs::model::{ModelError, ModelResult};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
@@ -56,6 +57,23 @@ pub struct TokenSigner {
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
+    lifetimes: SessionLifetimes,
+}
+
+/// Seconds the tokens of a session live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionLifetimes {
+    pub access_seconds: i64,
+    pub refresh_seconds: i64,
+}
+
+impl Default for SessionLifetimes {
+    fn default() -> Self {
+        Self {
+            access_seconds: 60 * 60,
+            refresh_seconds: 30 * 24 * 60 * 60,
+        }
+    }
 }
 
 impl TokenSigner {
@@ -69,7 +87,19 @@ impl TokenSigner {
             encoding: EncodingKey::from_secret(secret.as_bytes()),
             decoding: DecodingKey::from_secret(secret.as_bytes()),
             validation,
+            lifetimes: SessionLifetimes::default(),
         }
+    }
+
+    #[must_use]
+    pub const fn with_session_lifetimes(mut self, lifetimes: SessionLifetimes) -> Self {
+        self.lifetimes = lifetimes;
+        self
+    }
+
+    #[must_use]
+    pub const fn session_lifetimes(&self) -> SessionLifetimes {
+        self.lifetimes
     }
 
     /// # Errors
@@ -79,7 +109,7 @@ impl TokenSigner {
         user_id: Uuid,
         kind: TokenKind,
         lifetime_seconds: i64,
-    ) -> Result<IssuedToken, jsonwebtoken::errors::Error> {
+    ) -> ModelResult<IssuedToken> {
         let now = Utc::now();
         let claims = Claims {
             sub: user_id,
@@ -88,7 +118,8 @@ impl TokenSigner {
             exp: (now + Duration::seconds(lifetime_seconds)).timestamp(),
             jti: Uuid::new_v4(),
         };
-        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?;
+        let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .map_err(|error| ModelError::Any(error.into()))?;
         Ok(IssuedToken { token, claims })
     }
 

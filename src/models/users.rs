@@ -2,43 +2,22 @@ use std::sync::LazyLock;
 
 use loco_rs::{hash, prelude::*};
 use sea_orm::{QueryOrder, QuerySelect, SqlErr};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
-pub use super::_entities::users::{self, ActiveModel, Column, Entity, Model};
-use super::{
-    pagination::Pagination, refresh_tokens, single_use_tokens, timestamps, tokens::TokenKind,
+pub use super::_entities::{
+    sea_orm_active_enums::{Provider, Role},
+    users::{self, ActiveModel, Column, Entity, Model},
 };
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Role {
-    Admin,
-    Moderator,
-    #[default]
-    Customer,
-}
-
-impl Role {
-    #[must_use]
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::Admin => "admin",
-            Self::Moderator => "moderator",
-            Self::Customer => "customer",
-        }
-    }
-}
-
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum Provider {
-    #[default]
-    Email,
-    Google,
-    Facebook,
-    Github,
-}
+use super::{
+    email::Email,
+    pagination::Pagination,
+    refresh_tokens::{self, Session},
+    single_use_tokens,
+    sso_providers::ProviderProfile,
+    timestamps,
+    tokens::{IssuedToken, TokenKind, TokenSigner},
+};
 
 impl Provider {
     /// The providers one can sign in with.
@@ -66,9 +45,7 @@ impl Provider {
 /// sign in by one-time code instead.
 #[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
 pub struct UserCreate {
-    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
-    #[schema(format = "email", example = "jane@example.com")]
-    pub email: String,
+    pub email: Email,
     #[validate(length(
         min = 8,
         code = "string_too_short",
@@ -88,9 +65,7 @@ pub struct UserCreate {
 /// `UserUpdate`: only the fields present change.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 pub struct UserUpdate {
-    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
-    #[schema(format = "email")]
-    pub email: Option<String>,
+    pub email: Option<Email>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
     pub language: Option<String>,
@@ -110,15 +85,6 @@ impl Validate for AdminUserUpdate {
     }
 }
 
-/// What a sign-in provider says of its user.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ProviderProfile {
-    pub id: String,
-    pub email: String,
-    pub first_name: String,
-    pub last_name: String,
-}
-
 /// Why a new or changed user was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum UserError {
@@ -126,6 +92,9 @@ pub enum UserError {
     EmailTaken,
     #[error("unsupported language")]
     UnsupportedLanguage,
+    /// The account exists but is archived: it may not sign in.
+    #[error("account archived")]
+    Archived,
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -134,7 +103,9 @@ impl From<UserError> for ModelError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::EmailTaken => Self::EntityAlreadyExists,
-            UserError::UnsupportedLanguage => Self::Message(error.to_string()),
+            UserError::UnsupportedLanguage | UserError::Archived => {
+                Self::Message(error.to_string())
+            }
             UserError::Model(error) => error,
         }
     }
@@ -150,10 +121,21 @@ impl From<DbErr> for UserError {
     }
 }
 
-/// Emails are compared without case and surrounding blanks.
-#[must_use]
-pub fn normalize_email(email: &str) -> String {
-    email.trim().to_lowercase()
+/// A user who just signed in, and whether the sign-in made their account.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignedIn {
+    pub user: Model,
+    pub registered: bool,
+}
+
+impl SignedIn {
+    #[must_use]
+    pub const fn existing(user: Model) -> Self {
+        Self {
+            user,
+            registered: false,
+        }
+    }
 }
 
 /// A hash of a password nobody has, checked when the email is unknown so that a
@@ -175,31 +157,35 @@ async fn verify_password(password: String, hashed: String) -> bool {
         .unwrap_or(false)
 }
 
+fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String, UserError> {
+    match language {
+        Some(language) if !languages.contains(&language) => Err(UserError::UnsupportedLanguage),
+        Some(language) => Ok(language.to_string()),
+        None => Ok(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+    }
+}
+
+/// A new customer with no password, for accounts whose email is proven.
+fn confirmed_customer(email: &Email, provider: Provider) -> ActiveModel {
+    ActiveModel {
+        email: ActiveValue::Set(email.to_string()),
+        hashed_password: ActiveValue::Set(None),
+        first_name: ActiveValue::Set(String::new()),
+        last_name: ActiveValue::Set(String::new()),
+        language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+        role: ActiveValue::Set(Role::Customer),
+        provider: ActiveValue::Set(provider),
+        confirmed: ActiveValue::Set(true),
+        ..Default::default()
+    }
+}
+
 timestamps::stamped_model!();
 
 impl Model {
     #[must_use]
-    pub fn role(&self) -> Role {
-        match self.role.as_str() {
-            "admin" => Role::Admin,
-            "moderator" => Role::Moderator,
-            _ => Role::Customer,
-        }
-    }
-
-    #[must_use]
-    pub fn provider(&self) -> Provider {
-        match self.provider.as_str() {
-            "google" => Provider::Google,
-            "facebook" => Provider::Facebook,
-            "github" => Provider::Github,
-            _ => Provider::Email,
-        }
-    }
-
-    #[must_use]
     pub fn is_admin(&self) -> bool {
-        self.role() == Role::Admin
+        self.role == Role::Admin
     }
 
     #[must_use]
@@ -222,7 +208,7 @@ impl Model {
     ///
     /// # Errors
     /// `EntityNotFound` when there is no such active user.
-    pub async fn find_active_by_id(db: &DatabaseConnection, id: Uuid) -> ModelResult<Self> {
+    pub async fn find_active_by_id(db: &impl ConnectionTrait, id: Uuid) -> ModelResult<Self> {
         Entity::find_by_id(id)
             .filter(Column::ArchivedAt.is_null())
             .one(db)
@@ -232,9 +218,26 @@ impl Model {
 
     /// # Errors
     /// `EntityNotFound` when no user has that email.
-    pub async fn find_by_email(db: &impl ConnectionTrait, email: &str) -> ModelResult<Self> {
+    pub async fn find_by_email(db: &impl ConnectionTrait, email: &Email) -> ModelResult<Self> {
         Entity::find()
-            .filter(Column::Email.eq(normalize_email(email)))
+            .filter(Column::Email.eq(email.as_str()))
+            .one(db)
+            .await?
+            .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// The account a provider knows by `provider_id`.
+    ///
+    /// # Errors
+    /// `EntityNotFound` when there is none.
+    pub async fn find_by_provider(
+        db: &impl ConnectionTrait,
+        provider: Provider,
+        provider_id: &str,
+    ) -> ModelResult<Self> {
+        Entity::find()
+            .filter(Column::Provider.eq(provider))
+            .filter(Column::ProviderId.eq(provider_id))
             .one(db)
             .await?
             .ok_or(ModelError::EntityNotFound)
@@ -267,19 +270,14 @@ impl Model {
     /// # Errors
     /// `EmailTaken` when the email already has an account,
     /// `UnsupportedLanguage` for a language without translations.
+    #[tracing::instrument(skip_all, fields(role = ?role))]
     pub async fn create(
         db: &DatabaseConnection,
         params: &UserCreate,
         role: Role,
         languages: &[&str],
     ) -> Result<Self, UserError> {
-        let language = match params.language.as_deref() {
-            Some(language) if !languages.contains(&language) => {
-                return Err(UserError::UnsupportedLanguage);
-            }
-            Some(language) => language.to_string(),
-            None => crate::i18n::DEFAULT_LANGUAGE.to_string(),
-        };
+        let language = checked_language(params.language.as_deref(), languages)?;
         let hashed_password = match &params.password {
             Some(password) => Some(hash_password(password.clone()).await?),
             None => None,
@@ -287,13 +285,13 @@ impl Model {
         Self::insert_unique(
             db,
             ActiveModel {
-                email: ActiveValue::Set(normalize_email(&params.email)),
+                email: ActiveValue::Set(params.email.to_string()),
                 hashed_password: ActiveValue::Set(hashed_password),
                 first_name: ActiveValue::Set(params.first_name.clone().unwrap_or_default()),
                 last_name: ActiveValue::Set(params.last_name.clone().unwrap_or_default()),
                 language: ActiveValue::Set(language),
-                role: ActiveValue::Set(role.as_str().to_string()),
-                provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
+                role: ActiveValue::Set(role),
+                provider: ActiveValue::Set(Provider::Email),
                 confirmed: ActiveValue::Set(false),
                 ..Default::default()
             },
@@ -305,9 +303,15 @@ impl Model {
     /// insert share a transaction (and the unique index backs them up).
     async fn insert_unique(db: &DatabaseConnection, user: ActiveModel) -> Result<Self, UserError> {
         let txn = db.begin().await?;
-        if let ActiveValue::Set(email) = &user.email
-            && Self::find_by_email(&txn, email).await.is_ok()
-        {
+        let taken = match &user.email {
+            ActiveValue::Set(email) => Entity::find()
+                .filter(Column::Email.eq(email.as_str()))
+                .one(&txn)
+                .await?
+                .is_some(),
+            _ => false,
+        };
+        if taken {
             return Err(UserError::EmailTaken);
         }
         let user = user.insert(&txn).await?;
@@ -320,9 +324,10 @@ impl Model {
     ///
     /// # Errors
     /// On a database error.
+    #[tracing::instrument(skip_all)]
     pub async fn authenticate(
         db: &DatabaseConnection,
-        email: &str,
+        email: &Email,
         password: &str,
     ) -> ModelResult<Option<Self>> {
         let user = match Self::find_by_email(db, email).await {
@@ -348,48 +353,36 @@ impl Model {
         Ok(self)
     }
 
-    /// The account a provider knows by `provider_id`.
+    /// Signs in the account a provider vouches for, making a confirmed
+    /// customer of a profile seen for the first time.
     ///
     /// # Errors
-    /// `EntityNotFound` when there is none.
-    pub async fn find_by_provider(
-        db: &DatabaseConnection,
-        provider: Provider,
-        provider_id: &str,
-    ) -> ModelResult<Self> {
-        Entity::find()
-            .filter(Column::Provider.eq(provider.as_str()))
-            .filter(Column::ProviderId.eq(provider_id))
-            .one(db)
-            .await?
-            .ok_or(ModelError::EntityNotFound)
-    }
-
-    /// Creates a confirmed customer from a provider's profile.
-    ///
-    /// # Errors
-    /// `EmailTaken` when the email already belongs to an account.
-    pub async fn create_from_provider(
+    /// `EmailTaken` when a new profile's email belongs to another account,
+    /// `Archived` when the account is archived.
+    #[tracing::instrument(skip_all, fields(provider = provider.as_str()))]
+    pub async fn sign_in_with_provider(
         db: &DatabaseConnection,
         provider: Provider,
         profile: &ProviderProfile,
-    ) -> Result<Self, UserError> {
-        Self::insert_unique(
-            db,
-            ActiveModel {
-                email: ActiveValue::Set(normalize_email(&profile.email)),
-                hashed_password: ActiveValue::Set(None),
-                first_name: ActiveValue::Set(profile.first_name.clone()),
-                last_name: ActiveValue::Set(profile.last_name.clone()),
-                language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
-                role: ActiveValue::Set(Role::Customer.as_str().to_string()),
-                provider: ActiveValue::Set(provider.as_str().to_string()),
-                provider_id: ActiveValue::Set(Some(profile.id.clone())),
-                confirmed: ActiveValue::Set(true),
-                ..Default::default()
-            },
-        )
-        .await
+    ) -> Result<SignedIn, UserError> {
+        let signed_in = match Self::find_by_provider(db, provider, &profile.id).await {
+            Ok(user) => SignedIn::existing(user),
+            Err(ModelError::EntityNotFound) => {
+                let mut account = confirmed_customer(&profile.email, provider);
+                account.first_name = ActiveValue::Set(profile.first_name.clone());
+                account.last_name = ActiveValue::Set(profile.last_name.clone());
+                account.provider_id = ActiveValue::Set(Some(profile.id.clone()));
+                SignedIn {
+                    user: Self::insert_unique(db, account).await?,
+                    registered: true,
+                }
+            }
+            Err(error) => return Err(error.into()),
+        };
+        if signed_in.user.is_archived() {
+            return Err(UserError::Archived);
+        }
+        Ok(signed_in)
     }
 
     /// The account of an email proven by a one-time code: the existing one, or
@@ -399,30 +392,158 @@ impl Model {
     /// On a database error.
     pub async fn find_or_register_by_code(
         db: &DatabaseConnection,
-        email: &str,
-    ) -> ModelResult<Self> {
-        let account = ActiveModel {
-            email: ActiveValue::Set(normalize_email(email)),
-            hashed_password: ActiveValue::Set(None),
-            first_name: ActiveValue::Set(String::new()),
-            last_name: ActiveValue::Set(String::new()),
-            language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
-            role: ActiveValue::Set(Role::Customer.as_str().to_string()),
-            provider: ActiveValue::Set(Provider::Email.as_str().to_string()),
-            confirmed: ActiveValue::Set(true),
-            ..Default::default()
-        };
-        match Self::insert_unique(db, account).await {
-            Ok(user) => Ok(user),
+        email: &Email,
+    ) -> ModelResult<SignedIn> {
+        match Self::insert_unique(db, confirmed_customer(email, Provider::Email)).await {
+            Ok(user) => Ok(SignedIn {
+                user,
+                registered: true,
+            }),
             Err(UserError::EmailTaken) => {
-                Self::find_by_email(db, email)
+                let user = Self::find_by_email(db, email)
                     .await?
                     .into_active_model()
                     .prove_email(db)
-                    .await
+                    .await?;
+                Ok(SignedIn::existing(user))
             }
             Err(other) => Err(other.into()),
         }
+    }
+
+    /// Trades a refresh token for a new session in the same family. The
+    /// token is used up; presenting a used one revokes its whole family.
+    /// `None` when the token does not give a session.
+    ///
+    /// # Errors
+    /// On a database error, or when the new tokens cannot be signed.
+    #[tracing::instrument(skip_all)]
+    pub async fn resume_session(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        refresh_token: &str,
+    ) -> ModelResult<Option<(Self, Session)>> {
+        let Some(claims) = signer.verify(refresh_token, TokenKind::Refresh) else {
+            return Ok(None);
+        };
+        // Everything on one connection: the rotation and the successor commit
+        // together, and the request holds one pooled connection, not two.
+        let txn = db.begin().await?;
+        match refresh_tokens::Model::rotate(&txn, &claims).await? {
+            refresh_tokens::Rotation::Rotated { family_id } => {
+                let user = match Self::find_active_by_id(&txn, claims.sub).await {
+                    Ok(user) => user,
+                    Err(ModelError::EntityNotFound) => return Ok(None),
+                    Err(error) => return Err(error),
+                };
+                let session =
+                    refresh_tokens::Model::start_session(&txn, signer, user.id, Some(family_id))
+                        .await?;
+                txn.commit().await?;
+                Ok(Some((user, session)))
+            }
+            refresh_tokens::Rotation::Reused => {
+                // Keep the revocation of the family.
+                txn.commit().await?;
+                Ok(None)
+            }
+            refresh_tokens::Rotation::Unknown => Ok(None),
+        }
+    }
+
+    /// Trades a provider sign-in's confirmation token, once, for a session.
+    /// `None` when the token is not live or its user is not active.
+    ///
+    /// # Errors
+    /// On a database error, or when the tokens cannot be signed.
+    #[tracing::instrument(skip_all)]
+    pub async fn redeem_sso_confirmation(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        token: &str,
+    ) -> ModelResult<Option<(Self, Session)>> {
+        let Some(claims) = signer.verify(token, TokenKind::SsoConfirmation) else {
+            return Ok(None);
+        };
+        if !single_use_tokens::Model::use_once(db, &claims).await? {
+            return Ok(None);
+        }
+        let user = match Self::find_active_by_id(db, claims.sub).await {
+            Ok(user) => user,
+            Err(ModelError::EntityNotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let session = refresh_tokens::Model::start_session(db, signer, user.id, None).await?;
+        Ok(Some((user, session)))
+    }
+
+    /// Records a reset link's token for the active account of `email`; `None`
+    /// when there is no such account.
+    ///
+    /// # Errors
+    /// On a database error, or when the token cannot be signed.
+    #[tracing::instrument(skip_all)]
+    pub async fn start_password_reset(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        email: &Email,
+        lifetime_seconds: i64,
+    ) -> ModelResult<Option<(Self, IssuedToken)>> {
+        let user = match Self::find_by_email(db, email).await {
+            Ok(user) if !user.is_archived() => user,
+            Ok(_) | Err(ModelError::EntityNotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let token = single_use_tokens::Model::issue(
+            db,
+            signer,
+            user.id,
+            TokenKind::PasswordReset,
+            lifetime_seconds,
+        )
+        .await?;
+        Ok(Some((user, token)))
+    }
+
+    /// Sets a new password with a reset token, once; signs the user out
+    /// everywhere. `None` when the token is not a live reset token of an
+    /// active user.
+    ///
+    /// # Errors
+    /// On a database error.
+    #[tracing::instrument(skip_all)]
+    pub async fn reset_password(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        token: &str,
+        new_password: &str,
+    ) -> ModelResult<Option<Self>> {
+        let Some(claims) = signer.verify(token, TokenKind::PasswordReset) else {
+            return Ok(None);
+        };
+        let user = match Self::find_active_by_id(db, claims.sub).await {
+            Ok(user) => user,
+            Err(ModelError::EntityNotFound) => return Ok(None),
+            Err(error) => return Err(error),
+        };
+        let hashed = hash_password(new_password.to_string()).await?;
+        let txn = db.begin().await?;
+        if !single_use_tokens::Model::use_once(&txn, &claims).await? {
+            return Ok(None);
+        }
+        let mut user = user.into_active_model();
+        user.hashed_password = ActiveValue::Set(Some(hashed));
+        let user = user.update(&txn).await?;
+        Self::end_sessions(&txn, user.id).await?;
+        txn.commit().await?;
+        Ok(Some(user))
+    }
+
+    /// Revokes every refresh token and every unused reset link of a user.
+    async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<()> {
+        refresh_tokens::Model::revoke_all_for_user(db, user_id).await?;
+        single_use_tokens::Model::use_all(db, user_id, TokenKind::PasswordReset).await?;
+        Ok(())
     }
 
     /// Creates the configured first admin unless a user with that email exists.
@@ -432,14 +553,14 @@ impl Model {
     /// On a database error.
     pub async fn ensure_superuser(
         db: &DatabaseConnection,
-        email: &str,
+        email: &Email,
         password: &str,
     ) -> ModelResult<Option<Self>> {
-        if email.trim().is_empty() || Self::find_by_email(db, email).await.is_ok() {
+        if Self::find_by_email(db, email).await.is_ok() {
             return Ok(None);
         }
         let params = UserCreate {
-            email: email.to_string(),
+            email: email.clone(),
             password: Some(password.to_string()),
             first_name: None,
             last_name: None,
@@ -466,14 +587,14 @@ impl ActiveModel {
     ///
     /// # Errors
     /// On a database error.
+    #[tracing::instrument(skip_all)]
     pub async fn archive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
             self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
         let txn = db.begin().await?;
         let user = self.update(&txn).await?;
-        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
-        single_use_tokens::Model::use_all(&txn, user.id, TokenKind::PasswordReset).await?;
+        Model::end_sessions(&txn, user.id).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -498,24 +619,6 @@ impl ActiveModel {
         Ok(user)
     }
 
-    /// Sets a new password and signs the user out everywhere.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn set_password(
-        mut self,
-        db: &DatabaseConnection,
-        password: &str,
-    ) -> ModelResult<Model> {
-        self.hashed_password = ActiveValue::Set(Some(hash_password(password.to_string()).await?));
-        let txn = db.begin().await?;
-        let user = self.update(&txn).await?;
-        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
-        single_use_tokens::Model::use_all(&txn, user.id, TokenKind::PasswordReset).await?;
-        txn.commit().await?;
-        Ok(user)
-    }
-
     /// # Errors
     /// On a database error.
     pub async fn unarchive(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
@@ -535,11 +638,9 @@ impl ActiveModel {
         role: Option<Role>,
         languages: &[&str],
     ) -> Result<Model, UserError> {
-        if let Some(language) = &changes.language {
-            if !languages.contains(&language.as_str()) {
-                return Err(UserError::UnsupportedLanguage);
-            }
-            self.language = ActiveValue::Set(language.clone());
+        if changes.language.is_some() {
+            self.language =
+                ActiveValue::Set(checked_language(changes.language.as_deref(), languages)?);
         }
         if let Some(first_name) = &changes.first_name {
             self.first_name = ActiveValue::Set(first_name.clone());
@@ -548,18 +649,17 @@ impl ActiveModel {
             self.last_name = ActiveValue::Set(last_name.clone());
         }
         if let Some(role) = role {
-            self.role = ActiveValue::Set(role.as_str().to_string());
+            self.role = ActiveValue::Set(role);
         }
         let txn = db.begin().await?;
         if let Some(email) = &changes.email {
-            let email = normalize_email(email);
-            if let Ok(other) = Model::find_by_email(&txn, &email).await
+            if let Ok(other) = Model::find_by_email(&txn, email).await
                 && self.id.try_as_ref() != Some(&other.id)
             {
                 return Err(UserError::EmailTaken);
             }
-            if self.email.try_as_ref() != Some(&email) {
-                self.email = ActiveValue::Set(email);
+            if self.email.try_as_ref().map(String::as_str) != Some(email.as_str()) {
+                self.email = ActiveValue::Set(email.to_string());
                 // A new address has not been proven yet.
                 self.confirmed = ActiveValue::Set(false);
             }

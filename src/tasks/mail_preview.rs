@@ -11,7 +11,7 @@ use loco_rs::{
 
 use crate::{
     mailers::{account::AccountMailer, templates::MailTemplate},
-    settings::Settings,
+    state::AppState,
 };
 
 pub const PREVIEW_DIR: &str = "mail-preview";
@@ -35,9 +35,8 @@ impl Task for MailPreview {
         let name = vars.cli_arg("name")?;
         let template = MailTemplate::from_name(name)
             .ok_or_else(|| loco_rs::Error::string(&format!("no mail template named {name}")))?;
-        let settings = Settings::from_context(ctx)
-            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
-        let mail = AccountMailer::preview(&settings, template)
+        let state = AppState::from_context(ctx)?;
+        let mail = AccountMailer::preview(&state.settings, template)
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
         let dir = Path::new(PREVIEW_DIR);
         std::fs::create_dir_all(dir)?;

@@ -5,7 +5,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::mailers::account::AccountMailer;
+use crate::{mailers::account::AccountMailer, models::email::Email, state::AppState};
 
 pub struct SendTestEmail;
 
@@ -20,12 +20,10 @@ impl Task for SendTestEmail {
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
         let to = vars.cli_arg("email")?;
-        if to.parse::<lettre::Address>().is_err() {
-            return Err(loco_rs::Error::string(&format!(
-                "not an email address: {to}"
-            )));
-        }
-        match AccountMailer::send_test(ctx, to)
+        let to = Email::parse(to)
+            .map_err(|_| loco_rs::Error::string(&format!("not an email address: {to}")))?;
+        let state = AppState::from_context(ctx)?;
+        match AccountMailer::send_test(ctx, &state.settings, &to)
             .await
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?
         {

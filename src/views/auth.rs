@@ -3,7 +3,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::users::UserResponse;
-use crate::models::{tokens::IssuedToken, users};
+use crate::models::{refresh_tokens::Session, users};
 
 /// `AuthResponse`: a fresh pair of tokens and the user they belong to.
 #[derive(Debug, Serialize, ToSchema)]
@@ -19,12 +19,12 @@ pub struct AuthResponse {
 
 impl AuthResponse {
     #[must_use]
-    pub fn new(user: &users::Model, access: &IssuedToken, refresh: &IssuedToken) -> Self {
+    pub fn new(user: &users::Model, session: &Session) -> Self {
         Self {
-            access_token: access.token.clone(),
-            refresh_token: refresh.token.clone(),
-            access_token_expiration_date: access.expires_at(),
-            refresh_token_expiration_date: refresh.expires_at(),
+            access_token: session.access.token.clone(),
+            refresh_token: session.refresh.token.clone(),
+            access_token_expiration_date: session.access.expires_at(),
+            refresh_token_expiration_date: session.refresh.expires_at(),
             token_type: "bearer",
             user: UserResponse::from(user),
         }

@@ -28,7 +28,7 @@ pub struct UserResponse {
 
 impl From<&users::Model> for UserResponse {
     fn from(user: &users::Model) -> Self {
-        let role = user.role();
+        let role = user.role;
         Self {
             id: user.id,
             email: user.email.clone(),
@@ -37,7 +37,7 @@ impl From<&users::Model> for UserResponse {
             language: user.language.clone(),
             confirmed: user.confirmed,
             role,
-            provider: user.provider(),
+            provider: user.provider,
             is_admin: role == Role::Admin,
             is_moderator: role == Role::Moderator,
             is_customer: role == Role::Customer,

@@ -6,7 +6,7 @@ use uuid::Uuid;
 
 use crate::{
     models::mails::{self, Delivery},
-    settings::Settings,
+    state::AppState,
 };
 
 pub struct MailDeliveryWorker {
@@ -30,9 +30,7 @@ pub async fn deliver(ctx: &AppContext, mail_id: Uuid) -> loco_rs::Result<Deliver
         .mailer
         .as_ref()
         .ok_or_else(|| loco_rs::Error::string("no mailer configured (mailer.smtp in config)"))?;
-    let from = Settings::from_context(ctx)
-        .map_err(|error| loco_rs::Error::string(&error.to_string()))?
-        .from_mailbox();
+    let from = AppState::from_context(ctx)?.settings.from_mailbox();
     let outcome = mails::Model::deliver(&ctx.db, sender, &from, mail_id).await?;
     match &outcome {
         Delivery::Sent => tracing::info!(%mail_id, "mail sent"),

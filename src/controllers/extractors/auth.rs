@@ -5,15 +5,12 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
 };
 use loco_rs::{app::AppContext, model::ModelError};
-use uuid::Uuid;
 
 use crate::{
-    controllers::language::CallerLanguage,
     errors::{ApiError, msg},
-    models::{
-        tokens::{TokenKind, TokenSigner},
-        users,
-    },
+    middleware::language::CallerLanguage,
+    models::{tokens::TokenKind, users},
+    state::AppState,
 };
 
 /// The signed-in, active user of a request carrying
@@ -34,20 +31,6 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
-/// The active user a token names; a user since archived or deleted makes the
-/// token worthless (401).
-///
-/// # Errors
-/// 401 when there is no such active user.
-pub async fn active_user(ctx: &AppContext, id: Uuid) -> Result<users::Model, ApiError> {
-    users::Model::find_active_by_id(&ctx.db, id)
-        .await
-        .map_err(|error| match error {
-            ModelError::EntityNotFound => ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()),
-            other => ApiError::Model(other),
-        })
-}
-
 impl FromRequestParts<AppContext> for CurrentUser {
     type Rejection = ApiError;
 
@@ -57,14 +40,23 @@ impl FromRequestParts<AppContext> for CurrentUser {
     ) -> Result<Self, Self::Rejection> {
         let token = bearer_token(&parts.headers)
             .ok_or(ApiError::Unauthorized(msg::NOT_AUTHENTICATED.into()))?;
-        let signer = ctx
-            .shared_store
-            .get::<Arc<TokenSigner>>()
-            .ok_or_else(|| ApiError::internal("token signer was not set up at boot"))?;
-        let claims = signer
+        let state = parts
+            .extensions
+            .get::<Arc<AppState>>()
+            .ok_or_else(|| ApiError::internal("the app state layer is missing"))?;
+        let claims = state
+            .signer
             .verify(token, TokenKind::Access)
             .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-        let user = active_user(ctx, claims.sub).await?;
+        // A user since archived or deleted makes the token worthless.
+        let user = users::Model::find_active_by_id(&ctx.db, claims.sub)
+            .await
+            .map_err(|error| match error {
+                ModelError::EntityNotFound => {
+                    ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())
+                }
+                other => ApiError::Model(other),
+            })?;
         if let Some(language) = parts.extensions.get::<CallerLanguage>() {
             language.set(&user.language);
         }

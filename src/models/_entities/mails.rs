@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::sea_orm_active_enums::MailStatus;
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
 #[sea_orm(table_name = "mails")]
 pub struct Model {
@@ -17,7 +19,7 @@ pub struct Model {
     pub html: String,
     #[sea_orm(column_type = "Text")]
     pub text: String,
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i32,
     pub next_attempt_at: DateTimeWithTimeZone,
     pub locked_until: Option<DateTimeWithTimeZone>,

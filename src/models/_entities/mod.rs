@@ -6,6 +6,7 @@ pub mod items;
 pub mod mails;
 pub mod one_time_passwords;
 pub mod refresh_tokens;
+pub mod sea_orm_active_enums;
 pub mod single_use_tokens;
 pub mod sso_logins;
 pub mod users;

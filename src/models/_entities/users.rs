@@ -3,6 +3,8 @@
 use sea_orm::entity::prelude::*;
 use serde::{Deserialize, Serialize};
 
+use super::sea_orm_active_enums::{Provider, Role};
+
 #[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
@@ -16,8 +18,8 @@ pub struct Model {
     pub first_name: String,
     pub last_name: String,
     pub language: String,
-    pub role: String,
-    pub provider: String,
+    pub role: Role,
+    pub provider: Provider,
     pub provider_id: Option<String>,
     pub confirmed: bool,
     pub archived_at: Option<DateTimeWithTimeZone>,

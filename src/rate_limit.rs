@@ -11,9 +11,18 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
-use serde::Deserialize;
 
-use crate::{errors::ApiError, models::users::normalize_email};
+use crate::settings::{Limit, RateLimits};
+
+/// Why a request was not let through.
+#[derive(Debug, thiserror::Error)]
+pub enum RateLimitError {
+    /// Over a limit; try again in this many seconds.
+    #[error("too many requests, retry in {0} s")]
+    TooMany(u64),
+    #[error("rate limit store: {0}")]
+    Store(String),
+}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Action {
@@ -56,15 +65,6 @@ impl Scope {
     }
 }
 
-/// At most `per_ip` requests from one address, and `per_email` for one email,
-/// in any `period_seconds`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct Limit {
-    pub per_ip: u32,
-    pub per_email: u32,
-    pub period_seconds: u64,
-}
-
 impl Limit {
     const fn count(self, scope: Scope) -> u32 {
         match scope {
@@ -72,15 +72,6 @@ impl Limit {
             Scope::Email => self.per_email,
         }
     }
-}
-
-/// `settings.rate_limits` in the config.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct RateLimits {
-    pub login: Limit,
-    pub otp_request: Limit,
-    pub otp_verify: Limit,
-    pub password_recovery: Limit,
 }
 
 impl RateLimits {
@@ -148,33 +139,40 @@ impl RateLimiter {
         }))
     }
 
-    /// Counts one request of `action` from `ip` (and for `email`, when known).
+    /// Counts one request of `action` from `ip` (and for `email`, when known;
+    /// counted without case or surrounding blanks, whether or not it is an
+    /// address).
     ///
     /// # Errors
-    /// `ApiError::TooManyRequests` with the seconds to wait, or a Redis error.
+    /// `TooMany` with the seconds to wait, or a Redis error.
     pub async fn check(
         &self,
         action: Action,
         ip: IpAddr,
         email: Option<&str>,
-    ) -> Result<(), ApiError> {
+    ) -> Result<(), RateLimitError> {
         let mut keys = vec![(Scope::Ip, ip.to_string())];
         if let Some(email) = email {
-            keys.push((Scope::Email, normalize_email(email)));
+            keys.push((Scope::Email, email.trim().to_lowercase()));
         }
         let mut wait = 0;
         for (scope, key) in keys {
             wait = wait.max(self.check_one(action, scope, key).await?);
         }
         if wait > 0 {
-            Err(ApiError::TooManyRequests(wait))
+            Err(RateLimitError::TooMany(wait))
         } else {
             Ok(())
         }
     }
 
     /// Seconds to wait, 0 when allowed.
-    async fn check_one(&self, action: Action, scope: Scope, key: String) -> Result<u64, ApiError> {
+    async fn check_one(
+        &self,
+        action: Action,
+        scope: Scope,
+        key: String,
+    ) -> Result<u64, RateLimitError> {
         match &self.0 {
             Counter::InProcess { limiters, checks } => {
                 let Some(limiter) = limiters.get(&(action, scope)) else {
@@ -213,7 +211,7 @@ impl RateLimiter {
                     .ignore()
                     .query_async(&mut connection)
                     .await
-                    .map_err(|error| ApiError::internal(format!("rate limit: {error}")))?;
+                    .map_err(|error| RateLimitError::Store(error.to_string()))?;
                 Ok(if count > u64::from(limit.count(scope)) {
                     (window + 1) * period - now
                 } else {
@@ -222,21 +220,4 @@ impl RateLimiter {
             }
         }
     }
-}
-
-/// Counts one request of `action` against the limiter set up at boot.
-///
-/// # Errors
-/// `ApiError::TooManyRequests` when over a limit.
-pub async fn limit(
-    ctx: &loco_rs::app::AppContext,
-    action: Action,
-    ip: IpAddr,
-    email: Option<&str>,
-) -> Result<(), ApiError> {
-    let limiter = ctx
-        .shared_store
-        .get::<std::sync::Arc<RateLimiter>>()
-        .ok_or_else(|| ApiError::internal("rate limiter was not set up at boot"))?;
-    limiter.check(action, ip, email).await
 }

@@ -3,18 +3,9 @@
 
 use std::sync::{Arc, OnceLock};
 
-use axum::{
-    body::Body,
-    extract::{Request, State},
-    http::header,
-    middleware::Next,
-    response::Response,
-};
+use axum::{body::Body, extract::Request, http::header, middleware::Next, response::Response};
 
-use crate::{
-    errors::ErrorBody,
-    i18n::{DEFAULT_LANGUAGE, Translations},
-};
+use crate::{errors::ErrorBody, i18n::DEFAULT_LANGUAGE, state::AppState};
 
 /// The language of the signed-in caller, filled in by the auth extractor,
 /// which alone knows who is calling.
@@ -28,11 +19,13 @@ impl CallerLanguage {
     }
 }
 
-pub async fn translate_errors(
-    State(translations): State<Arc<Translations>>,
-    mut request: Request,
-    next: Next,
-) -> Response {
+/// Runs inside the `Extension<Arc<AppState>>` layer, which gives it the
+/// translations.
+pub async fn translate_errors(mut request: Request, next: Next) -> Response {
+    let Some(state) = request.extensions().get::<Arc<AppState>>().cloned() else {
+        return next.run(request).await;
+    };
+    let translations = &state.translations;
     let caller = CallerLanguage::default();
     request.extensions_mut().insert(caller.clone());
     let accept_language = request

@@ -1,0 +1,68 @@
+//! What requests need from the configuration, built and checked once at boot:
+//! a missing or invalid piece fails the start, never a request. Handlers take
+//! it as `Extension<Arc<AppState>>`; tasks and workers, which run outside the
+//! router, read it from the context.
+
+use std::{path::Path, sync::Arc};
+
+use loco_rs::app::AppContext;
+
+use crate::{
+    i18n::Translations,
+    models::{one_time_passwords::CodePolicy, tokens::TokenSigner},
+    rate_limit::RateLimiter,
+    settings::Settings,
+};
+
+/// Where the translation files live, relative to the working directory.
+pub const TRANSLATIONS_DIR: &str = "assets/i18n";
+
+pub struct AppState {
+    pub settings: Settings,
+    pub signer: TokenSigner,
+    pub code_policy: CodePolicy,
+    pub translations: Translations,
+    pub limiter: RateLimiter,
+}
+
+impl AppState {
+    /// Reads and checks the settings of a freshly built context, and builds
+    /// what depends on them.
+    ///
+    /// # Errors
+    /// When the settings are missing or invalid, the translations cannot be
+    /// read, or the rate limiter's store cannot be reached.
+    pub async fn build(ctx: &AppContext) -> loco_rs::Result<Self> {
+        let boot_error = |error: &dyn std::fmt::Display| loco_rs::Error::string(&error.to_string());
+        let settings =
+            Settings::load(&ctx.config, &ctx.environment).map_err(|error| boot_error(&error))?;
+        let code_policy = settings
+            .code_policy(&ctx.environment)
+            .map_err(|error| boot_error(&error))?;
+        settings
+            .first_superuser()
+            .map_err(|error| boot_error(&error))?;
+        let translations =
+            Translations::load(Path::new(TRANSLATIONS_DIR)).map_err(|error| boot_error(&error))?;
+        let limiter = RateLimiter::build(settings.rate_limits, settings.redis_url())
+            .await
+            .map_err(|error| boot_error(&error))?;
+        Ok(Self {
+            signer: settings.token_signer(),
+            code_policy,
+            translations,
+            limiter,
+            settings,
+        })
+    }
+
+    /// The state built at boot, for code that runs outside a request.
+    ///
+    /// # Errors
+    /// When the context did not go through the app's boot.
+    pub fn from_context(ctx: &AppContext) -> loco_rs::Result<Arc<Self>> {
+        ctx.shared_store
+            .get::<Arc<Self>>()
+            .ok_or_else(|| loco_rs::Error::string("the app state was not built at boot"))
+    }
+}
