@@ -213,12 +213,10 @@ impl Settings {
     /// Signs and checks tokens with `SECRET_KEY`, sessions living as configured.
     #[must_use]
     pub fn token_signer(&self) -> TokenSigner {
-        TokenSigner::new(self.secret_key.expose_secret()).with_session_lifetimes(
-            SessionLifetimes {
-                access_seconds: self.access_token_expires_seconds,
-                refresh_seconds: self.refresh_token_expires_seconds,
-            },
-        )
+        TokenSigner::new(self.secret_key.expose_secret()).with_session_lifetimes(SessionLifetimes {
+            access_seconds: self.access_token_expires_seconds,
+            refresh_seconds: self.refresh_token_expires_seconds,
+        })
     }
 
     /// The first admin to create at start, when one is configured.

@@ -6,7 +6,7 @@
 use std::{future::Future, net::SocketAddr};
 
 use axum_test::TestServer;
-use backend::app::App;
+use backend::{app::App, models::email::Email, state::AppState};
 use loco_rs::{
     app::{AppContext, Hooks},
     boot::StartMode,
@@ -99,9 +99,16 @@ pub struct Booted {
 }
 
 pub async fn boot() -> Booted {
+    boot_with(|_| {}).await
+}
+
+/// Boots with the test configuration's `settings:` block changed by `configure`:
+/// settings are read once, at boot.
+pub async fn boot_with(configure: impl FnOnce(&mut serde_json::Value)) -> Booted {
     let mut config = App::load_config(&Environment::Test)
         .await
         .expect("test config");
+    configure(config.settings.as_mut().expect("a settings block"));
     let database = TestDatabase::create(&config.database.uri).await;
     config.database.uri = database.uri.clone();
     let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
@@ -123,13 +130,32 @@ where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
+    request_with(|_| {}, callback).await;
+}
+
+/// `request`, with the settings changed by `configure` before boot.
+pub async fn request_with<F, Fut>(configure: impl FnOnce(&mut serde_json::Value), callback: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Booted {
         app_context,
         server,
         _database,
-    } = boot().await;
+    } = boot_with(configure).await;
     callback(server, app_context.clone()).await;
     let _ = app_context.db.close().await;
+}
+
+/// An email address known to be valid.
+pub fn email(raw: &str) -> Email {
+    Email::parse(raw).expect("an email address")
+}
+
+/// The state the app built at boot.
+pub fn app_state(ctx: &AppContext) -> std::sync::Arc<AppState> {
+    AppState::from_context(ctx).expect("the app state")
 }
 
 /// Queues a mail straight into the outbox, as `AccountMailer` would.

@@ -17,8 +17,7 @@ use crate::{
     mailers::account::AccountMailer,
     models::{
         email::Email,
-        one_time_passwords,
-        refresh_tokens,
+        one_time_passwords, refresh_tokens,
         users::{self, Role, SignedIn, UserCreate},
     },
     rate_limit::Action,

@@ -101,5 +101,7 @@ pub fn openapi(controllers: Vec<ApiRoutes>) -> openapi::OpenApi {
 
 /// Serves the document and the UI.
 pub fn router(document: openapi::OpenApi) -> Router {
-    SwaggerUi::new(SWAGGER_PATH).url(OPENAPI_PATH, document).into()
+    SwaggerUi::new(SWAGGER_PATH)
+        .url(OPENAPI_PATH, document)
+        .into()
 }

@@ -87,7 +87,5 @@ pub async fn reset(
 }
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new()
-        .add(routes!(recover))
-        .add(routes!(reset))
+    ApiRoutes::new().add(routes!(recover)).add(routes!(reset))
 }

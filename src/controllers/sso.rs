@@ -197,7 +197,12 @@ pub async fn callback(
     }
     let callback = callback_url(&app.settings, provider);
     let (started, profile) = sso_logins::Model::finish(
-        &ctx.db, provider, config, &callback, &params.state, &params.code,
+        &ctx.db,
+        provider,
+        config,
+        &callback,
+        &params.state,
+        &params.code,
     )
     .await?;
     let signed_in = users::Model::sign_in_with_provider(&ctx.db, provider, &profile).await?;
@@ -206,11 +211,22 @@ pub async fn callback(
     }
     let kind = TokenKind::SsoConfirmation;
     let confirmation = single_use_tokens::Model::issue(
-        &ctx.db, &app.signer, signed_in.user.id, kind, CONFIRMATION_SECONDS,
+        &ctx.db,
+        &app.signer,
+        signed_in.user.id,
+        kind,
+        CONFIRMATION_SECONDS,
     )
     .await?;
-    let separator = if started.return_url.contains('?') { '&' } else { '?' };
-    let location = format!("{}{separator}token={}", started.return_url, confirmation.token);
+    let separator = if started.return_url.contains('?') {
+        '&'
+    } else {
+        '?'
+    };
+    let location = format!(
+        "{}{separator}token={}",
+        started.return_url, confirmation.token
+    );
     let clear = format!("{STATE_COOKIE}=; Max-Age=0; Path=/api/v1/auth; HttpOnly; SameSite=Lax");
     redirect(&location, &clear)
 }

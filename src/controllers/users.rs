@@ -15,11 +15,11 @@ use super::{
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     mailers::account::AccountMailer,
-    state::AppState,
     models::{
         pagination::Pagination,
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
+    state::AppState,
     views::users::UserResponse,
 };
 
@@ -172,9 +172,10 @@ pub async fn update(
 ) -> ApiResult<Json<UserResponse>> {
     let user = find_user(&db, user_id).await?;
     let languages = app.translations.languages();
+    let (changes, role) = changes.split();
     let user = user
         .into_active_model()
-        .apply_update(&db, &changes.user, changes.role, &languages)
+        .apply_update(&db, &changes, role, &languages)
         .await?;
     Ok(render(&user))
 }

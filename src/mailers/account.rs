@@ -88,7 +88,14 @@ impl AccountMailer {
         user: &users::Model,
     ) -> Result<Option<Uuid>, MailError> {
         let variables = CommonVariables::new(settings, &user.email);
-        queue(ctx, settings, MailTemplate::Welcome, &user.email, &variables).await
+        queue(
+            ctx,
+            settings,
+            MailTemplate::Welcome,
+            &user.email,
+            &variables,
+        )
+        .await
     }
 
     /// Queues the welcome mail of a new account. The account exists whatever
@@ -159,7 +166,14 @@ impl AccountMailer {
         to: &Email,
     ) -> Result<Option<Uuid>, MailError> {
         let variables = CommonVariables::new(settings, to.as_str());
-        queue(ctx, settings, MailTemplate::TestEmail, to.as_str(), &variables).await
+        queue(
+            ctx,
+            settings,
+            MailTemplate::TestEmail,
+            to.as_str(),
+            &variables,
+        )
+        .await
     }
 
     /// Renders a template with example values, for previews.

@@ -7,11 +7,11 @@ use chrono::Duration;
 use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
-use secrecy::{ExposeSecret, SecretString};
 use sea_orm::{
     Condition, TryIntoModel,
     sea_query::{Expr, OnConflict},
 };
+use secrecy::{ExposeSecret, SecretString};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
@@ -321,9 +321,9 @@ impl Model {
             Ok(user) => Ok(Some(SignedIn::existing(
                 user.into_active_model().prove_email(db).await?,
             ))),
-            Err(ModelError::EntityNotFound) => {
-                users::Model::find_or_register_by_code(db, email).await.map(Some)
-            }
+            Err(ModelError::EntityNotFound) => users::Model::find_or_register_by_code(db, email)
+                .await
+                .map(Some),
             Err(error) => Err(error),
         }
     }

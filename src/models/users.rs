@@ -71,17 +71,29 @@ pub struct UserUpdate {
     pub language: Option<String>,
 }
 
-/// What an admin may change on any user: `UserUpdate` and the role.
-#[derive(Debug, Clone, Default, Deserialize, ToSchema)]
+/// What an admin may change on any user: `UserUpdate` and the role. Its
+/// fields are spelled out rather than flattened, so that a bad value is
+/// named by its field.
+#[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 pub struct AdminUserUpdate {
-    #[serde(flatten)]
-    pub user: UserUpdate,
+    pub email: Option<Email>,
+    pub first_name: Option<String>,
+    pub last_name: Option<String>,
+    pub language: Option<String>,
     pub role: Option<Role>,
 }
 
-impl Validate for AdminUserUpdate {
-    fn validate(&self) -> Result<(), validator::ValidationErrors> {
-        Validate::validate(&self.user)
+impl AdminUserUpdate {
+    /// The changes to the account, and the new role.
+    #[must_use]
+    pub fn split(self) -> (UserUpdate, Option<Role>) {
+        let user = UserUpdate {
+            email: self.email,
+            first_name: self.first_name,
+            last_name: self.last_name,
+            language: self.language,
+        };
+        (user, self.role)
     }
 }
 

@@ -1,16 +1,16 @@
 use backend::models::{
-    items::{self, Access, ItemCreate, ItemUpdate},
+    items::{self, Archived, ItemAccessError, ItemCreate, ItemUpdate},
     pagination::Pagination,
     users::{self, Role, UserCreate},
 };
 use loco_rs::model::ModelError;
 use sea_orm::{DatabaseConnection, IntoActiveModel};
 
-use crate::support::boot;
+use crate::support::{boot, email};
 
-async fn user(db: &DatabaseConnection, email: &str, role: Role) -> users::Model {
+async fn user(db: &DatabaseConnection, address: &str, role: Role) -> users::Model {
     let params = UserCreate {
-        email: email.to_string(),
+        email: email(address),
         password: None,
         first_name: None,
         last_name: None,
@@ -102,9 +102,20 @@ async fn access_is_for_owners_and_admins() {
     let item = items::Model::create(db, jane.id, &named("lamp"))
         .await
         .expect("item");
-    assert_eq!(item.access_for(&jane), Access::Allowed);
-    assert_eq!(item.access_for(&admin), Access::Allowed);
-    assert_eq!(item.access_for(&john), Access::Forbidden);
+    for allowed in [&jane, &admin] {
+        let found = items::Model::find_for(db, item.id, allowed, Archived::Excluded)
+            .await
+            .expect("allowed");
+        assert_eq!(found.id, item.id);
+    }
+    assert!(matches!(
+        items::Model::find_for(db, item.id, &john, Archived::Excluded).await,
+        Err(ItemAccessError::Forbidden)
+    ));
+    assert!(matches!(
+        items::Model::find_for(db, uuid::Uuid::new_v4(), &admin, Archived::Included).await,
+        Err(ItemAccessError::NotFound)
+    ));
 }
 
 #[tokio::test]
@@ -130,15 +141,18 @@ async fn transitions_archive_update_and_destroy() {
         .expect("archived");
     assert!(archived.is_archived());
     assert!(matches!(
-        items::Model::find_visible(db, archived.id).await,
-        Err(ModelError::EntityNotFound)
+        items::Model::find_for(db, archived.id, &jane, Archived::Excluded).await,
+        Err(ItemAccessError::NotFound)
     ));
+    items::Model::find_for(db, archived.id, &jane, Archived::Included)
+        .await
+        .expect("found with the archived");
     let back = archived
         .into_active_model()
         .unarchive(db)
         .await
         .expect("unarchived");
-    items::Model::find_visible(db, back.id)
+    items::Model::find_for(db, back.id, &jane, Archived::Excluded)
         .await
         .expect("visible again");
 

@@ -1,8 +1,7 @@
-use crate::support::request;
+use crate::support::{app_state, request};
 use backend::models::tokens::{TokenKind, TokenSigner};
 use insta::assert_json_snapshot;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 use super::prepare_data::{
     ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, login, redact, register,
@@ -264,10 +263,8 @@ async fn fix_expired_foreign_and_wrong_kind_tokens_are_401_not_403() {
             .expect("id")
             .parse()
             .expect("uuid");
-        let signer = ctx
-            .shared_store
-            .get::<Arc<TokenSigner>>()
-            .expect("signer set up at boot");
+        let state = app_state(&ctx);
+        let signer = &state.signer;
         let expired = signer
             .issue(admin_id, TokenKind::Access, -10)
             .expect("token")

@@ -1,9 +1,8 @@
-use backend::models::tokens::{TokenKind, TokenSigner};
+use backend::models::tokens::TokenKind;
 use serde_json::{Value, json};
-use std::sync::Arc;
 
 use super::prepare_data::{PASSWORD, last_mail_to, login, register};
-use crate::support::request;
+use crate::support::{app_state, request};
 
 /// The reset token of the last reset mail to `to`.
 fn reset_token_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
@@ -136,7 +135,8 @@ async fn fix_a_reset_token_expires_and_only_reset_tokens_reset() {
             .expect("id")
             .parse()
             .expect("uuid");
-        let signer = ctx.shared_store.get::<Arc<TokenSigner>>().expect("signer");
+        let state = app_state(&ctx);
+        let signer = &state.signer;
         let expired = signer
             .issue(admin_id, TokenKind::PasswordReset, -1)
             .expect("token")

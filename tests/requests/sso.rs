@@ -9,17 +9,15 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
-use backend::{
-    models::tokens::{TokenKind, TokenSigner},
-    settings::Settings,
-};
+use backend::models::tokens::TokenKind;
 use serde_json::{Value, json};
 
 use super::prepare_data::{access_token, register};
-use crate::support::request;
+use crate::support::{app_state, request_with};
 
 #[derive(Clone, Default)]
 struct StandIn {
+    base: Arc<Mutex<String>>,
     profile: Arc<Mutex<Value>>,
     verifiers: Arc<Mutex<Vec<String>>>,
 }
@@ -64,8 +62,8 @@ async fn userinfo(
     )
 }
 
-/// Starts the stand-in and points the app's Google settings at it.
-async fn stand_in(ctx: &loco_rs::app::AppContext, profile: Value) -> StandIn {
+/// Starts the stand-in; `settings` points the app's Google settings at it.
+async fn stand_in(profile: Value) -> StandIn {
     let provider = StandIn::default();
     *provider.profile.lock().expect("lock") = profile;
     let app = Router::new()
@@ -78,12 +76,20 @@ async fn stand_in(ctx: &loco_rs::app::AppContext, profile: Value) -> StandIn {
     let base = format!("http://{}", listener.local_addr().expect("address"));
     tokio::spawn(async move { axum::serve(listener, app).await });
 
-    let mut settings = (*Settings::from_context(ctx).expect("settings")).clone();
-    settings.sso.google.auth_url = format!("{base}/authorize");
-    settings.sso.google.token_url = format!("{base}/token");
-    settings.sso.google.userinfo_url = format!("{base}/userinfo");
-    ctx.shared_store.insert(Arc::new(settings));
+    *provider.base.lock().expect("lock") = base;
     provider
+}
+
+impl StandIn {
+    fn settings(&self) -> impl FnOnce(&mut Value) + use<> {
+        let base = self.base.lock().expect("lock").clone();
+        move |settings| {
+            let google = &mut settings["sso"]["google"];
+            google["auth_url"] = json!(format!("{base}/authorize"));
+            google["token_url"] = json!(format!("{base}/token"));
+            google["userinfo_url"] = json!(format!("{base}/userinfo"));
+        }
+    }
 }
 
 fn google(id: &str, email: &str) -> Value {
@@ -132,8 +138,8 @@ fn confirmation_token(callback: &axum_test::TestResponse) -> String {
 
 #[tokio::test]
 async fn login_redirects_to_the_provider_with_state_and_pkce() {
-    request(|server, ctx| async move {
-        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         let login = server
             .get("/api/v1/auth/google/login?return_url=myapp://auth/done")
             .await;
@@ -172,8 +178,8 @@ async fn login_redirects_to_the_provider_with_state_and_pkce() {
 
 #[tokio::test]
 async fn a_provider_sign_in_creates_the_user_and_confirms_once() {
-    request(|server, ctx| async move {
-        let provider = stand_in(&ctx, google("g-1", "Ann@Example.com")).await;
+    let provider = stand_in(google("g-1", "Ann@Example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         let callback = sign_in(&server, "good-code").await;
         assert_eq!(callback.status_code(), 307, "{}", callback.text());
         assert_eq!(
@@ -218,9 +224,9 @@ async fn a_provider_sign_in_creates_the_user_and_confirms_once() {
 
 #[tokio::test]
 async fn an_email_of_another_account_is_a_conflict() {
-    request(|server, ctx| async move {
+    let provider = stand_in(google("g-2", "ann@example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         register(&server, "ann@example.com").await;
-        stand_in(&ctx, google("g-2", "ann@example.com")).await;
         let callback = sign_in(&server, "good-code").await;
         assert_eq!(callback.status_code(), 409);
     })
@@ -229,8 +235,8 @@ async fn an_email_of_another_account_is_a_conflict() {
 
 #[tokio::test]
 async fn a_refused_code_is_a_bad_request() {
-    request(|server, ctx| async move {
-        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         let callback = sign_in(&server, "bad-code").await;
         assert_eq!(callback.status_code(), 400);
         assert_eq!(
@@ -243,13 +249,12 @@ async fn a_refused_code_is_a_bad_request() {
 
 #[tokio::test]
 async fn unknown_disabled_and_unlisted_are_refused() {
-    request(|server, ctx| async move {
+    let facebook_off =
+        |settings: &mut Value| settings["sso"]["facebook"]["client_secret"] = json!("");
+    request_with(facebook_off, |server, _ctx| async move {
         let unknown = server.get("/api/v1/auth/myspace/login?return_url=myapp://auth").await;
         assert_eq!(unknown.status_code(), 422);
 
-        let mut settings = (*Settings::from_context(&ctx).expect("settings")).clone();
-        settings.sso.facebook.client_secret = String::new();
-        ctx.shared_store.insert(Arc::new(settings));
         let disabled = server.get("/api/v1/auth/facebook/login?return_url=myapp://auth").await;
         assert_eq!(disabled.status_code(), 403);
         assert_eq!(
@@ -268,8 +273,8 @@ async fn unknown_disabled_and_unlisted_are_refused() {
 
 #[tokio::test]
 async fn fix_the_callback_refuses_a_forged_or_replayed_state() {
-    request(|server, ctx| async move {
-        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         let login = server
             .get("/api/v1/auth/google/login?return_url=myapp://auth")
             .await;
@@ -311,8 +316,8 @@ async fn fix_the_callback_refuses_a_forged_or_replayed_state() {
 
 #[tokio::test]
 async fn fix_a_confirmation_token_is_not_an_access_token_and_expires() {
-    request(|server, ctx| async move {
-        stand_in(&ctx, google("g-1", "ann@example.com")).await;
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, ctx| async move {
         let token = confirmation_token(&sign_in(&server, "good-code").await);
         let as_access = server
             .get("/api/v1/users/me")
@@ -329,7 +334,8 @@ async fn fix_a_confirmation_token_is_not_an_access_token_and_expires() {
             .expect("id")
             .parse()
             .expect("uuid");
-        let signer = ctx.shared_store.get::<Arc<TokenSigner>>().expect("signer");
+        let state = app_state(&ctx);
+        let signer = &state.signer;
         let expired = signer
             .issue(user_id, TokenKind::SsoConfirmation, -1)
             .expect("token")
@@ -351,10 +357,10 @@ async fn fix_a_confirmation_token_is_not_an_access_token_and_expires() {
 
 #[tokio::test]
 async fn an_address_google_did_not_verify_signs_nobody_in() {
-    request(|server, ctx| async move {
-        let mut profile = google("g-9", "ann@example.com");
-        profile["email_verified"] = json!(false);
-        stand_in(&ctx, profile).await;
+    let mut profile = google("g-9", "ann@example.com");
+    profile["email_verified"] = json!(false);
+    let provider = stand_in(profile).await;
+    request_with(provider.settings(), |server, _ctx| async move {
         let callback = sign_in(&server, "good-code").await;
         assert_eq!(callback.status_code(), 400);
     })

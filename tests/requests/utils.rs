@@ -1,10 +1,8 @@
-use std::sync::Arc;
-
-use backend::{mailers::account::AccountMailer, models::mails, settings::Settings};
+use backend::{mailers::account::AccountMailer, models::mails};
 use serde_json::{Value, json};
 
 use super::prepare_data::{admin_token, register};
-use crate::support::request;
+use crate::support::{app_state, email, request, request_with};
 
 fn delivered(ctx: &loco_rs::app::AppContext) -> Vec<String> {
     ctx.mailer
@@ -97,12 +95,10 @@ async fn registering_and_admin_creation_send_the_welcome_mail() {
 
 #[tokio::test]
 async fn with_email_disabled_nothing_is_queued_or_sent() {
-    request(|_server, ctx| async move {
-        let mut settings = (*Settings::from_context(&ctx).expect("settings")).clone();
-        settings.enable_email_service = false;
-        ctx.shared_store.insert(Arc::new(settings));
-
-        let queued = AccountMailer::send_test(&ctx, "ops@example.com")
+    let without_mail = |settings: &mut Value| settings["enable_email_service"] = json!(false);
+    request_with(without_mail, |_server, ctx| async move {
+        let settings = &app_state(&ctx).settings;
+        let queued = AccountMailer::send_test(&ctx, settings, &email("ops@example.com"))
             .await
             .expect("no error");
         assert_eq!(queued, None);

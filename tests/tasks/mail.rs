@@ -62,7 +62,7 @@ async fn mail_failed_retries_failed_mails() {
     mails::Entity::update_many()
         .col_expr(
             mails::Column::Status,
-            sea_orm::sea_query::Expr::value(MailStatus::Failed.as_str()),
+            sea_orm::sea_query::Expr::value(MailStatus::Failed),
         )
         .exec(&ctx.db)
         .await
@@ -75,7 +75,7 @@ async fn mail_failed_retries_failed_mails() {
     let mail = mails::Model::find_by_id(&ctx.db, mail.id)
         .await
         .expect("mail");
-    assert_eq!(mail.status(), MailStatus::Sent);
+    assert_eq!(mail.status, MailStatus::Sent);
     assert!(
         run(ctx, "mail_failed", &[("retry", "nonsense")])
             .await

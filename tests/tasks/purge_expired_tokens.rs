@@ -1,47 +1,46 @@
 use backend::{
     app::App,
     models::{
-        one_time_passwords::{self, Purpose},
+        one_time_passwords::{self, CodePolicy, Purpose},
         refresh_tokens, single_use_tokens,
         tokens::{TokenKind, TokenSigner},
         users,
     },
-    settings::Settings,
 };
 use chrono::Duration;
 use loco_rs::{boot::run_task, task::Vars};
 use sea_orm::{EntityTrait, PaginatorTrait};
 use uuid::Uuid;
 
-use crate::support::boot;
+use crate::support::{app_state, boot, email};
 
 #[tokio::test]
 async fn purge_deletes_expired_codes_and_tokens_only() {
     let booted = boot().await;
     let ctx = &booted.app_context;
-    let user = users::Model::find_by_email(&ctx.db, "admin@example.com")
+    let user = users::Model::find_by_email(&ctx.db, &email("admin@example.com"))
         .await
         .expect("admin");
-    let policy = Settings::from_context(ctx)
-        .expect("settings")
-        .code_policy(&ctx.environment);
+    let policy = app_state(ctx).code_policy.clone();
+    let expired = CodePolicy {
+        lifetime: Duration::minutes(-1),
+        ..policy.clone()
+    };
     one_time_passwords::Model::issue(
         &ctx.db,
-        &policy,
-        "old@example.com",
+        &expired,
+        &email("old@example.com"),
         "111111",
         Purpose::Login,
-        Duration::minutes(-1),
     )
     .await
     .expect("code");
     one_time_passwords::Model::issue(
         &ctx.db,
         &policy,
-        "live@example.com",
+        &email("live@example.com"),
         "222222",
         Purpose::Login,
-        Duration::minutes(10),
     )
     .await
     .expect("code");

@@ -1,6 +1,9 @@
 use backend::{
     mailers::account::AccountMailer,
-    models::mails::{self, MAX_ATTEMPTS, MailStatus},
+    models::{
+        mails::{self, MAX_ATTEMPTS, MailStatus},
+        users,
+    },
     workers::mail_delivery::{deliver, deliver_due},
 };
 use chrono::Duration;
@@ -12,7 +15,7 @@ use loco_rs::{
 use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
 
 use super::smtp_server::SmtpServer;
-use crate::support::{boot, queue_mail};
+use crate::support::{app_state, boot, email, queue_mail};
 
 /// The app's context, delivering to `server` instead of the test stub.
 fn delivering_to(ctx: &AppContext, server: &SmtpServer) -> AppContext {
@@ -44,7 +47,11 @@ async fn a_mail_reaches_a_real_smtp_server_as_multipart_alternative() {
     let server = SmtpServer::start(0).await;
     let ctx = delivering_to(&booted.app_context, &server);
 
-    let id = AccountMailer::send_welcome(&ctx, "jane@example.com")
+    let jane = users::Model::find_or_register_by_code(&ctx.db, &email("jane@example.com"))
+        .await
+        .expect("user")
+        .user;
+    let id = AccountMailer::send_welcome(&ctx, &app_state(&ctx).settings, &jane)
         .await
         .expect("queued")
         .expect("email is enabled in tests");
@@ -63,7 +70,7 @@ async fn a_mail_reaches_a_real_smtp_server_as_multipart_alternative() {
     assert!(message.contains("Content-Type: text/html"), "{message}");
 
     let mail = mails::Model::find_by_id(&ctx.db, id).await.expect("mail");
-    assert_eq!(mail.status(), MailStatus::Sent);
+    assert_eq!(mail.status, MailStatus::Sent);
     assert_eq!(mail.attempts, 1);
     assert!(mail.sent_at.is_some());
     assert!(
@@ -78,13 +85,13 @@ async fn a_refused_mail_is_retried_later_and_arrives_exactly_once() {
     let server = SmtpServer::start(1).await;
     let ctx = delivering_to(&booted.app_context, &server);
 
-    let id = AccountMailer::send_test(&ctx, "ops@example.com")
+    let id = AccountMailer::send_test(&ctx, &app_state(&ctx).settings, &email("ops@example.com"))
         .await
         .expect("queued")
         .expect("email is enabled in tests");
     assert!(server.messages().is_empty(), "the first try was refused");
     let mail = mails::Model::find_by_id(&ctx.db, id).await.expect("mail");
-    assert_eq!(mail.status(), MailStatus::Queued);
+    assert_eq!(mail.status, MailStatus::Queued);
     assert_eq!(mail.attempts, 1);
     assert!(
         mail.last_error
@@ -105,7 +112,7 @@ async fn a_refused_mail_is_retried_later_and_arrives_exactly_once() {
 
     assert_eq!(server.messages().len(), 1, "exactly once");
     let mail = mails::Model::find_by_id(&ctx.db, id).await.expect("mail");
-    assert_eq!(mail.status(), MailStatus::Sent);
+    assert_eq!(mail.status, MailStatus::Sent);
     assert_eq!(mail.attempts, 2);
 }
 
@@ -115,7 +122,7 @@ async fn a_mail_is_kept_as_failed_after_its_last_try_and_can_be_retried() {
     let server = SmtpServer::start(usize::MAX).await;
     let ctx = delivering_to(&booted.app_context, &server);
 
-    let id = AccountMailer::send_test(&ctx, "ops@example.com")
+    let id = AccountMailer::send_test(&ctx, &app_state(&ctx).settings, &email("ops@example.com"))
         .await
         .expect("queued")
         .expect("email is enabled in tests");
@@ -124,7 +131,7 @@ async fn a_mail_is_kept_as_failed_after_its_last_try_and_can_be_retried() {
         deliver_due(&ctx).await.expect("sweep");
     }
     let mail = mails::Model::find_by_id(&ctx.db, id).await.expect("mail");
-    assert_eq!(mail.status(), MailStatus::Failed);
+    assert_eq!(mail.status, MailStatus::Failed);
     assert_eq!(mail.attempts, MAX_ATTEMPTS);
     let failed = mails::Model::failed(&ctx.db).await.expect("list");
     assert_eq!(failed.iter().map(|mail| mail.id).collect::<Vec<_>>(), [id]);
@@ -154,7 +161,7 @@ async fn a_delivery_that_died_half_way_runs_again() {
     let mail = queue_mail(ctx, "Interrupted").await;
     // As a worker leaves it when the process stops between claiming and sending.
     let mut interrupted = mail.into_active_model();
-    interrupted.status = ActiveValue::Set(MailStatus::Sending.as_str().to_string());
+    interrupted.status = ActiveValue::Set(MailStatus::Sending);
     interrupted.locked_until =
         ActiveValue::Set(Some((chrono::Utc::now() + Duration::minutes(5)).into()));
     let interrupted = interrupted.update(&ctx.db).await.expect("updated");
