@@ -196,9 +196,9 @@ pub async fn test_token(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
-        .add(routes!(register))
-        .add(routes!(login))
-        .add(routes!(refresh))
-        .add(routes!(logout))
-        .add(routes!(test_token))
+        .route(routes!(register))
+        .route(routes!(login))
+        .route(routes!(refresh))
+        .route(routes!(logout))
+        .route(routes!(test_token))
 }

@@ -37,7 +37,7 @@ impl ApiRoutes {
 
     /// Routes and documents the handlers of one `routes!(...)`, which share a path.
     #[must_use]
-    pub fn add(mut self, (schemas, paths, method): UtoipaMethodRouter<AppContext>) -> Self {
+    pub fn route(mut self, (schemas, paths, method): UtoipaMethodRouter<AppContext>) -> Self {
         for path in paths.paths.keys() {
             self.routes = self.routes.add(path, method.clone());
         }

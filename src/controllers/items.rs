@@ -183,9 +183,9 @@ pub async fn unarchive(
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
-        .add(routes!(list, create))
-        .add(routes!(create_for_user))
-        .add(routes!(show, update, destroy))
-        .add(routes!(archive))
-        .add(routes!(unarchive))
+        .route(routes!(list, create))
+        .route(routes!(create_for_user))
+        .route(routes!(show, update, destroy))
+        .route(routes!(archive))
+        .route(routes!(unarchive))
 }

@@ -41,5 +41,5 @@ pub async fn health(State(Db(db)): State<Db>) -> impl IntoResponse {
 }
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().add(routes!(ping)).add(routes!(health))
+    ApiRoutes::new().route(routes!(ping)).route(routes!(health))
 }

@@ -162,8 +162,8 @@ pub async fn delete_apple_review_code(
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
-        .add(routes!(request_code))
-        .add(routes!(verify_code))
-        .add(routes!(generate_apple_review_code))
-        .add(routes!(delete_apple_review_code))
+        .route(routes!(request_code))
+        .route(routes!(verify_code))
+        .route(routes!(generate_apple_review_code))
+        .route(routes!(delete_apple_review_code))
 }

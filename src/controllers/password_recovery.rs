@@ -87,5 +87,7 @@ pub async fn reset(
 }
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().add(routes!(recover)).add(routes!(reset))
+    ApiRoutes::new()
+        .route(routes!(recover))
+        .route(routes!(reset))
 }

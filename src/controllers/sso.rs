@@ -253,7 +253,7 @@ pub async fn confirm(
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
-        .add(routes!(confirm))
-        .add(routes!(login))
-        .add(routes!(callback))
+        .route(routes!(confirm))
+        .route(routes!(login))
+        .route(routes!(callback))
 }

@@ -236,10 +236,10 @@ pub async fn destroy(
 
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
-        .add(routes!(list, create))
-        .add(routes!(me, update_me))
-        .add(routes!(archive_me))
-        .add(routes!(show, update, destroy))
-        .add(routes!(archive))
-        .add(routes!(unarchive))
+        .route(routes!(list, create))
+        .route(routes!(me, update_me))
+        .route(routes!(archive_me))
+        .route(routes!(show, update, destroy))
+        .route(routes!(archive))
+        .route(routes!(unarchive))
 }

@@ -47,5 +47,5 @@ pub async fn test_email(
 }
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new().add(routes!(test_email))
+    ApiRoutes::new().route(routes!(test_email))
 }
