@@ -64,6 +64,13 @@ impl RefreshTokenBody {
     }
 }
 
+/// Sends the welcome mail when the sign-in made the account.
+pub async fn welcome_new(ctx: &AppContext, app: &AppState, signed_in: &SignedIn) {
+    if signed_in.registered {
+        AccountMailer::welcome(ctx, &app.settings, &signed_in.user).await;
+    }
+}
+
 /// Welcomes a new account, then starts a session and renders it.
 ///
 /// # Errors
@@ -73,9 +80,7 @@ pub async fn start_session(
     app: &AppState,
     signed_in: SignedIn,
 ) -> ApiResult<Json<AuthResponse>> {
-    if signed_in.registered {
-        AccountMailer::welcome(ctx, &app.settings, &signed_in.user).await;
-    }
+    welcome_new(ctx, app, &signed_in).await;
     let user = signed_in.user;
     let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, user.id, None).await?;
     Ok(Json(AuthResponse::new(&user, &session)))

@@ -17,16 +17,15 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
+    auth::welcome_new,
     docs::ApiRoutes,
     extractors::{Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
-    mailers::account::AccountMailer,
     models::{
         single_use_tokens, sso_logins,
         sso_providers::ProviderConfig,
-        tokens::TokenKind,
         users::{self, Provider},
     },
     settings::Settings,
@@ -34,9 +33,8 @@ use crate::{
     views::auth::AuthResponse,
 };
 
-/// Seconds a confirmation token lives.
-pub const CONFIRMATION_SECONDS: i64 = 30;
 const STATE_COOKIE: &str = "sso_state";
+const COOKIE_SCOPE: &str = "Path=/api/v1/auth; HttpOnly; SameSite=Lax";
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -120,6 +118,28 @@ fn state_cookie(headers: &HeaderMap) -> Option<&str> {
         .find_map(|cookie| cookie.trim().strip_prefix(STATE_COOKIE)?.strip_prefix('='))
 }
 
+/// Binds a sign-in under way to this browser.
+fn set_state_cookie(settings: &Settings, state: &str) -> String {
+    let secure = if settings.server_host.starts_with("https://") {
+        "; Secure"
+    } else {
+        ""
+    };
+    let max_age = sso_logins::LIFETIME_MINUTES * 60;
+    format!("{STATE_COOKIE}={state}; Max-Age={max_age}; {COOKIE_SCOPE}{secure}")
+}
+
+fn allow_return_url(settings: &Settings, return_url: &str) -> ApiResult<()> {
+    if settings.allows_return_url(return_url) {
+        return Ok(());
+    }
+    Err(ApiError::field(
+        vec![LocPart::from("query"), LocPart::from("return_url")],
+        msg::RETURN_URL_NOT_ALLOWED,
+        "value_error",
+    ))
+}
+
 fn redirect(location: &str, cookie: &str) -> ApiResult<Response> {
     let location = HeaderValue::from_str(location)
         .map_err(|_| ApiError::BadRequest(msg::SSO_FAILED.into()))?;
@@ -149,27 +169,11 @@ pub async fn login(
 ) -> ApiResult<Response> {
     let settings = &app.settings;
     let (provider, config) = enabled(settings, &name)?;
-    if !settings.allows_return_url(&params.return_url) {
-        return Err(ApiError::field(
-            vec![LocPart::from("query"), LocPart::from("return_url")],
-            msg::RETURN_URL_NOT_ALLOWED,
-            "value_error",
-        ));
-    }
+    allow_return_url(settings, &params.return_url)?;
     let callback = callback_url(settings, provider);
     let (started, consent_url) =
         sso_logins::Model::start(&db, provider, config, &callback, &params.return_url).await?;
-    let secure = if settings.server_host.starts_with("https://") {
-        "; Secure"
-    } else {
-        ""
-    };
-    let cookie = format!(
-        "{STATE_COOKIE}={}; Max-Age={}; Path=/api/v1/auth; HttpOnly; SameSite=Lax{secure}",
-        started.state,
-        sso_logins::LIFETIME_MINUTES * 60
-    );
-    redirect(&consent_url, &cookie)
+    redirect(&consent_url, &set_state_cookie(settings, &started.state))
 }
 
 /// Where the provider sends the user back: signs them in (or up) and
@@ -206,29 +210,12 @@ pub async fn callback(
     )
     .await?;
     let signed_in = users::Model::sign_in_with_provider(&ctx.db, provider, &profile).await?;
-    if signed_in.registered {
-        AccountMailer::welcome(&ctx, &app.settings, &signed_in.user).await;
-    }
-    let kind = TokenKind::SsoConfirmation;
-    let confirmation = single_use_tokens::Model::issue(
-        &ctx.db,
-        &app.signer,
-        signed_in.user.id,
-        kind,
-        CONFIRMATION_SECONDS,
-    )
-    .await?;
-    let separator = if started.return_url.contains('?') {
-        '&'
-    } else {
-        '?'
-    };
-    let location = format!(
-        "{}{separator}token={}",
-        started.return_url, confirmation.token
-    );
-    let clear = format!("{STATE_COOKIE}=; Max-Age=0; Path=/api/v1/auth; HttpOnly; SameSite=Lax");
-    redirect(&location, &clear)
+    welcome_new(&ctx, &app, &signed_in).await;
+    let confirmation =
+        single_use_tokens::Model::issue_sso_confirmation(&ctx.db, &app.signer, signed_in.user.id)
+            .await?;
+    let clear = format!("{STATE_COOKIE}=; Max-Age=0; {COOKIE_SCOPE}");
+    redirect(&started.return_url_with(&confirmation.token), &clear)
 }
 
 /// Trades a confirmation token, once and within 30 seconds, for tokens.

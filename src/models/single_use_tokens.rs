@@ -11,6 +11,9 @@ use super::{
     tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
 };
 
+/// Seconds a provider sign-in's confirmation token lives.
+pub const SSO_CONFIRMATION_SECONDS: i64 = 30;
+
 timestamps::stamped_model!();
 
 impl Model {
@@ -28,6 +31,20 @@ impl Model {
         let issued = signer.issue(user_id, kind, lifetime_seconds)?;
         Self::record(db, &issued.claims).await?;
         Ok(issued)
+    }
+
+    /// The token a provider sign-in hands the app, to trade once, within
+    /// `SSO_CONFIRMATION_SECONDS`, for a session.
+    ///
+    /// # Errors
+    /// On a database error, or when the token cannot be signed.
+    pub async fn issue_sso_confirmation(
+        db: &impl ConnectionTrait,
+        signer: &TokenSigner,
+        user_id: Uuid,
+    ) -> ModelResult<IssuedToken> {
+        let kind = TokenKind::SsoConfirmation;
+        Self::issue(db, signer, user_id, kind, SSO_CONFIRMATION_SECONDS).await
     }
 
     /// # Errors

@@ -69,6 +69,17 @@ impl Model {
         Ok((started, profile))
     }
 
+    /// The app's `return_url`, carrying `token`.
+    #[must_use]
+    pub fn return_url_with(&self, token: &str) -> String {
+        let separator = if self.return_url.contains('?') {
+            '&'
+        } else {
+            '?'
+        };
+        format!("{}{separator}token={token}", self.return_url)
+    }
+
     /// The sign-in started with `state` for `provider`, taken for good; `None`
     /// when there is none, it expired, or another request took it.
     async fn take(

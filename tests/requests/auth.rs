@@ -4,7 +4,8 @@ use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 
 use super::prepare_data::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, login, redact, register,
+    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, assert_redacted_snapshot,
+    id_of, login, placeholder, register,
 };
 
 #[tokio::test]
@@ -21,7 +22,7 @@ async fn register_creates_a_customer_and_signs_them_in() {
             .await;
         assert_eq!(response.status_code(), 200);
         let body: Value = response.json();
-        assert_json_snapshot!(redact(body.clone()));
+        assert_redacted_snapshot!(body.clone());
 
         let me = server
             .get("/api/v1/users/me")
@@ -110,7 +111,7 @@ async fn login_accepts_the_oauth2_password_form() {
             ])
             .await;
         assert_eq!(response.status_code(), 200);
-        assert_json_snapshot!(redact(response.json::<Value>()));
+        assert_redacted_snapshot!(response.json::<Value>());
     })
     .await;
 }
@@ -225,7 +226,7 @@ async fn test_token_returns_the_caller() {
             .authorization_bearer(&token)
             .await;
         assert_eq!(response.status_code(), 200);
-        assert_json_snapshot!(redact(response.json::<Value>()));
+        assert_redacted_snapshot!(response.json::<Value>());
     })
     .await;
 }
@@ -378,17 +379,31 @@ async fn logout_revokes_the_refresh_token() {
 #[tokio::test]
 async fn archiving_a_user_revokes_their_refresh_tokens() {
     request(|server, _ctx| async move {
-        let (token, _) = super::prepare_data::register(&server, "jane@example.com").await;
+        let (token, jane) = super::prepare_data::register(&server, "jane@example.com").await;
         let session = login(&server, "jane@example.com", PASSWORD).await;
-        server
+        let archived = server
             .delete("/api/v1/users/me/archive")
             .authorization_bearer(&token)
             .await;
+        assert_eq!(archived.status_code(), 200);
+        // Back from the archive, the account works again; the tokens it had
+        // before must not.
+        let unarchived = server
+            .put(&format!("/api/v1/users/{}/unarchive", id_of(&jane)))
+            .authorization_bearer(admin_token(&server).await)
+            .await;
+        assert_eq!(unarchived.status_code(), 200);
         let refreshed = server
             .post("/api/v1/auth/refresh")
             .json(&session["refresh_token"])
             .await;
         assert_eq!(refreshed.status_code(), 401);
+        let fresh = login(&server, "jane@example.com", PASSWORD).await;
+        let refreshed = server
+            .post("/api/v1/auth/refresh")
+            .json(&fresh["refresh_token"])
+            .await;
+        assert_eq!(refreshed.status_code(), 200, "a new sign-in works");
     })
     .await;
 }

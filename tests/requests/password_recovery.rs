@@ -65,7 +65,8 @@ async fn reset_validates_the_new_password() {
         register(&server, "jane@example.com").await;
         server
             .post("/api/v1/auth/password-recovery/jane@example.com")
-            .await;
+            .await
+            .assert_status_ok();
         let token = reset_token_mailed_to(&ctx, "jane@example.com");
         let short = reset(&server, &token, "short").await;
         assert_eq!(short.status_code(), 422);
@@ -111,7 +112,8 @@ async fn fix_a_reset_token_works_once() {
         register(&server, "jane@example.com").await;
         server
             .post("/api/v1/auth/password-recovery/jane@example.com")
-            .await;
+            .await
+            .assert_status_ok();
         let token = reset_token_mailed_to(&ctx, "jane@example.com");
         assert_eq!(
             reset(&server, &token, "first new password")
@@ -162,7 +164,8 @@ async fn fix_a_reset_signs_the_user_out_everywhere() {
         let session = login(&server, "jane@example.com", PASSWORD).await;
         server
             .post("/api/v1/auth/password-recovery/jane@example.com")
-            .await;
+            .await
+            .assert_status_ok();
         let token = reset_token_mailed_to(&ctx, "jane@example.com");
         assert_eq!(
             reset(&server, &token, "a brand new password")
@@ -189,11 +192,13 @@ async fn fix_a_reset_voids_every_other_reset_link() {
         register(&server, "jane@example.com").await;
         server
             .post("/api/v1/auth/password-recovery/jane@example.com")
-            .await;
+            .await
+            .assert_status_ok();
         let older = reset_token_mailed_to(&ctx, "jane@example.com");
         server
             .post("/api/v1/auth/password-recovery/jane@example.com")
-            .await;
+            .await
+            .assert_status_ok();
         let newer = reset_token_mailed_to(&ctx, "jane@example.com");
         assert_ne!(older, newer);
         assert_eq!(

@@ -44,37 +44,36 @@ pub fn id_of(value: &Value) -> String {
     value["id"].as_str().expect("an id").to_string()
 }
 
-/// Replaces ids, tokens and timestamps, which change from run to run, with
-/// placeholders (a `null` stays `null`, so snapshots still show what is unset).
-pub fn redact(mut value: Value) -> Value {
-    redact_in_place(&mut value);
-    value
+/// Replaces a value that changes from run to run with `text`; a `null` stays
+/// `null`, so snapshots still show what is unset.
+pub fn placeholder(text: &'static str) -> insta::internals::Redaction {
+    insta::dynamic_redaction(
+        move |value, _path| {
+            if value.is_nil() { value } else { text.into() }
+        },
+    )
 }
 
-fn redact_in_place(value: &mut Value) {
-    match value {
-        Value::Object(map) => {
-            for (key, field) in map.iter_mut() {
-                if field.is_null() {
-                    continue;
-                }
-                let placeholder = match key.as_str() {
-                    "id" | "owner_id" | "user_id" => Some("[uuid]"),
-                    "access_token" | "refresh_token" => Some("[token]"),
-                    "verification_code" => Some("[code]"),
-                    key if key.ends_with("_at") || key.ends_with("_date") => Some("[timestamp]"),
-                    _ => None,
-                };
-                match placeholder {
-                    Some(placeholder) => *field = Value::String(placeholder.to_string()),
-                    None => redact_in_place(field),
-                }
-            }
-        }
-        Value::Array(items) => items.iter_mut().for_each(redact_in_place),
-        _ => {}
-    }
+/// `assert_json_snapshot!` with ids, tokens, codes and timestamps redacted.
+macro_rules! assert_redacted_snapshot {
+    ($value:expr) => {
+        insta::assert_json_snapshot!($value, {
+            ".**.id" => placeholder("[uuid]"),
+            ".**.owner_id" => placeholder("[uuid]"),
+            ".**.user_id" => placeholder("[uuid]"),
+            ".**.access_token" => placeholder("[token]"),
+            ".**.refresh_token" => placeholder("[token]"),
+            ".**.verification_code" => placeholder("[code]"),
+            ".**.created_at" => placeholder("[timestamp]"),
+            ".**.updated_at" => placeholder("[timestamp]"),
+            ".**.archived_at" => placeholder("[timestamp]"),
+            ".**.expires_at" => placeholder("[timestamp]"),
+            ".**.access_token_expiration_date" => placeholder("[timestamp]"),
+            ".**.refresh_token_expiration_date" => placeholder("[timestamp]"),
+        })
+    };
 }
+pub(crate) use assert_redacted_snapshot;
 
 /// The last mail the stub mailer recorded for `to`, with quoted-printable
 /// soft line breaks and `=3D` undone.
