@@ -3,6 +3,7 @@
 #
 #   bench/run.sh                 # all endpoints, 10 s each
 #   DURATION=30s bench/run.sh    # longer runs
+#   bench/run.sh OLD_BIN NEW_BIN # compare builds one after the other, in one run
 #
 # It builds the release binary, creates a fresh database `backend_bench`,
 # starts the server once to migrate it, then starts it again and measures the
@@ -20,15 +21,14 @@ PORT="${PORT:-5160}"
 DB_NAME="backend_bench"
 PG="postgres://postgres@127.0.0.1:5432"
 BASE="http://127.0.0.1:${PORT}"
-BIN="target/release/backend-cli"
 
 command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql)" main start
 
-cargo build --release --quiet
-
-psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)"
-psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE ${DB_NAME}"
+if [ "$#" -eq 0 ]; then
+  cargo build --release --quiet
+  set -- target/release/backend-cli
+fi
 
 export LOCO_ENV=production
 # Loopback: TLS to the database would only add a handshake per connection.
@@ -54,6 +54,13 @@ wait_for_ping() {
   echo "server did not answer" >&2
   exit 1
 }
+
+measure() {
+BIN=$1
+echo "## ${BIN}"
+echo
+psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)"
+psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE ${DB_NAME}"
 
 # First start migrates the database and creates the admin.
 "$BIN" start >/tmp/bench-server.log 2>&1 &
@@ -114,3 +121,8 @@ rm -f "$lua"
 echo
 echo "idle RSS: $((idle_rss_kb / 1024)) MB (${idle_rss_kb} kB)"
 echo "start to first response (schema up to date): ${startup_ms} ms"
+echo
+stop_server
+}
+
+for bin in "$@"; do measure "$bin"; done

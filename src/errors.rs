@@ -219,28 +219,17 @@ impl IntoResponse for ApiError {
     }
 }
 
-/// Gives a model's "not found" and "already exists" the messages the contract
-/// names.
+/// Gives a model's "not found" the message the contract names.
 pub trait ModelResultExt<T> {
     /// # Errors
     /// `ApiError::NotFound(message)` for a missing row, the error itself otherwise.
     fn or_not_found(self, message: &'static str) -> ApiResult<T>;
-    /// # Errors
-    /// `ApiError::Conflict(message)` for a duplicate, the error itself otherwise.
-    fn or_conflict(self, message: &'static str) -> ApiResult<T>;
 }
 
 impl<T> ModelResultExt<T> for ModelResult<T> {
     fn or_not_found(self, message: &'static str) -> ApiResult<T> {
         self.map_err(|error| match error {
             ModelError::EntityNotFound => ApiError::NotFound(Cow::Borrowed(message)),
-            other => ApiError::Model(other),
-        })
-    }
-
-    fn or_conflict(self, message: &'static str) -> ApiResult<T> {
-        self.map_err(|error| match error {
-            ModelError::EntityAlreadyExists => ApiError::Conflict(Cow::Borrowed(message)),
             other => ApiError::Model(other),
         })
     }
@@ -278,7 +267,6 @@ impl From<SsoError> for ApiError {
             SsoError::Model(error) => Self::Model(error),
             SsoError::Url(_) => Self::Internal(error.to_string()),
             SsoError::Exchange(_) | SsoError::Profile(_) | SsoError::NoEmail => {
-                tracing::warn!(%error, "sso sign-in failed");
                 Self::BadRequest(msg::SSO_FAILED.into())
             }
         }

@@ -323,6 +323,29 @@ mod tests {
     }
 
     #[test]
+    fn the_first_superuser_is_optional_but_must_be_an_address() {
+        let with = |value: &str| {
+            let mut config = Config::new(&Environment::Test).expect("test config");
+            let mut settings = config.settings.clone().expect("settings");
+            settings["first_superuser"] = serde_json::Value::String(value.to_string());
+            config.settings = Some(settings);
+            Settings::load(&config, &Environment::Test).expect("settings")
+        };
+        assert_eq!(with("").first_superuser().expect("valid"), None);
+        assert_eq!(
+            with(" Admin@Example.com ")
+                .first_superuser()
+                .expect("valid")
+                .map(|email| email.to_string()),
+            Some("admin@example.com".to_string())
+        );
+        assert!(matches!(
+            with("admin").first_superuser(),
+            Err(SettingsError::InvalidEmail { .. })
+        ));
+    }
+
+    #[test]
     fn other_environments_accept_the_development_secret() {
         let result = Settings::load(
             &config_with_secret(WELL_KNOWN_SECRETS[1]),

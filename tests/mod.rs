@@ -1,3 +1,4 @@
+mod layering;
 mod mailers;
 mod models;
 mod requests;

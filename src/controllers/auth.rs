@@ -26,8 +26,8 @@ use crate::{
 };
 
 /// The OAuth2 password form. `grant_type`, `scope`, `client_id` and
-/// `client_secret` are accepted and ignored.
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+/// `client_secret` are accepted and ignored. Not `Debug`: it holds a password.
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct LoginForm {
     /// The email.
     pub username: String,
@@ -39,7 +39,7 @@ pub struct LoginForm {
 }
 
 /// A refresh token, as the bare JSON string or as an object.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum RefreshTokenBody {
     Bare(String),

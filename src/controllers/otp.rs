@@ -35,11 +35,13 @@ pub const APPLE_REVIEW_REFUSED: &str =
 #[derive(Debug, Deserialize, Validate, ToSchema)]
 #[schema(as = CodeRequest)]
 pub struct CodeRequestBody {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Email,
 }
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct CodeVerification {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Email,
     #[validate(custom(function = "six_digits"))]
     #[schema(pattern = r"^\d{6}$", example = "123456")]

@@ -25,7 +25,7 @@ use crate::{
 pub const RECOVERY_SENT: &str = "Password recovery email sent";
 pub const PASSWORD_UPDATED: &str = "Password updated successfully";
 
-#[derive(Debug, Deserialize, Validate, ToSchema)]
+#[derive(Deserialize, Validate, ToSchema)]
 pub struct PasswordReset {
     pub token: String,
     #[validate(length(

@@ -43,7 +43,7 @@ pub struct LoginParams {
     pub return_url: String,
 }
 
-#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[derive(Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct CallbackParams {
     pub code: String,
@@ -51,7 +51,7 @@ pub struct CallbackParams {
 }
 
 /// A confirmation token, as the bare JSON string or as an object.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Deserialize, ToSchema)]
 #[serde(untagged)]
 pub enum ConfirmationBody {
     Bare(String),

@@ -25,6 +25,7 @@ use crate::{
 pub struct TestEmailParams {
     /// Where to send the test mail.
     #[param(value_type = String, format = "email")]
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email_to: Email,
 }
 

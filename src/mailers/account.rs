@@ -51,7 +51,7 @@ impl CommonVariables {
     }
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 struct WithCode {
     #[serde(flatten)]
     common: CommonVariables,
@@ -59,7 +59,7 @@ struct WithCode {
     valid_minutes: i64,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Serialize)]
 struct WithLink {
     #[serde(flatten)]
     common: CommonVariables,
@@ -68,7 +68,7 @@ struct WithLink {
 }
 
 /// How a sign-in code reaches its owner.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum CodeDelivery {
     Mailed,
     /// Outside production, with mail off: the answer carries the code.

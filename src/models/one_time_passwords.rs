@@ -59,7 +59,7 @@ pub struct CodePolicy {
 }
 
 /// What asking for a sign-in code came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub enum CodeRequest {
     /// A fresh code, stored for the email, to be sent to it.
     Issued(String),

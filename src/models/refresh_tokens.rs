@@ -13,7 +13,7 @@ use super::{
 };
 
 /// The tokens of a signed-in session.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Session {
     pub access: IssuedToken,
     pub refresh: IssuedToken,
@@ -133,7 +133,7 @@ impl Model {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn revoke(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
+    async fn revoke(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
         let revoked = Entity::update_many()
             .col_expr(Column::RevokedAt, Expr::value(timestamps::now()))
             .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))

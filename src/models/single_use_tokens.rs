@@ -86,6 +86,21 @@ impl Model {
         Ok(used.rows_affected == 1)
     }
 
+    /// Whether the token is recorded, unused and unexpired (without using it).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn is_live(db: &impl ConnectionTrait, claims: &Claims) -> ModelResult<bool> {
+        let live = Entity::find_by_id(claims.jti)
+            .filter(Column::UserId.eq(claims.sub))
+            .filter(Column::Kind.eq(claims.kind.as_str()))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::ExpiresAt.gt(timestamps::now()))
+            .one(db)
+            .await?;
+        Ok(live.is_some())
+    }
+
     /// Marks every unused token of `kind` of the user used.
     ///
     /// # Errors

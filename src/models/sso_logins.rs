@@ -65,7 +65,8 @@ impl Model {
             .ok_or(SsoError::InvalidState)?;
         let profile =
             sso_providers::exchange(provider, config, callback_url, code, &started.pkce_verifier)
-                .await?;
+                .await
+                .inspect_err(|error| tracing::warn!(%error, "sso sign-in failed"))?;
         Ok((started, profile))
     }
 

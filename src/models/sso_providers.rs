@@ -82,7 +82,7 @@ const fn scopes(provider: Provider) -> &'static [&'static str] {
 
 /// A sign-in to start: where to send the user, and what to keep until they
 /// come back.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Authorization {
     pub url: String,
     pub state: String,

@@ -39,7 +39,8 @@ pub struct Claims {
     pub jti: Uuid,
 }
 
-#[derive(Debug, Clone)]
+/// A signed token and what it says. Not `Debug`: the token is a secret.
+#[derive(Clone)]
 pub struct IssuedToken {
     pub token: String,
     pub claims: Claims,

@@ -42,9 +42,10 @@ impl Provider {
 }
 
 /// `UserCreate`: a new account. The password is optional where the account can
-/// sign in by one-time code instead.
-#[derive(Debug, Clone, Deserialize, Validate, ToSchema)]
+/// sign in by one-time code instead. Not `Debug`: it holds a password.
+#[derive(Clone, Deserialize, Validate, ToSchema)]
 pub struct UserCreate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Email,
     #[validate(length(
         min = 8,
@@ -65,6 +66,7 @@ pub struct UserCreate {
 /// `UserUpdate`: only the fields present change.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 pub struct UserUpdate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -76,6 +78,7 @@ pub struct UserUpdate {
 /// named by its field.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
 pub struct AdminUserUpdate {
+    #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
     pub first_name: Option<String>,
     pub last_name: Option<String>,
@@ -221,11 +224,20 @@ impl Model {
     /// # Errors
     /// `EntityNotFound` when there is no such active user.
     pub async fn find_active_by_id(db: &impl ConnectionTrait, id: Uuid) -> ModelResult<Self> {
-        Entity::find_by_id(id)
-            .filter(Column::ArchivedAt.is_null())
-            .one(db)
+        Self::find_active(db, id)
             .await?
             .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// The user `id`, if they exist and are not archived.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn find_active(db: &impl ConnectionTrait, id: Uuid) -> ModelResult<Option<Self>> {
+        Ok(Entity::find_by_id(id)
+            .filter(Column::ArchivedAt.is_null())
+            .one(db)
+            .await?)
     }
 
     /// # Errors
@@ -443,10 +455,8 @@ impl Model {
         let txn = db.begin().await?;
         match refresh_tokens::Model::rotate(&txn, &claims).await? {
             refresh_tokens::Rotation::Rotated { family_id } => {
-                let user = match Self::find_active_by_id(&txn, claims.sub).await {
-                    Ok(user) => user,
-                    Err(ModelError::EntityNotFound) => return Ok(None),
-                    Err(error) => return Err(error),
+                let Some(user) = Self::find_active(&txn, claims.sub).await? else {
+                    return Ok(None);
                 };
                 let session =
                     refresh_tokens::Model::start_session(&txn, signer, user.id, Some(family_id))
@@ -464,27 +474,26 @@ impl Model {
     }
 
     /// Trades a provider sign-in's confirmation token, once, for a session.
-    /// `None` when the token is not live or its user is not active.
+    /// `None` when the token is not live.
     ///
     /// # Errors
-    /// On a database error, or when the tokens cannot be signed.
+    /// `Archived` when its user is archived or gone since; a database error,
+    /// or tokens that cannot be signed.
     #[tracing::instrument(skip_all)]
     pub async fn redeem_sso_confirmation(
         db: &DatabaseConnection,
         signer: &TokenSigner,
         token: &str,
-    ) -> ModelResult<Option<(Self, Session)>> {
+    ) -> Result<Option<(Self, Session)>, UserError> {
         let Some(claims) = signer.verify(token, TokenKind::SsoConfirmation) else {
             return Ok(None);
         };
         if !single_use_tokens::Model::use_once(db, &claims).await? {
             return Ok(None);
         }
-        let user = match Self::find_active_by_id(db, claims.sub).await {
-            Ok(user) => user,
-            Err(ModelError::EntityNotFound) => return Ok(None),
-            Err(error) => return Err(error),
-        };
+        let user = Self::find_active(db, claims.sub)
+            .await?
+            .ok_or(UserError::Archived)?;
         let session = refresh_tokens::Model::start_session(db, signer, user.id, None).await?;
         Ok(Some((user, session)))
     }
@@ -533,11 +542,13 @@ impl Model {
         let Some(claims) = signer.verify(token, TokenKind::PasswordReset) else {
             return Ok(None);
         };
-        let user = match Self::find_active_by_id(db, claims.sub).await {
-            Ok(user) => user,
-            Err(ModelError::EntityNotFound) => return Ok(None),
-            Err(error) => return Err(error),
+        let Some(user) = Self::find_active(db, claims.sub).await? else {
+            return Ok(None);
         };
+        // A spent link is refused before the hash: replaying one costs nothing.
+        if !single_use_tokens::Model::is_live(db, &claims).await? {
+            return Ok(None);
+        }
         let hashed = hash_password(new_password.to_string()).await?;
         let txn = db.begin().await?;
         if !single_use_tokens::Model::use_once(&txn, &claims).await? {

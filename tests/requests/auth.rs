@@ -49,6 +49,28 @@ async fn register_refuses_a_taken_email_whatever_its_case() {
 }
 
 #[tokio::test]
+async fn register_lists_every_bad_field_at_once() {
+    request(|server, _ctx| async move {
+        let response = server
+            .post("/api/v1/auth/register")
+            .json(&json!({ "email": "not-an-email", "password": "short" }))
+            .await;
+        assert_eq!(response.status_code(), 422);
+        let locations: Vec<Value> = response.json::<Value>()["detail"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|error| error["loc"].clone())
+            .collect();
+        assert_eq!(
+            locations,
+            vec![json!(["body", "email"]), json!(["body", "password"])]
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn register_validates_its_input() {
     request(|server, _ctx| async move {
         let cases = [

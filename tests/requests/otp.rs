@@ -1,5 +1,4 @@
 use backend::models::{one_time_passwords, users};
-use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 
 use super::prepare_data::{

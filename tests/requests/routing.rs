@@ -115,6 +115,8 @@ async fn the_openapi_document_describes_every_route() {
             }
         }
         assert_eq!(documented, served);
+        // The paths themselves are the contract: a changed one shows here.
+        insta::assert_json_snapshot!(served);
         assert_eq!(
             docs::openapi(controllers::all()).paths.paths.len(),
             document["paths"]

@@ -9,11 +9,12 @@ use axum::{
     http::{HeaderMap, StatusCode},
     routing::{get, post},
 };
-use backend::models::tokens::TokenKind;
+use backend::models::{tokens::TokenKind, users};
+use sea_orm::IntoActiveModel;
 use serde_json::{Value, json};
 
 use super::prepare_data::{access_token, register};
-use crate::support::{app_state, request_with};
+use crate::support::{app_state, email, request_with};
 
 #[derive(Clone, Default)]
 struct StandIn {
@@ -310,6 +311,31 @@ async fn fix_the_callback_refuses_a_forged_or_replayed_state() {
         );
         let replayed = callback(state.clone(), Some(state)).await;
         assert_eq!(replayed.status_code(), 400, "a state works once");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_confirmation_for_an_account_archived_since_is_refused() {
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, ctx| async move {
+        let token = confirmation_token(&sign_in(&server, "good-code").await);
+        users::Model::find_by_email(&ctx.db, &email("ann@example.com"))
+            .await
+            .expect("made by the sign-in")
+            .into_active_model()
+            .archive(&ctx.db)
+            .await
+            .expect("archived");
+        let refused = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(token))
+            .await;
+        assert_eq!(refused.status_code(), 401);
+        assert_eq!(
+            refused.json::<Value>(),
+            json!({ "detail": "Could not validate credentials" })
+        );
     })
     .await;
 }

@@ -1,0 +1,112 @@
+//! The layout's rules, checked on the source: imports run downwards
+//! (controllers → views, mailers, workers → models → entities), and handlers
+//! stay slim.
+
+use std::path::{Path, PathBuf};
+
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("a source folder") {
+        let path = entry.expect("an entry").path();
+        if path.is_dir() {
+            files.extend(sources(&path));
+        } else if path.extension().is_some_and(|ext| ext == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
+fn src(folder: &str) -> Vec<(PathBuf, String)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("src")
+        .join(folder);
+    let files = if root.is_dir() {
+        sources(&root)
+    } else {
+        vec![root.with_extension("rs")]
+    };
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).expect("readable");
+            (path, text)
+        })
+        .collect()
+}
+
+#[test]
+fn nothing_below_the_controllers_imports_them() {
+    let below = [
+        "models",
+        "views",
+        "mailers",
+        "workers",
+        "tasks",
+        "initializers",
+        "middleware",
+        "errors",
+        "settings",
+        "state",
+        "i18n",
+        "rate_limit",
+    ];
+    for (path, text) in below.iter().flat_map(|folder| src(folder)) {
+        assert!(
+            !text.contains("controllers::"),
+            "{} imports a controller",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn models_take_what_they_need_as_arguments() {
+    let above = [
+        "crate::settings",
+        "crate::state",
+        "crate::errors",
+        "crate::mailers",
+        "crate::workers",
+        "crate::views",
+        "crate::middleware",
+        "crate::rate_limit",
+        "crate::controllers",
+    ];
+    for (path, text) in src("models") {
+        for module in above {
+            assert!(
+                !text.contains(module),
+                "{} imports {module}",
+                path.display()
+            );
+        }
+    }
+}
+
+/// A handler parses, calls a model or two, and renders: a screen or less.
+#[test]
+fn handlers_are_short() {
+    const MAX_BODY_LINES: usize = 25;
+    for (path, text) in src("controllers") {
+        let lines: Vec<&str> = text.lines().collect();
+        for (start, line) in lines.iter().enumerate() {
+            let Some(name) = line.strip_prefix("pub async fn ") else {
+                continue;
+            };
+            let body_start = (start..lines.len())
+                .find(|&index| lines[index].ends_with('{'))
+                .expect("a body");
+            let body_end = (body_start..lines.len())
+                .find(|&index| lines[index] == "}")
+                .expect("the end of the body");
+            let length = body_end - body_start - 1;
+            assert!(
+                length <= MAX_BODY_LINES,
+                "{}: {} has {length} lines",
+                path.display(),
+                name.split('(').next().unwrap_or(name)
+            );
+        }
+    }
+}
