@@ -2,6 +2,10 @@ use backend::app::App;
 use loco_rs::cli;
 use migration::Migrator;
 
+#[cfg(feature = "mimalloc")]
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[tokio::main]
 async fn main() -> loco_rs::Result<()> {
     cli::main::<App, Migrator>().await

@@ -4,6 +4,7 @@ pub mod items;
 pub mod mails;
 pub mod one_time_passwords;
 pub mod pagination;
+pub mod passwords;
 pub mod refresh_tokens;
 pub mod single_use_tokens;
 pub mod sso_logins;

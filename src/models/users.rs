@@ -1,6 +1,4 @@
-use std::sync::LazyLock;
-
-use loco_rs::{hash, prelude::*};
+use loco_rs::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect, SqlErr};
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -12,6 +10,7 @@ pub use super::_entities::{
 use super::{
     email::Email,
     pagination::Pagination,
+    passwords,
     refresh_tokens::{self, Session},
     single_use_tokens,
     sso_providers::ProviderProfile,
@@ -153,25 +152,6 @@ impl SignedIn {
     }
 }
 
-/// A hash of a password nobody has, checked when the email is unknown so that a
-/// failed login takes as long whether or not the account exists.
-static DUMMY_PASSWORD_HASH: LazyLock<Option<String>> =
-    LazyLock::new(|| hash::hash_password("no account has this password").ok());
-
-/// Argon2 takes tens of milliseconds of CPU: keep it off the async workers.
-async fn hash_password(password: String) -> ModelResult<String> {
-    tokio::task::spawn_blocking(move || hash::hash_password(&password))
-        .await
-        .map_err(|error| ModelError::Any(error.into()))?
-        .map_err(|error| ModelError::Any(error.into()))
-}
-
-async fn verify_password(password: String, hashed: String) -> bool {
-    tokio::task::spawn_blocking(move || hash::verify_password(&password, &hashed))
-        .await
-        .unwrap_or(false)
-}
-
 fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String, UserError> {
     match language {
         Some(language) if !languages.contains(&language) => Err(UserError::UnsupportedLanguage),
@@ -303,7 +283,7 @@ impl Model {
     ) -> Result<Self, UserError> {
         let language = checked_language(params.language.as_deref(), languages)?;
         let hashed_password = match &params.password {
-            Some(password) => Some(hash_password(password.clone()).await?),
+            Some(password) => Some(passwords::hash(password.clone()).await?),
             None => None,
         };
         Self::insert_unique(
@@ -359,13 +339,9 @@ impl Model {
             Err(ModelError::EntityNotFound) => None,
             Err(error) => return Err(error),
         };
-        let hashed = user
-            .as_ref()
-            .and_then(|user| user.hashed_password.clone())
-            .or_else(|| DUMMY_PASSWORD_HASH.clone())
-            .unwrap_or_default();
-        let valid = verify_password(password.to_string(), hashed).await;
-        Ok(user.filter(|user| valid && user.hashed_password.is_some() && !user.is_archived()))
+        let hashed = user.as_ref().and_then(|user| user.hashed_password.clone());
+        let valid = passwords::verify(password.to_string(), hashed).await;
+        Ok(user.filter(|user| valid && !user.is_archived()))
     }
 
     /// Deletes the user, and with them their items; returns what they were.
@@ -549,7 +525,7 @@ impl Model {
         if !single_use_tokens::Model::is_live(db, &claims).await? {
             return Ok(None);
         }
-        let hashed = hash_password(new_password.to_string()).await?;
+        let hashed = passwords::hash(new_password.to_string()).await?;
         let txn = db.begin().await?;
         if !single_use_tokens::Model::use_once(&txn, &claims).await? {
             return Ok(None);
