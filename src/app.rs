@@ -52,13 +52,10 @@ impl Hooks for App {
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
         let state = AppState::build(&ctx).await?;
         ctx.shared_store.insert(Arc::new(state));
-        // Every request clones the context (`State<AppContext>`), config
-        // included: keep the settings as one string rather than a JSON tree.
-        ctx.config.settings = ctx
-            .config
-            .settings
-            .take()
-            .map(|raw| serde_json::Value::String(raw.to_string()));
+        // The settings live, typed, in the state now. Dropping the raw block
+        // keeps secrets out of the configuration, which Loco may print and
+        // every `State<AppContext>` request clones.
+        ctx.config.settings = None;
         Ok(ctx)
     }
 

@@ -177,11 +177,8 @@ impl Settings {
         config: &loco_rs::config::Config,
         env: &Environment,
     ) -> Result<Self, SettingsError> {
-        let settings: Self = match config.settings.as_ref().ok_or(SettingsError::Missing)? {
-            // As `App::after_context` leaves it.
-            serde_json::Value::String(raw) => serde_json::from_str(raw)?,
-            raw => serde_json::from_value(raw.clone())?,
-        };
+        let raw = config.settings.as_ref().ok_or(SettingsError::Missing)?;
+        let settings = Self::deserialize(raw)?;
         if *env == Environment::Production && settings.has_weak_secret() {
             return Err(SettingsError::WeakSecret);
         }

@@ -2,7 +2,6 @@ use backend::app::App;
 use loco_rs::cli;
 use migration::Migrator;
 
-#[cfg(feature = "mimalloc")]
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -1,13 +1,17 @@
 //! Password hashing: argon2id with OWASP's parameters (19 MiB, 2 passes), on a
 //! fixed budget. As many hashes run at once as the machine has cores, each in
-//! one of as many working buffers, allocated once and reused for every hash
-//! and check. Allocating 19 MiB per sign-in instead leaves that memory in the
-//! allocator's per-thread arenas for good: a busy minute of sign-ins held
-//! 1.4 GB.
+//! one of as many working buffers, reused for every hash and check while
+//! sign-ins keep coming, and given back once none has run for a while.
+//! Allocating 19 MiB per sign-in instead, many at once, left gigabytes in the
+//! allocator's per-thread arenas for good.
 
 use std::{
     num::NonZeroUsize,
-    sync::{LazyLock, Mutex, PoisonError},
+    sync::{
+        LazyLock, Mutex, OnceLock, PoisonError,
+        atomic::{AtomicU64, Ordering},
+    },
+    time::Duration,
 };
 
 use argon2::{
@@ -21,26 +25,55 @@ use tokio::sync::Semaphore;
 /// The working memory of one hash.
 type Buffer = Box<[Block]>;
 
+/// How long the buffers outlive the last hash.
+const IDLE_RELEASE: Duration = Duration::from_secs(10);
+
 struct Budget {
     /// One permit per buffer: a hash waits here for a free one.
     permits: Semaphore,
+    size: usize,
     buffers: Mutex<Vec<Buffer>>,
+    /// Hashes done so far: tells a release whether another ran meanwhile.
+    done: AtomicU64,
 }
 
 static BUDGET: LazyLock<Budget> = LazyLock::new(|| {
     let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
     Budget {
         permits: Semaphore::new(cores),
+        size: cores,
         buffers: Mutex::new(Vec::with_capacity(cores)),
+        done: AtomicU64::new(0),
     }
 });
 
+impl Budget {
+    fn buffers(&self) -> std::sync::MutexGuard<'_, Vec<Buffer>> {
+        self.buffers.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Takes `buffer` back. When no other hash is running, gives every buffer
+    /// back to the system after `IDLE_RELEASE` unless a hash runs meanwhile.
+    fn put_back(&'static self, buffer: Buffer) {
+        self.buffers().push(buffer);
+        let done = self.done.fetch_add(1, Ordering::AcqRel) + 1;
+        // The caller still holds its permit.
+        if self.permits.available_permits() + 1 == self.size {
+            // A timer, not work: nothing is lost if the process stops first.
+            tokio::spawn(async move {
+                tokio::time::sleep(IDLE_RELEASE).await;
+                if self.done.load(Ordering::Acquire) == done {
+                    self.buffers().clear();
+                }
+            });
+        }
+    }
+}
+
 /// A hash of a password nobody has, checked when the email is unknown so that a
-/// failed sign-in takes as long whether or not the account exists.
-static DUMMY_HASH: LazyLock<String> = LazyLock::new(|| {
-    let mut buffer = new_buffer();
-    hash_with(&mut buffer, "no account has this password").unwrap_or_default()
-});
+/// failed sign-in takes as long whether or not the account exists. Made on
+/// first use, in a working buffer.
+static DUMMY_HASH: OnceLock<String> = OnceLock::new();
 
 fn hasher() -> Argon2<'static> {
     Argon2::new(Algorithm::Argon2id, Version::V0x13, Params::default())
@@ -58,17 +91,13 @@ fn hash_error(error: impl std::fmt::Display) -> ModelError {
 async fn with_buffer<T: Send + 'static>(
     work: impl FnOnce(&mut Buffer) -> T + Send + 'static,
 ) -> ModelResult<T> {
-    let budget = &*BUDGET;
+    let budget: &'static Budget = &BUDGET;
     let _permit = budget
         .permits
         .acquire()
         .await
         .map_err(|error| ModelError::Any(error.into()))?;
-    let buffer = budget
-        .buffers
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .pop();
+    let buffer = budget.buffers().pop();
     let (result, buffer) = tokio::task::spawn_blocking(move || {
         let mut buffer = buffer.unwrap_or_else(new_buffer);
         let result = work(&mut buffer);
@@ -76,11 +105,7 @@ async fn with_buffer<T: Send + 'static>(
     })
     .await
     .map_err(|error| ModelError::Any(error.into()))?;
-    budget
-        .buffers
-        .lock()
-        .unwrap_or_else(PoisonError::into_inner)
-        .push(buffer);
+    budget.put_back(buffer);
     Ok(result)
 }
 
@@ -158,8 +183,16 @@ pub async fn hash(password: String) -> ModelResult<String> {
 /// a password), checks a dummy one, so that the answer takes as long.
 pub async fn verify(password: String, hashed: Option<String>) -> bool {
     let found = hashed.is_some();
-    let hashed = hashed.unwrap_or_else(|| DUMMY_HASH.clone());
-    let valid = with_buffer(move |buffer| verify_with(buffer, &password, &hashed)).await;
+    let valid = with_buffer(move |buffer| {
+        let hashed = match &hashed {
+            Some(hashed) => hashed.as_str(),
+            None => DUMMY_HASH.get_or_init(|| {
+                hash_with(buffer, "no account has this password").unwrap_or_default()
+            }),
+        };
+        verify_with(buffer, &password, hashed)
+    })
+    .await;
     found && matches!(valid, Ok(true))
 }
 
@@ -196,6 +229,18 @@ mod tests {
         let mut buffer = new_buffer();
         assert!(verify_with(&mut buffer, "legacy", &other));
         assert!(!verify_with(&mut buffer, "other", &other));
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+    async fn concurrent_hashes_share_at_most_one_buffer_per_core() {
+        let mut hashes = tokio::task::JoinSet::new();
+        for n in 0..(BUDGET.size * 3) {
+            hashes.spawn(hash(format!("password-{n}")));
+        }
+        while let Some(hashed) = hashes.join_next().await {
+            hashed.expect("joined").expect("hashed");
+        }
+        assert!(BUDGET.buffers().len() <= BUDGET.size);
     }
 
     #[tokio::test]
