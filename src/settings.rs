@@ -93,6 +93,8 @@ pub struct RateLimits {
     pub otp_request: Limit,
     pub otp_verify: Limit,
     pub password_recovery: Limit,
+    pub register: Limit,
+    pub sso_login: Limit,
 }
 
 fn default_apple_email() -> String {
@@ -177,8 +179,11 @@ impl Settings {
         config: &loco_rs::config::Config,
         env: &Environment,
     ) -> Result<Self, SettingsError> {
-        let raw = config.settings.as_ref().ok_or(SettingsError::Missing)?;
-        let settings = Self::deserialize(raw)?;
+        let settings: Self = match config.settings.as_ref().ok_or(SettingsError::Missing)? {
+            // As `App::after_context` leaves it.
+            serde_json::Value::String(raw) => serde_json::from_str(raw)?,
+            raw => Self::deserialize(raw)?,
+        };
         if *env == Environment::Production && settings.has_weak_secret() {
             return Err(SettingsError::WeakSecret);
         }
