@@ -1,7 +1,10 @@
 use std::{path::Path, sync::Arc};
 
 use async_trait::async_trait;
-use axum::{Extension, Router as AxumRouter, middleware::from_fn};
+use axum::{
+    Extension, Router as AxumRouter,
+    middleware::{from_fn, from_fn_with_state},
+};
 use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
@@ -17,7 +20,10 @@ use migration::Migrator;
 
 use crate::{
     controllers, initializers,
-    middleware::{fallback, language},
+    middleware::{
+        fallback, language,
+        security_headers::{self, SecurityHeaders},
+    },
     models::_entities::prelude::*,
     state::AppState,
     tasks,
@@ -52,10 +58,14 @@ impl Hooks for App {
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
         let state = AppState::build(&ctx).await?;
         ctx.shared_store.insert(Arc::new(state));
-        // The settings live, typed, in the state now. Dropping the raw block
-        // keeps secrets out of the configuration, which Loco may print and
-        // every `State<AppContext>` request clones.
-        ctx.config.settings = None;
+        // Every request clones the context (`State<AppContext>`), config
+        // included: keep the settings as one string rather than a JSON tree.
+        // (Not dropped: Loco builds further contexts from this configuration.)
+        ctx.config.settings = ctx
+            .config
+            .settings
+            .take()
+            .map(|raw| serde_json::Value::String(raw.to_string()));
         Ok(ctx)
     }
 
@@ -79,10 +89,15 @@ impl Hooks for App {
     async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
         let state = AppState::from_context(ctx)?;
         let document = controllers::docs::openapi(controllers::all());
+        let headers = SecurityHeaders {
+            hsts: ctx.environment == Environment::Production,
+            docs_path: controllers::docs::SWAGGER_PATH,
+        };
         let router = fallback::answer_trailing_slashes(router)
             .merge(controllers::docs::router(document))
             .layer(from_fn(fallback::describe_bare_errors))
             .layer(from_fn(language::translate_errors))
+            .layer(from_fn_with_state(headers, security_headers::add))
             .layer(Extension(state));
         Ok(router)
     }

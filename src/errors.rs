@@ -9,6 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use loco_rs::model::{ModelError, ModelResult};
+use sea_orm::DbErr;
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -24,7 +25,6 @@ pub mod msg {
     pub const NOT_AUTHENTICATED: &str = "Not authenticated";
     pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
     pub const NOT_ENOUGH_PRIVILEGE: &str = "Current user do not have enough privilege";
-    pub const NOT_ENOUGH_PERMISSIONS: &str = "Not enough permissions";
     pub const USER_NOT_FOUND: &str = "User not found";
     pub const ITEM_NOT_FOUND: &str = "Item not found";
     pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
@@ -42,6 +42,7 @@ pub mod msg {
     pub const CONFLICT: &str = "Conflict";
     pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
     pub const INTERNAL: &str = "Internal Server Error";
+    pub const UNAVAILABLE: &str = "Service temporarily unavailable";
 }
 
 /// One entry of a 422 body, as FastAPI writes it.
@@ -155,6 +156,14 @@ impl ApiError {
             Self::Model(ModelError::EntityAlreadyExists) => {
                 detail(StatusCode::CONFLICT, &Cow::Borrowed(msg::CONFLICT))
             }
+            Self::Db(DbErr::ConnectionAcquire(_))
+            | Self::Model(ModelError::DbErr(DbErr::ConnectionAcquire(_))) => {
+                tracing::warn!(error = %self, "no database connection free in time");
+                detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &Cow::Borrowed(msg::UNAVAILABLE),
+                )
+            }
             Self::Internal(_) | Self::Db(_) | Self::Model(_) | Self::Framework(_) => {
                 tracing::error!(error = %self, "request failed");
                 detail(
@@ -210,10 +219,15 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let (status, body) = self.status_and_body();
         let mut response = body.into_response(status);
-        if let Self::TooManyRequests(seconds) = self {
+        let retry_after = match self {
+            Self::TooManyRequests(seconds) => Some(seconds.max(1)),
+            _ if status == StatusCode::SERVICE_UNAVAILABLE => Some(1),
+            _ => None,
+        };
+        if let Some(seconds) = retry_after {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(seconds.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -254,7 +268,7 @@ impl From<ItemAccessError> for ApiError {
     fn from(error: ItemAccessError) -> Self {
         match error {
             ItemAccessError::NotFound => Self::NotFound(msg::ITEM_NOT_FOUND.into()),
-            ItemAccessError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PERMISSIONS.into()),
+            ItemAccessError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()),
             ItemAccessError::Model(error) => Self::Model(error),
         }
     }

@@ -11,6 +11,7 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use sha2::{Digest, Sha256};
 
 use crate::settings::{Limit, RateLimits};
 
@@ -30,14 +31,18 @@ pub enum Action {
     OtpRequest,
     OtpVerify,
     PasswordRecovery,
+    Register,
+    SsoLogin,
 }
 
 impl Action {
-    const ALL: [Self; 4] = [
+    const ALL: [Self; 6] = [
         Self::Login,
         Self::OtpRequest,
         Self::OtpVerify,
         Self::PasswordRecovery,
+        Self::Register,
+        Self::SsoLogin,
     ];
 
     const fn name(self) -> &'static str {
@@ -46,6 +51,8 @@ impl Action {
             Self::OtpRequest => "otp_request",
             Self::OtpVerify => "otp_verify",
             Self::PasswordRecovery => "password_recovery",
+            Self::Register => "register",
+            Self::SsoLogin => "sso_login",
         }
     }
 }
@@ -65,6 +72,14 @@ impl Scope {
     }
 }
 
+/// 128 bits of SHA-256, in hex.
+fn digest(key: &str) -> String {
+    Sha256::digest(key.as_bytes())[..16]
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
 impl Limit {
     const fn count(self, scope: Scope) -> u32 {
         match scope {
@@ -81,6 +96,8 @@ impl RateLimits {
             Action::OtpRequest => self.otp_request,
             Action::OtpVerify => self.otp_verify,
             Action::PasswordRecovery => self.password_recovery,
+            Action::Register => self.register,
+            Action::SsoLogin => self.sso_login,
         }
     }
 }
@@ -141,7 +158,8 @@ impl RateLimiter {
 
     /// Counts one request of `action` from `ip` (and for `email`, when known;
     /// counted without case or surrounding blanks, whether or not it is an
-    /// address).
+    /// address, under a fixed-size digest, so that a huge "email" is not a
+    /// huge key).
     ///
     /// # Errors
     /// `TooMany` with the seconds to wait, or a Redis error.
@@ -153,7 +171,7 @@ impl RateLimiter {
     ) -> Result<(), RateLimitError> {
         let mut keys = vec![(Scope::Ip, ip.to_string())];
         if let Some(email) = email {
-            keys.push((Scope::Email, email.trim().to_lowercase()));
+            keys.push((Scope::Email, digest(&email.trim().to_lowercase())));
         }
         let mut wait = 0;
         for (scope, key) in keys {

@@ -10,6 +10,7 @@ use backend::{app::App, models::email::Email, state::AppState};
 use loco_rs::{
     app::{AppContext, Hooks},
     boot::StartMode,
+    config::Config,
     environment::Environment,
 };
 use sea_orm::{ConnectionTrait, Database};
@@ -105,10 +106,15 @@ pub async fn boot() -> Booted {
 /// Boots with the test configuration's `settings:` block changed by `configure`:
 /// settings are read once, at boot.
 pub async fn boot_with(configure: impl FnOnce(&mut serde_json::Value)) -> Booted {
+    boot_configured(|config| configure(config.settings.as_mut().expect("a settings block"))).await
+}
+
+/// Boots with the test configuration changed by `configure`.
+pub async fn boot_configured(configure: impl FnOnce(&mut Config)) -> Booted {
     let mut config = App::load_config(&Environment::Test)
         .await
         .expect("test config");
-    configure(config.settings.as_mut().expect("a settings block"));
+    configure(&mut config);
     let database = TestDatabase::create(&config.database.uri).await;
     config.database.uri = database.uri.clone();
     let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
@@ -139,11 +145,24 @@ where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
+    request_configured(
+        |config| configure(config.settings.as_mut().expect("a settings block")),
+        callback,
+    )
+    .await;
+}
+
+/// `request`, with the whole configuration changed by `configure` before boot.
+pub async fn request_configured<F, Fut>(configure: impl FnOnce(&mut Config), callback: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Booted {
         app_context,
         server,
         _database,
-    } = boot_with(configure).await;
+    } = boot_configured(configure).await;
     callback(server, app_context.clone()).await;
     let _ = app_context.db.close().await;
 }

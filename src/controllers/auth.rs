@@ -93,13 +93,17 @@ pub async fn start_session(
         (status = 200, body = AuthResponse),
         (status = 409, description = "Email already registered", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many requests; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn register(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     JsonBody(params): JsonBody<UserCreate>,
 ) -> ApiResult<Json<AuthResponse>> {
+    let email = params.email.as_str();
+    app.limiter.check(Action::Register, ip, Some(email)).await?;
     if params.password.is_none() {
         return Err(ApiError::field(
             vec!["body".into(), "password".into()],

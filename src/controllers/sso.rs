@@ -19,7 +19,7 @@ use utoipa_axum::routes;
 use super::{
     auth::welcome_new,
     docs::ApiRoutes,
-    extractors::{Db, JsonBody, PathParams, QueryParams},
+    extractors::{ClientIp, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
@@ -28,6 +28,7 @@ use crate::{
         sso_providers::ProviderConfig,
         users::{self, Provider},
     },
+    rate_limit::Action,
     settings::Settings,
     state::AppState,
     views::auth::AuthResponse,
@@ -159,16 +160,19 @@ fn redirect(location: &str, cookie: &str) -> ApiResult<Response> {
         (status = 307, description = "To the provider's consent page"),
         (status = 403, description = "Provider not enabled", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many requests; see Retry-After", body = Detail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn login(
     State(Db(db)): State<Db>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     PathParams(name): PathParams<String>,
     QueryParams(params): QueryParams<LoginParams>,
 ) -> ApiResult<Response> {
     let settings = &app.settings;
     let (provider, config) = enabled(settings, &name)?;
+    app.limiter.check(Action::SsoLogin, ip, None).await?;
     allow_return_url(settings, &params.return_url)?;
     let callback = callback_url(settings, provider);
     let (started, consent_url) =

@@ -15,6 +15,11 @@ pub struct ItemCreate {
         message = "String should have at most 255 characters"
     ))]
     pub name: Option<String>,
+    #[validate(length(
+        max = 10_000,
+        code = "string_too_long",
+        message = "String should have at most 10000 characters"
+    ))]
     pub description: Option<String>,
 }
 
@@ -31,6 +36,11 @@ pub struct ItemUpdate {
     #[schema(value_type = Option<String>)]
     pub name: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
+    #[validate(length(
+        max = 10_000,
+        code = "string_too_long",
+        message = "String should have at most 10000 characters"
+    ))]
     #[schema(value_type = Option<String>)]
     pub description: Option<Option<String>>,
 }

@@ -54,8 +54,18 @@ pub struct UserCreate {
     #[schema(min_length = 8)]
     pub password: Option<String>,
     #[serde(default)]
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub first_name: Option<String>,
     #[serde(default)]
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub last_name: Option<String>,
     #[serde(default)]
     #[schema(example = "en")]
@@ -67,7 +77,17 @@ pub struct UserCreate {
 pub struct UserUpdate {
     #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub first_name: Option<String>,
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub last_name: Option<String>,
     pub language: Option<String>,
 }
@@ -79,7 +99,17 @@ pub struct UserUpdate {
 pub struct AdminUserUpdate {
     #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub first_name: Option<String>,
+    #[validate(length(
+        max = 255,
+        code = "string_too_long",
+        message = "String should have at most 255 characters"
+    ))]
     pub last_name: Option<String>,
     pub language: Option<String>,
     pub role: Option<Role>,
@@ -282,6 +312,10 @@ impl Model {
         languages: &[&str],
     ) -> Result<Self, UserError> {
         let language = checked_language(params.language.as_deref(), languages)?;
+        // Before the hash: a taken email costs a query, not 19 MiB of work.
+        if Self::find_by_email(db, &params.email).await.is_ok() {
+            return Err(UserError::EmailTaken);
+        }
         let hashed_password = match &params.password {
             Some(password) => Some(passwords::hash(password.clone()).await?),
             None => None,

@@ -139,7 +139,7 @@ async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
             assert_eq!(response.status_code(), 403);
             assert_eq!(
                 response.json::<Value>(),
-                json!({ "detail": "Not enough permissions" })
+                json!({ "detail": "Current user do not have enough privilege" })
             );
         }
 
@@ -324,6 +324,30 @@ async fn admins_create_and_manage_items_of_other_users() {
             .json(&json!({ "name": "Gift" }))
             .await;
         assert_eq!(customer.status_code(), 403);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn descriptions_are_capped_at_ten_thousand_characters() {
+    request(|server, _ctx| async move {
+        let token = admin_token(&server).await;
+        let fits = server
+            .post("/api/v1/items")
+            .authorization_bearer(&token)
+            .json(&json!({ "name": "long", "description": "é".repeat(10_000) }))
+            .await;
+        assert_eq!(fits.status_code(), 200);
+        let over = server
+            .post("/api/v1/items")
+            .authorization_bearer(&token)
+            .json(&json!({ "name": "long", "description": "é".repeat(10_001) }))
+            .await;
+        assert_eq!(over.status_code(), 422);
+        assert_eq!(
+            over.json::<Value>()["detail"][0]["loc"],
+            json!(["body", "description"])
+        );
     })
     .await;
 }

@@ -57,6 +57,37 @@ async fn login_is_limited_per_email_with_retry_after() {
 }
 
 #[tokio::test]
+async fn registration_is_limited_per_email_before_any_hashing() {
+    request(|server, _ctx| async move {
+        // config/test.yaml: 5 registrations per email per 10 minutes.
+        let body = json!({ "email": "jane@example.com", "password": "correct horse battery" });
+        let first = server.post("/api/v1/auth/register").json(&body).await;
+        assert_eq!(first.status_code(), 200);
+        for _ in 0..4 {
+            let taken = server.post("/api/v1/auth/register").json(&body).await;
+            assert_eq!(taken.status_code(), 409);
+        }
+        let limited = server.post("/api/v1/auth/register").json(&body).await;
+        assert_eq!(limited.status_code(), 429);
+        assert!(limited.headers().contains_key("retry-after"));
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn provider_sign_in_starts_are_limited_per_address() {
+    request(|server, _ctx| async move {
+        // config/test.yaml: 50 starts per address per 10 minutes.
+        let start = "/api/v1/auth/google/login?return_url=myapp://auth";
+        for _ in 0..50 {
+            assert_eq!(server.get(start).await.status_code(), 307);
+        }
+        assert_eq!(server.get(start).await.status_code(), 429);
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn code_requests_and_password_recovery_are_limited() {
     request(|server, _ctx| async move {
         // config/test.yaml: 20 code requests and 5 recoveries per email per 10 minutes.
@@ -99,6 +130,8 @@ fn tight() -> RateLimits {
         otp_request: limit,
         otp_verify: limit,
         password_recovery: limit,
+        register: limit,
+        sso_login: limit,
     }
 }
 

@@ -6,7 +6,7 @@ use backend::{
 };
 use loco_rs::app::Hooks;
 
-use crate::support::request;
+use crate::support::{request, request_configured};
 use serde_json::{Value, json};
 
 use super::prepare_data::admin_token;
@@ -167,6 +167,97 @@ async fn input_that_no_database_takes_is_a_422() {
             .authorization_bearer(&token)
             .await;
         assert_eq!(huge_skip.status_code(), 422);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn every_answer_carries_the_hardening_headers() {
+    request(|server, _ctx| async move {
+        for path in ["/_ping", "/api/v1/users/me", "/api/v1/nothing"] {
+            let response = server.get(path).await;
+            let headers = response.headers();
+            assert_eq!(headers["x-content-type-options"], "nosniff", "{path}");
+            assert_eq!(headers["x-frame-options"], "DENY", "{path}");
+            assert_eq!(headers["referrer-policy"], "no-referrer", "{path}");
+            assert_eq!(
+                headers["content-security-policy"], "default-src 'none'; frame-ancestors 'none'",
+                "{path}"
+            );
+            assert!(
+                !headers.contains_key("strict-transport-security"),
+                "HSTS is for production, behind TLS"
+            );
+        }
+        let docs = server.get("/docs/").await;
+        let policy = docs.headers()["content-security-policy"]
+            .to_str()
+            .expect("ascii");
+        assert!(
+            policy.contains("script-src 'self' 'unsafe-inline'"),
+            "{policy}"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_json_array_is_not_an_object() {
+    request(|server, _ctx| async move {
+        let response = server
+            .post("/api/v1/auth/register")
+            .json(&json!(["jane@example.com", "correct horse battery"]))
+            .await;
+        assert_eq!(response.status_code(), 422);
+        assert_eq!(
+            response.json::<Value>()["detail"][0]["type"],
+            "model_attributes_type"
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_body_over_a_megabyte_is_413() {
+    request(|server, _ctx| async move {
+        let token = admin_token(&server).await;
+        let response = server
+            .post("/api/v1/items")
+            .authorization_bearer(&token)
+            .json(&json!({ "name": "big", "description": "x".repeat(1024 * 1024) }))
+            .await;
+        assert_eq!(response.status_code(), 413);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_answers_503_at_once_and_recovers() {
+    let one_connection = |config: &mut loco_rs::config::Config| {
+        config.database.min_connections = 1;
+        config.database.max_connections = 1;
+        config.database.acquire_timeout = Some(200);
+    };
+    request_configured(one_connection, |server, ctx| async move {
+        use sea_orm::TransactionTrait;
+        let token = admin_token(&server).await;
+        let held = ctx.db.begin().await.expect("the only connection");
+        let refused = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(refused.status_code(), 503);
+        assert_eq!(refused.headers()["retry-after"], "1");
+        assert_eq!(
+            refused.json::<Value>(),
+            json!({ "detail": "Service temporarily unavailable" })
+        );
+        held.rollback().await.expect("released");
+        let served = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(served.status_code(), 200);
     })
     .await;
 }

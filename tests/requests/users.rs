@@ -372,3 +372,20 @@ async fn deleting_a_user_deletes_their_items() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn names_are_capped_at_255_characters() {
+    request(|server, _ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        let over = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "first_name": "a".repeat(256), "last_name": "b".repeat(255) }))
+            .await;
+        assert_eq!(over.status_code(), 422);
+        let errors = over.json::<Value>()["detail"].clone();
+        assert_eq!(errors.as_array().map(Vec::len), Some(1));
+        assert_eq!(errors[0]["loc"], json!(["body", "first_name"]));
+    })
+    .await;
+}

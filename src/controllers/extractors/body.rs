@@ -47,6 +47,14 @@ where
     async fn from_request(request: Request, state: &S) -> Result<Self, Self::Rejection> {
         let bytes = read_body(request, state).await?;
         input_error::reject_nul("body", &bytes, b"\\u0000")?;
+        // serde reads a struct from an array too; FastAPI wants an object.
+        if bytes.iter().find(|byte| !byte.is_ascii_whitespace()) == Some(&b'[') {
+            return Err(ApiError::field(
+                vec!["body".into()],
+                "Input should be a valid dictionary or object to extract fields from",
+                "model_attributes_type",
+            ));
+        }
         let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
         let value: T = match serde_path_to_error::deserialize(&mut deserializer) {
             Ok(value) => value,
