@@ -4,6 +4,8 @@
 # their own layer so that a code change does not rebuild them.
 FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /app
+# Build settings too: the allocator's commit policy is set there.
+COPY .cargo .cargo
 COPY Cargo.toml Cargo.lock ./
 COPY migration/Cargo.toml migration/Cargo.toml
 RUN mkdir -p src/bin migration/src tests \

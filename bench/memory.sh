@@ -12,8 +12,9 @@ cd "$(dirname "$0")/.."
 DURATION="${DURATION:-15s}"
 IDLE_SECONDS="${IDLE_SECONDS:-60}"
 source bench/common.sh "$@"
-# Sign-in scenarios are measured, not refused: lift the production limits.
+# Sign-ins and registrations are measured, not refused: lift production's limits.
 export RATE_LIMIT_LOGIN_PER_IP=100000000 RATE_LIMIT_LOGIN_PER_EMAIL=100000000
+export RATE_LIMIT_REGISTER_PER_IP=100000000 RATE_LIMIT_REGISTER_PER_EMAIL=100000000
 
 scripts=$(mktemp -d)
 trap 'stop_server; rm -rf "$scripts"' EXIT

@@ -261,3 +261,14 @@ async fn an_exhausted_pool_answers_503_at_once_and_recovers() {
     })
     .await;
 }
+
+/// `cargo loco start` builds more than one context from one configuration.
+#[tokio::test]
+async fn a_context_builds_again_from_the_configuration_it_leaves() {
+    request(|_server, ctx| async move {
+        App::after_context(ctx.clone())
+            .await
+            .expect("the settings are still there");
+    })
+    .await;
+}
