@@ -37,6 +37,7 @@ pub mod msg {
     pub const RETURN_URL_NOT_ALLOWED: &str = "return_url is not allowed";
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
+    pub const REQUEST_TIMEOUT: &str = "Request timed out";
     pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";
     pub const TOO_MANY_REQUESTS: &str = "Too many requests";
     pub const CONFLICT: &str = "Conflict";

@@ -1,5 +1,6 @@
 //! What the router answers when no route matches: every path answers with and
-//! without its trailing slash, and a 404 or 405 carries a `{"detail"}` body.
+//! without its trailing slash, and a 404 or 405 carries a `{"detail"}` body, as
+//! does the 408 of a request past its time.
 
 use axum::{
     Router,
@@ -43,12 +44,13 @@ fn not_found() -> Response {
     ApiError::NotFound(msg::NOT_FOUND.into()).into_response()
 }
 
-/// Gives the router's own bodiless 404 and 405 answers the contract's body.
+/// Gives the router's own bodiless 404, 405 and 408 answers the contract's body.
 pub async fn describe_bare_errors(request: Request, next: Next) -> Response {
     let response = next.run(request).await;
     let message = match response.status() {
         StatusCode::NOT_FOUND => msg::NOT_FOUND,
         StatusCode::METHOD_NOT_ALLOWED => msg::METHOD_NOT_ALLOWED,
+        StatusCode::REQUEST_TIMEOUT => msg::REQUEST_TIMEOUT,
         _ => return response,
     };
     if response.extensions().get::<ErrorBody>().is_some()

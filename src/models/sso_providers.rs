@@ -142,8 +142,11 @@ pub async fn exchange(
         .set_token_uri(TokenUrl::new(settings.token_url.clone()).map_err(url_error)?)
         .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
     // No redirects: a token endpoint that redirects is not to be followed (SSRF).
+    // A provider that hangs must not hold the request until its own timeout.
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(15))
         .user_agent(concat!(
             env!("CARGO_PKG_NAME"),
             "/",

@@ -272,3 +272,27 @@ async fn a_context_builds_again_from_the_configuration_it_leaves() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn a_request_past_its_time_is_408_with_a_detail() {
+    let one_millisecond = |config: &mut loco_rs::config::Config| {
+        let timeout = serde_json::from_value(json!({ "enable": true, "timeout": 1 }));
+        config.server.middlewares.timeout_request = Some(timeout.expect("a timeout"));
+    };
+    request_configured(one_millisecond, |server, _ctx| async move {
+        // A password check alone takes longer than a millisecond.
+        let response = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "admin@example.com"),
+                ("password", "Password1234"),
+            ])
+            .await;
+        assert_eq!(response.status_code(), 408);
+        assert_eq!(
+            response.json::<Value>(),
+            json!({ "detail": "Request timed out" })
+        );
+    })
+    .await;
+}
