@@ -10,5 +10,6 @@ pub mod rate_limit;
 pub mod settings;
 pub mod state;
 pub mod tasks;
+pub mod trusted_proxies;
 pub mod views;
 pub mod workers;

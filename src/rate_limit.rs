@@ -13,7 +13,10 @@ use std::{
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
 use sha2::{Digest, Sha256};
 
-use crate::settings::{Limit, RateLimits};
+use crate::{
+    settings::{Limit, RateLimits},
+    trusted_proxies::network,
+};
 
 /// Why a request was not let through.
 #[derive(Debug, thiserror::Error)]
@@ -169,6 +172,11 @@ impl RateLimiter {
         ip: IpAddr,
         email: Option<&str>,
     ) -> Result<(), RateLimitError> {
+        // One IPv6 host holds a whole /64: count the network, not the address.
+        let ip = match ip.to_canonical() {
+            v6 @ IpAddr::V6(_) => network(v6, 64),
+            v4 @ IpAddr::V4(_) => v4,
+        };
         let mut keys = vec![(Scope::Ip, ip.to_string())];
         if let Some(email) = email {
             keys.push((Scope::Email, digest(&email.trim().to_lowercase())));

@@ -72,6 +72,10 @@ pub struct Settings {
     /// Comma-separated prefixes a `return_url` must start with.
     #[serde(default, deserialize_with = "empty_if_null")]
     pub sso_allowed_return_urls: String,
+    /// Comma-separated addresses and networks of the proxies in front of the
+    /// server, whose `X-Forwarded-For` names the client.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub trusted_proxies: String,
     /// Counts rate limits in Redis, across processes, when set.
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub redis_url: SecretString,

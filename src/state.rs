@@ -12,6 +12,7 @@ use crate::{
     models::{one_time_passwords::CodePolicy, tokens::TokenSigner},
     rate_limit::RateLimiter,
     settings::Settings,
+    trusted_proxies::TrustedProxies,
 };
 
 /// Where the translation files live, relative to the working directory.
@@ -23,6 +24,7 @@ pub struct AppState {
     pub code_policy: CodePolicy,
     pub translations: Translations,
     pub limiter: RateLimiter,
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl AppState {
@@ -44,6 +46,8 @@ impl AppState {
             .map_err(|error| boot_error(&error))?;
         let translations =
             Translations::load(Path::new(TRANSLATIONS_DIR)).map_err(|error| boot_error(&error))?;
+        let trusted_proxies =
+            TrustedProxies::parse(&settings.trusted_proxies).map_err(|error| boot_error(&error))?;
         let limiter = RateLimiter::build(settings.rate_limits, settings.redis_url())
             .await
             .map_err(|error| boot_error(&error))?;
@@ -52,6 +56,7 @@ impl AppState {
             code_policy,
             translations,
             limiter,
+            trusted_proxies,
             settings,
         })
     }

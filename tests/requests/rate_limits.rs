@@ -7,7 +7,7 @@ use backend::{
 use serde_json::{Value, json};
 
 use super::prepare_data::register;
-use crate::support::request;
+use crate::support::{request, request_with};
 
 #[tokio::test]
 async fn login_is_limited_per_email_with_retry_after() {
@@ -164,7 +164,7 @@ async fn with_redis_limits_hold_across_processes() {
 #[tokio::test]
 async fn in_memory_limits_count_per_address() {
     let limiter = RateLimiter::build(tight(), None).await.expect("limiter");
-    let ip = IpAddr::V6(Ipv6Addr::LOCALHOST);
+    let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, 1));
     for _ in 0..3 {
         limiter
             .check(Action::Login, ip, Some("a@example.com"))
@@ -177,9 +177,79 @@ async fn in_memory_limits_count_per_address() {
             .await,
         Err(RateLimitError::TooMany(_))
     ));
-    let elsewhere = IpAddr::V6(Ipv6Addr::UNSPECIFIED);
+    let elsewhere = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
     limiter
         .check(Action::Login, elsewhere, None)
         .await
         .expect("another address");
+}
+
+/// Two logins per address: who "the address" is decides who gets refused.
+async fn third_login_from(server: &axum_test::TestServer, forwarded: [&str; 3]) -> Vec<u16> {
+    let mut statuses = Vec::new();
+    for address in forwarded {
+        let response = server
+            .post("/api/v1/auth/login")
+            .add_header("x-forwarded-for", address)
+            .form(&[("username", "nobody@example.com"), ("password", "wrong")])
+            .await;
+        statuses.push(response.status_code().as_u16());
+    }
+    statuses
+}
+
+fn two_logins_per_address(trusted: &'static str) -> impl FnOnce(&mut Value) {
+    move |settings| {
+        settings["rate_limits"]["login"]["per_ip"] = json!(2);
+        settings["trusted_proxies"] = json!(trusted);
+    }
+}
+
+#[tokio::test]
+async fn behind_a_trusted_proxy_each_client_has_its_own_bucket() {
+    // The test server's peer: loopback, or unspecified without connection info.
+    let proxy = "127.0.0.0/8, ::1, 0.0.0.0";
+    request_with(two_logins_per_address(proxy), |server, _ctx| async move {
+        let statuses = third_login_from(
+            &server,
+            ["1.2.3.4, 203.0.113.1", "203.0.113.1", "203.0.113.2"],
+        )
+        .await;
+        assert_eq!(statuses, [401, 401, 401], "two clients, two buckets");
+        let statuses = third_login_from(&server, ["203.0.113.1"; 3]).await;
+        assert_eq!(statuses, [429, 429, 429], "203.0.113.1 spent its two");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_untrusted_peer_cannot_choose_its_bucket() {
+    request_with(two_logins_per_address(""), |server, _ctx| async move {
+        let statuses =
+            third_login_from(&server, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]).await;
+        assert_eq!(statuses, [401, 401, 429], "X-Forwarded-For is ignored");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn ipv6_addresses_count_by_their_64_bit_network() {
+    let limiter = RateLimiter::build(tight(), None).await.expect("limiter");
+    for host in 1..=3_u16 {
+        let ip = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 0, 0, 0, host));
+        limiter
+            .check(Action::Login, ip, None)
+            .await
+            .expect("allowed");
+    }
+    let same_network = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 1, 9, 9, 9, 9));
+    assert!(matches!(
+        limiter.check(Action::Login, same_network, None).await,
+        Err(RateLimitError::TooMany(_))
+    ));
+    let next_network = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 2, 0, 0, 0, 1));
+    limiter
+        .check(Action::Login, next_network, None)
+        .await
+        .expect("another network");
 }

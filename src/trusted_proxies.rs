@@ -1,0 +1,150 @@
+//! Who the client is behind a proxy. Only a peer listed in `TRUSTED_PROXIES`
+//! may say so, with `X-Forwarded-For`: the client is the rightmost address
+//! there that is not itself a trusted proxy. Anyone else's header is ignored,
+//! so a client cannot pick its own address (and its own rate-limit bucket).
+
+use std::net::IpAddr;
+
+/// Addresses and networks (`10.0.0.0/8`, `::1`), from a comma-separated list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+
+#[derive(Debug, thiserror::Error)]
+#[error("TRUSTED_PROXIES: {0:?} is not an address or network")]
+pub struct InvalidProxy(String);
+
+/// The first `prefix` bits of `ip`, the rest zero.
+#[must_use]
+pub fn network(ip: IpAddr, prefix: u8) -> IpAddr {
+    match ip {
+        IpAddr::V4(ip) => {
+            let mask = u32::MAX
+                .checked_shl(32 - u32::from(prefix.min(32)))
+                .unwrap_or(0);
+            IpAddr::V4((u32::from(ip) & mask).into())
+        }
+        IpAddr::V6(ip) => {
+            let mask = u128::MAX
+                .checked_shl(128 - u32::from(prefix.min(128)))
+                .unwrap_or(0);
+            IpAddr::V6((u128::from(ip) & mask).into())
+        }
+    }
+}
+
+impl TrustedProxies {
+    /// # Errors
+    /// When an entry is neither an address nor a network.
+    pub fn parse(list: &str) -> Result<Self, InvalidProxy> {
+        let entries = list
+            .split(',')
+            .map(str::trim)
+            .filter(|entry| !entry.is_empty());
+        entries
+            .map(|entry| {
+                let invalid = || InvalidProxy(entry.to_string());
+                let (address, prefix) = entry.split_once('/').unwrap_or((entry, ""));
+                let ip: IpAddr = address.parse().map_err(|_| invalid())?;
+                let bits = if ip.is_ipv4() { 32 } else { 128 };
+                let prefix = if prefix.is_empty() {
+                    bits
+                } else {
+                    prefix
+                        .parse()
+                        .ok()
+                        .filter(|prefix| *prefix <= bits)
+                        .ok_or_else(invalid)?
+                };
+                Ok((network(ip, prefix), prefix))
+            })
+            .collect::<Result<_, _>>()
+            .map(Self)
+    }
+
+    fn trusts(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        self.0
+            .iter()
+            .any(|(net, prefix)| net.is_ipv4() == ip.is_ipv4() && network(ip, *prefix) == *net)
+    }
+
+    /// The client of a request from `peer` carrying `forwarded_for` (the
+    /// `X-Forwarded-For` values, in order).
+    #[must_use]
+    pub fn client<'a>(&self, peer: IpAddr, forwarded_for: impl Iterator<Item = &'a str>) -> IpAddr {
+        if !self.trusts(peer) {
+            return peer;
+        }
+        let hops: Vec<&str> = forwarded_for.flat_map(|value| value.split(',')).collect();
+        let mut client = peer;
+        for hop in hops.iter().rev() {
+            let Ok(ip) = hop.trim().parse::<IpAddr>() else {
+                break;
+            };
+            client = ip;
+            if !self.trusts(ip) {
+                break;
+            }
+        }
+        client
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ip(text: &str) -> IpAddr {
+        text.parse().expect("an address")
+    }
+
+    #[test]
+    fn parses_addresses_and_networks() {
+        let proxies = TrustedProxies::parse(" 10.0.0.0/8, ::1 ,192.168.1.7").expect("valid");
+        assert!(proxies.trusts(ip("10.20.30.40")));
+        assert!(proxies.trusts(ip("::1")));
+        assert!(proxies.trusts(ip("192.168.1.7")));
+        assert!(proxies.trusts(ip("::ffff:10.0.0.1")));
+        assert!(!proxies.trusts(ip("192.168.1.8")));
+        assert!(!proxies.trusts(ip("11.0.0.1")));
+        assert_eq!(
+            TrustedProxies::parse("").expect("empty"),
+            TrustedProxies::default()
+        );
+        assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
+        assert!(TrustedProxies::parse("proxy.local").is_err());
+    }
+
+    #[test]
+    fn only_a_trusted_peer_is_believed_and_only_for_the_hops_it_vouches_for() {
+        let proxies = TrustedProxies::parse("10.0.0.0/8").expect("valid");
+        let client = |peer: &str, header: &str| proxies.client(ip(peer), [header].into_iter());
+        // An untrusted peer says what it likes: ignored.
+        assert_eq!(client("203.0.113.9", "198.51.100.1"), ip("203.0.113.9"));
+        // Through the proxy: the rightmost address it did not add itself.
+        assert_eq!(client("10.0.0.2", "198.51.100.1"), ip("198.51.100.1"));
+        // A forged left part does not move the client.
+        assert_eq!(
+            client("10.0.0.2", "1.2.3.4, 198.51.100.1"),
+            ip("198.51.100.1")
+        );
+        // Proxies in a chain are skipped.
+        assert_eq!(
+            client("10.0.0.2", "198.51.100.1, 10.0.0.3"),
+            ip("198.51.100.1")
+        );
+        // Garbage stops the walk at the last address that parsed.
+        assert_eq!(client("10.0.0.2", "garbage, 10.0.0.3"), ip("10.0.0.3"));
+        assert_eq!(client("10.0.0.2", ""), ip("10.0.0.2"));
+    }
+
+    #[test]
+    fn networks_keep_their_prefix() {
+        assert_eq!(
+            network(ip("2001:db8:1:2:3:4:5:6"), 64),
+            ip("2001:db8:1:2::")
+        );
+        assert_eq!(network(ip("192.168.7.9"), 24), ip("192.168.7.0"));
+        assert_eq!(network(ip("192.168.7.9"), 0), ip("0.0.0.0"));
+    }
+}
