@@ -54,18 +54,10 @@ pub struct UserCreate {
     #[schema(min_length = 8)]
     pub password: Option<String>,
     #[serde(default)]
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub first_name: Option<String>,
     #[serde(default)]
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub last_name: Option<String>,
     #[serde(default)]
     #[schema(example = "en")]
@@ -77,17 +69,9 @@ pub struct UserCreate {
 pub struct UserUpdate {
     #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub first_name: Option<String>,
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub last_name: Option<String>,
     pub language: Option<String>,
 }
@@ -99,17 +83,9 @@ pub struct UserUpdate {
 pub struct AdminUserUpdate {
     #[validate(email(code = "value_error", message = "value is not a valid email address"))]
     pub email: Option<Email>,
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub first_name: Option<String>,
-    #[validate(length(
-        max = 255,
-        code = "string_too_long",
-        message = "String should have at most 255 characters"
-    ))]
+    #[validate(custom(function = "name_length"))]
     pub last_name: Option<String>,
     pub language: Option<String>,
     pub role: Option<Role>,
@@ -126,6 +102,16 @@ impl AdminUserUpdate {
             language: self.language,
         };
         (user, self.role)
+    }
+}
+
+/// Names are at most 255 characters, as FastAPI words it.
+fn name_length(name: &str) -> Result<(), validator::ValidationError> {
+    if name.chars().count() <= 255 {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("string_too_long")
+            .with_message("String should have at most 255 characters".into()))
     }
 }
 
