@@ -15,7 +15,9 @@ use utoipa::ToSchema;
 
 use crate::{
     mailers::account::MailError,
-    models::{items::ItemAccessError, sso_providers::SsoError, users::UserError},
+    models::{
+        items::ItemAccessError, passwords::Saturated, sso_providers::SsoError, users::UserError,
+    },
     rate_limit::RateLimitError,
 };
 
@@ -156,6 +158,13 @@ impl ApiError {
             }
             Self::Model(ModelError::EntityAlreadyExists) => {
                 detail(StatusCode::CONFLICT, &Cow::Borrowed(msg::CONFLICT))
+            }
+            Self::Model(ModelError::Any(error)) if error.is::<Saturated>() => {
+                tracing::warn!("password hashing saturated: request turned away");
+                detail(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &Cow::Borrowed(msg::UNAVAILABLE),
+                )
             }
             Self::Db(DbErr::ConnectionAcquire(_))
             | Self::Model(ModelError::DbErr(DbErr::ConnectionAcquire(_))) => {
@@ -300,5 +309,21 @@ impl From<RateLimitError> for ApiError {
 impl From<MailError> for ApiError {
     fn from(error: MailError) -> Self {
         Self::Internal(error.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn saturation_and_an_exhausted_pool_are_503_with_retry_after() {
+        let saturated = ApiError::Model(ModelError::Any(Saturated.into()));
+        let pool = ApiError::Db(DbErr::ConnectionAcquire(sea_orm::ConnAcquireErr::Timeout));
+        for error in [saturated, pool] {
+            let response = error.into_response();
+            assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
+            assert_eq!(response.headers()[header::RETRY_AFTER], "1");
+        }
     }
 }

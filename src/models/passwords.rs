@@ -27,6 +27,14 @@ type Buffer = Box<[Block]>;
 
 /// How long the buffers outlive the last hash.
 const IDLE_RELEASE: Duration = Duration::from_secs(10);
+/// How long a hash waits for a buffer before the request is turned away.
+const MAX_WAIT: Duration = Duration::from_secs(10);
+
+/// More hashes are waiting than can run within `MAX_WAIT`: the server is
+/// saturated (503), not broken.
+#[derive(Debug, thiserror::Error)]
+#[error("password hashing is saturated")]
+pub struct Saturated;
 
 struct Budget {
     /// One permit per buffer: a hash waits here for a free one.
@@ -87,15 +95,16 @@ fn hash_error(error: impl std::fmt::Display) -> ModelError {
     ModelError::Message(format!("password hashing failed: {error}"))
 }
 
-/// Runs `work` with a working buffer, off the async threads, once one is free.
+/// Runs `work` with a working buffer, off the async threads, once one is free
+/// within `max_wait`.
 async fn with_buffer<T: Send + 'static>(
+    max_wait: Duration,
     work: impl FnOnce(&mut Buffer) -> T + Send + 'static,
 ) -> ModelResult<T> {
     let budget: &'static Budget = &BUDGET;
-    let _permit = budget
-        .permits
-        .acquire()
+    let _permit = tokio::time::timeout(max_wait, budget.permits.acquire())
         .await
+        .map_err(|_| ModelError::Any(Saturated.into()))?
         .map_err(|error| ModelError::Any(error.into()))?;
     let buffer = budget.buffers().pop();
     let (result, buffer) = tokio::task::spawn_blocking(move || {
@@ -174,16 +183,20 @@ fn verify_with(buffer: &mut Buffer, password: &str, hashed: &str) -> bool {
 /// An argon2id PHC string of `password`.
 ///
 /// # Errors
-/// When the hash cannot be computed.
+/// `Saturated` when no buffer frees up in time; when the hash cannot be
+/// computed.
 pub async fn hash(password: String) -> ModelResult<String> {
-    with_buffer(move |buffer| hash_with(buffer, &password)).await?
+    with_buffer(MAX_WAIT, move |buffer| hash_with(buffer, &password)).await?
 }
 
 /// Whether `password` gives `hashed`; with no hash (no account, or one without
 /// a password), checks a dummy one, so that the answer takes as long.
-pub async fn verify(password: String, hashed: Option<String>) -> bool {
+///
+/// # Errors
+/// `Saturated` when no buffer frees up in time.
+pub async fn verify(password: String, hashed: Option<String>) -> ModelResult<bool> {
     let found = hashed.is_some();
-    let valid = with_buffer(move |buffer| {
+    let valid = with_buffer(MAX_WAIT, move |buffer| {
         let hashed = match &hashed {
             Some(hashed) => hashed.as_str(),
             None => DUMMY_HASH.get_or_init(|| {
@@ -192,8 +205,8 @@ pub async fn verify(password: String, hashed: Option<String>) -> bool {
         };
         verify_with(buffer, &password, hashed)
     })
-    .await;
-    found && matches!(valid, Ok(true))
+    .await?;
+    Ok(found && valid)
 }
 
 #[cfg(test)]
@@ -245,9 +258,33 @@ mod tests {
 
     #[tokio::test]
     async fn a_missing_hash_never_verifies() {
-        assert!(!verify(String::new(), None).await);
-        assert!(!verify("no account has this password".to_string(), None).await);
+        let check = |password: &str, hashed| verify(password.to_string(), hashed);
+        assert!(!check("", None).await.expect("checked"));
+        assert!(
+            !check("no account has this password", None)
+                .await
+                .expect("checked")
+        );
         let hashed = hash("pw-123456".to_string()).await.expect("hash");
-        assert!(verify("pw-123456".to_string(), Some(hashed)).await);
+        assert!(check("pw-123456", Some(hashed)).await.expect("checked"));
+    }
+
+    #[tokio::test]
+    async fn a_hash_that_waits_too_long_for_a_buffer_is_saturated() {
+        let all = u32::try_from(BUDGET.size).expect("a few cores");
+        let held = BUDGET
+            .permits
+            .acquire_many(all)
+            .await
+            .expect("every permit");
+        let waited = with_buffer(Duration::from_millis(20), |_| ()).await;
+        assert!(
+            matches!(&waited, Err(ModelError::Any(error)) if error.is::<Saturated>()),
+            "{waited:?}"
+        );
+        drop(held);
+        with_buffer(Duration::from_millis(20), |_| ())
+            .await
+            .expect("a buffer once one is free");
     }
 }

@@ -360,7 +360,7 @@ impl Model {
             Err(error) => return Err(error),
         };
         let hashed = user.as_ref().and_then(|user| user.hashed_password.clone());
-        let valid = passwords::verify(password.to_string(), hashed).await;
+        let valid = passwords::verify(password.to_string(), hashed).await?;
         Ok(user.filter(|user| valid && !user.is_archived()))
     }
 
