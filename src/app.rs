@@ -17,6 +17,7 @@ use loco_rs::{
     task::Tasks,
 };
 use migration::Migrator;
+use sea_orm::DatabaseBackend;
 
 use crate::{
     controllers, initializers,
@@ -25,6 +26,7 @@ use crate::{
         security_headers::{self, SecurityHeaders},
     },
     models::_entities::prelude::*,
+    sqlite_pool,
     state::AppState,
     tasks,
     workers::mail_delivery::MailDeliveryWorker,
@@ -56,6 +58,10 @@ impl Hooks for App {
 
     /// Reads and checks the settings once, and builds what every request needs.
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
+        if ctx.db.get_database_backend() == DatabaseBackend::Sqlite {
+            let pool = sqlite_pool::connect(&ctx.config.database).await?;
+            std::mem::replace(&mut ctx.db, pool).close().await?;
+        }
         let state = AppState::build(&ctx).await?;
         ctx.shared_store.insert(Arc::new(state));
         // Every request clones the context (`State<AppContext>`), config

@@ -8,6 +8,7 @@ pub mod middleware;
 pub mod models;
 pub mod rate_limit;
 pub mod settings;
+pub mod sqlite_pool;
 pub mod state;
 pub mod tasks;
 pub mod trusted_proxies;

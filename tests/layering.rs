@@ -110,3 +110,19 @@ fn handlers_are_short() {
         }
     }
 }
+
+/// On SQLite a transaction that reads before it writes must take the write
+/// lock up front; `write_transaction::begin` does, a plain `begin()` does not.
+#[test]
+fn transactions_begin_through_write_transaction() {
+    for (path, text) in ["models", "controllers", "workers", "tasks", "initializers"]
+        .iter()
+        .flat_map(|folder| src(folder))
+    {
+        assert!(
+            !text.contains(".begin()"),
+            "{} begins a deferred transaction",
+            path.display()
+        );
+    }
+}

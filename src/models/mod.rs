@@ -12,3 +12,4 @@ pub mod sso_providers;
 pub mod timestamps;
 pub mod tokens;
 pub mod users;
+pub mod write_transaction;

@@ -16,6 +16,7 @@ use super::{
     sso_providers::ProviderProfile,
     timestamps,
     tokens::{IssuedToken, TokenKind, TokenSigner},
+    write_transaction,
 };
 
 impl Provider {
@@ -326,7 +327,7 @@ impl Model {
     /// Inserts a new account unless its email is taken; the check and the
     /// insert share a transaction (and the unique index backs them up).
     async fn insert_unique(db: &DatabaseConnection, user: ActiveModel) -> Result<Self, UserError> {
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         let taken = match &user.email {
             ActiveValue::Set(email) => Entity::find()
                 .filter(Column::Email.eq(email.as_str()))
@@ -448,7 +449,7 @@ impl Model {
         };
         // Everything on one connection: the rotation and the successor commit
         // together, and the request holds one pooled connection, not two.
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         match refresh_tokens::Model::rotate(&txn, &claims).await? {
             refresh_tokens::Rotation::Rotated { family_id } => {
                 let Some(user) = Self::find_active(&txn, claims.sub).await? else {
@@ -546,7 +547,7 @@ impl Model {
             return Ok(None);
         }
         let hashed = passwords::hash(new_password.to_string()).await?;
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         if !single_use_tokens::Model::use_once(&txn, &claims).await? {
             return Ok(None);
         }
@@ -611,7 +612,7 @@ impl ActiveModel {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
             self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
         Model::end_sessions(&txn, user.id).await?;
         txn.commit().await?;
@@ -631,7 +632,7 @@ impl ActiveModel {
         }
         self.confirmed = ActiveValue::Set(true);
         self.hashed_password = ActiveValue::Set(None);
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
         refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
         txn.commit().await?;
@@ -670,7 +671,7 @@ impl ActiveModel {
         if let Some(role) = role {
             self.role = ActiveValue::Set(role);
         }
-        let txn = db.begin().await?;
+        let txn = write_transaction::begin(db).await?;
         if let Some(email) = &changes.email {
             if let Ok(other) = Model::find_by_email(&txn, email).await
                 && self.id.try_as_ref() != Some(&other.id)

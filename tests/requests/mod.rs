@@ -1,4 +1,5 @@
 mod auth;
+mod concurrency;
 mod items;
 mod monitoring;
 mod otp;
