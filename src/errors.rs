@@ -299,10 +299,8 @@ impl From<SsoError> for ApiError {
 
 impl From<RateLimitError> for ApiError {
     fn from(error: RateLimitError) -> Self {
-        match error {
-            RateLimitError::TooMany(seconds) => Self::TooManyRequests(seconds),
-            RateLimitError::Store(_) => Self::Internal(error.to_string()),
-        }
+        let RateLimitError::TooMany(seconds) = error;
+        Self::TooManyRequests(seconds)
     }
 }
 

@@ -1,6 +1,7 @@
 //! Rate limits on the sign-in routes, per caller address and per email. In
 //! one process they are counted in memory (governor, GCRA); with `REDIS_URL`
-//! they are counted in Redis, so they hold across every server process.
+//! they are counted in Redis, so they hold across every server process; while
+//! Redis cannot be reached, each process counts in memory again.
 
 use std::{
     collections::HashMap,
@@ -11,7 +12,10 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use serde::Serialize;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
 use crate::{
     settings::{Limit, RateLimits},
@@ -24,8 +28,6 @@ pub enum RateLimitError {
     /// Over a limit; try again in this many seconds.
     #[error("too many requests, retry in {0} s")]
     TooMany(u64),
-    #[error("rate limit store: {0}")]
-    Store(String),
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -105,36 +107,150 @@ impl RateLimits {
     }
 }
 
-pub struct RateLimiter(Counter);
+pub struct RateLimiter {
+    /// The count itself in one process; with Redis, its stand-in while Redis
+    /// cannot be reached.
+    memory: InMemory,
+    redis: Option<RedisCounter>,
+}
 
-enum Counter {
-    InProcess {
-        limiters: HashMap<(Action, Scope), DefaultKeyedRateLimiter<String>>,
-        checks: AtomicU64,
-    },
-    Redis {
-        connection: redis::aio::MultiplexedConnection,
-        limits: RateLimits,
-    },
+struct InMemory {
+    limiters: HashMap<(Action, Scope), DefaultKeyedRateLimiter<String>>,
+    checks: AtomicU64,
+}
+
+struct RedisCounter {
+    connection: ConnectionManager,
+    limits: RateLimits,
+    /// When Redis last failed (milliseconds since the epoch), 0 while it answers.
+    failed_at: AtomicU64,
+}
+
+/// Where the limits are being counted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum LimitStore {
+    /// In this process: no `REDIS_URL`.
+    Memory,
+    /// In Redis, shared by every process.
+    Redis,
+    /// In this process, because Redis cannot be reached: each process counts
+    /// on its own until it is back.
+    MemoryFallback,
 }
 
 /// Checks between two sweeps of forgotten keys from the in-memory limiters.
 const SWEEP_EVERY: u64 = 4096;
+/// How long a Redis call may take before the in-memory count stands in.
+const REDIS_TIMEOUT: Duration = Duration::from_millis(250);
+/// After a failure, how long checks count in memory before trying Redis again.
+const REDIS_RETRY_AFTER_MS: u64 = 1000;
+
+fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |elapsed| {
+            u64::try_from(elapsed.as_millis()).unwrap_or(u64::MAX)
+        })
+}
 
 impl RateLimiter {
-    /// In memory, or in Redis when `redis_url` is given.
+    /// In memory, or in Redis when `redis_url` is given. A Redis that cannot
+    /// be reached does not stop the start: limits are counted in memory, with
+    /// a warning, until it answers.
     ///
     /// # Errors
-    /// When a limit is zero, or Redis cannot be reached.
+    /// When a limit is zero, or `redis_url` is not a Redis URL.
     pub async fn build(limits: RateLimits, redis_url: Option<&str>) -> Result<Self, String> {
-        if let Some(url) = redis_url {
-            let client = redis::Client::open(url).map_err(|error| error.to_string())?;
-            let connection = client
-                .get_multiplexed_async_connection()
-                .await
-                .map_err(|error| format!("rate limits: cannot reach Redis: {error}"))?;
-            return Ok(Self(Counter::Redis { connection, limits }));
+        let memory = InMemory::build(limits)?;
+        let Some(url) = redis_url else {
+            return Ok(Self {
+                memory,
+                redis: None,
+            });
+        };
+        let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(REDIS_TIMEOUT))
+            .set_response_timeout(Some(REDIS_TIMEOUT))
+            .set_number_of_retries(0);
+        let connection = ConnectionManager::new_lazy_with_config(client, config)
+            .map_err(|error| format!("REDIS_URL: {error}"))?;
+        let limiter = Self {
+            memory,
+            redis: Some(RedisCounter {
+                connection,
+                limits,
+                failed_at: AtomicU64::new(0),
+            }),
+        };
+        limiter.store().await;
+        Ok(limiter)
+    }
+
+    /// Where limits are counted now; with Redis, asks it first.
+    pub async fn store(&self) -> LimitStore {
+        let Some(redis) = &self.redis else {
+            return LimitStore::Memory;
+        };
+        let mut connection = redis.connection.clone();
+        let answer: Result<String, _> = redis::cmd("PING").query_async(&mut connection).await;
+        match answer {
+            Ok(_) => {
+                redis.recovered();
+                LimitStore::Redis
+            }
+            Err(error) => {
+                redis.failed(&error);
+                LimitStore::MemoryFallback
+            }
         }
+    }
+
+    /// Counts one request of `action` from `ip` (and for `email`, when known;
+    /// counted without case or surrounding blanks, whether or not it is an
+    /// address, under a fixed-size digest, so that a huge "email" is not a
+    /// huge key).
+    ///
+    /// # Errors
+    /// `TooMany`, with the seconds to wait.
+    pub async fn check(
+        &self,
+        action: Action,
+        ip: IpAddr,
+        email: Option<&str>,
+    ) -> Result<(), RateLimitError> {
+        // One IPv6 host holds a whole /64: count the network, not the address.
+        let ip = match ip.to_canonical() {
+            v6 @ IpAddr::V6(_) => network(v6, 64),
+            v4 @ IpAddr::V4(_) => v4,
+        };
+        let mut keys = vec![(Scope::Ip, ip.to_string())];
+        if let Some(email) = email {
+            keys.push((Scope::Email, digest(&email.trim().to_lowercase())));
+        }
+        let mut wait = 0;
+        for (scope, key) in keys {
+            let counted = match &self.redis {
+                Some(redis) if redis.worth_trying() => redis.check(action, scope, &key).await,
+                _ => None,
+            };
+            let seconds = match counted {
+                Some(seconds) => seconds,
+                None => self.memory.check(action, scope, &key),
+            };
+            wait = wait.max(seconds);
+        }
+        if wait > 0 {
+            Err(RateLimitError::TooMany(wait))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl InMemory {
+    fn build(limits: RateLimits) -> Result<Self, String> {
         let mut limiters = HashMap::new();
         for action in Action::ALL {
             let limit = limits.of(action);
@@ -153,96 +269,84 @@ impl RateLimiter {
                 limiters.insert((action, scope), DefaultKeyedRateLimiter::keyed(quota));
             }
         }
-        Ok(Self(Counter::InProcess {
+        Ok(Self {
             limiters,
             checks: AtomicU64::new(0),
-        }))
-    }
-
-    /// Counts one request of `action` from `ip` (and for `email`, when known;
-    /// counted without case or surrounding blanks, whether or not it is an
-    /// address, under a fixed-size digest, so that a huge "email" is not a
-    /// huge key).
-    ///
-    /// # Errors
-    /// `TooMany` with the seconds to wait, or a Redis error.
-    pub async fn check(
-        &self,
-        action: Action,
-        ip: IpAddr,
-        email: Option<&str>,
-    ) -> Result<(), RateLimitError> {
-        // One IPv6 host holds a whole /64: count the network, not the address.
-        let ip = match ip.to_canonical() {
-            v6 @ IpAddr::V6(_) => network(v6, 64),
-            v4 @ IpAddr::V4(_) => v4,
-        };
-        let mut keys = vec![(Scope::Ip, ip.to_string())];
-        if let Some(email) = email {
-            keys.push((Scope::Email, digest(&email.trim().to_lowercase())));
-        }
-        let mut wait = 0;
-        for (scope, key) in keys {
-            wait = wait.max(self.check_one(action, scope, key).await?);
-        }
-        if wait > 0 {
-            Err(RateLimitError::TooMany(wait))
-        } else {
-            Ok(())
-        }
+        })
     }
 
     /// Seconds to wait, 0 when allowed.
-    async fn check_one(
-        &self,
-        action: Action,
-        scope: Scope,
-        key: String,
-    ) -> Result<u64, RateLimitError> {
-        match &self.0 {
-            Counter::InProcess { limiters, checks } => {
-                let Some(limiter) = limiters.get(&(action, scope)) else {
-                    return Ok(0);
-                };
-                if checks.fetch_add(1, Ordering::Relaxed) % SWEEP_EVERY == 0 {
-                    limiter.retain_recent();
-                }
-                Ok(match limiter.check_key(&key) {
-                    Ok(()) => 0,
-                    Err(not_until) => {
-                        let wait = not_until
-                            .wait_time_from(governor::clock::DefaultClock::default().now());
-                        wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
-                    }
-                })
+    fn check(&self, action: Action, scope: Scope, key: &str) -> u64 {
+        let Some(limiter) = self.limiters.get(&(action, scope)) else {
+            return 0;
+        };
+        if self
+            .checks
+            .fetch_add(1, Ordering::Relaxed)
+            .is_multiple_of(SWEEP_EVERY)
+        {
+            limiter.retain_recent();
+        }
+        match limiter.check_key(&key.to_string()) {
+            Ok(()) => 0,
+            Err(not_until) => {
+                let wait = not_until.wait_time_from(governor::clock::DefaultClock::default().now());
+                wait.as_secs() + u64::from(wait.subsec_nanos() > 0)
             }
-            Counter::Redis { connection, limits } => {
-                let limit = limits.of(action);
-                let period = limit.period_seconds.max(1);
-                let now = SystemTime::now()
-                    .duration_since(UNIX_EPOCH)
-                    .map_or(0, |elapsed| elapsed.as_secs());
-                // A fixed window per period: the counter dies with its window.
-                let window = now / period;
-                let redis_key = format!(
-                    "rate_limit:{}:{}:{key}:{window}",
-                    action.name(),
-                    scope.name()
-                );
-                let mut connection = connection.clone();
-                let (count,): (u64,) = redis::pipe()
-                    .atomic()
-                    .incr(&redis_key, 1)
-                    .expire(&redis_key, i64::try_from(period).unwrap_or(i64::MAX))
-                    .ignore()
-                    .query_async(&mut connection)
-                    .await
-                    .map_err(|error| RateLimitError::Store(error.to_string()))?;
-                Ok(if count > u64::from(limit.count(scope)) {
+        }
+    }
+}
+
+impl RedisCounter {
+    fn worth_trying(&self) -> bool {
+        let failed_at = self.failed_at.load(Ordering::Relaxed);
+        failed_at == 0 || now_ms().saturating_sub(failed_at) >= REDIS_RETRY_AFTER_MS
+    }
+
+    fn failed(&self, error: &redis::RedisError) {
+        if self.failed_at.swap(now_ms().max(1), Ordering::Relaxed) == 0 {
+            tracing::warn!(%error, "rate limits: Redis unreachable, counting in memory per process");
+        }
+    }
+
+    fn recovered(&self) {
+        if self.failed_at.swap(0, Ordering::Relaxed) != 0 {
+            tracing::info!("rate limits: Redis answers again, counting there");
+        }
+    }
+
+    /// Seconds to wait (0 when allowed), or `None` when Redis did not answer.
+    async fn check(&self, action: Action, scope: Scope, key: &str) -> Option<u64> {
+        let limit = self.limits.of(action);
+        let period = limit.period_seconds.max(1);
+        let now = now_ms() / 1000;
+        // A fixed window per period: the counter dies with its window.
+        let window = now / period;
+        let redis_key = format!(
+            "rate_limit:{}:{}:{key}:{window}",
+            action.name(),
+            scope.name()
+        );
+        let mut connection = self.connection.clone();
+        let counted: Result<(u64,), _> = redis::pipe()
+            .atomic()
+            .incr(&redis_key, 1)
+            .expire(&redis_key, i64::try_from(period).unwrap_or(i64::MAX))
+            .ignore()
+            .query_async(&mut connection)
+            .await;
+        match counted {
+            Ok((count,)) => {
+                self.recovered();
+                Some(if count > u64::from(limit.count(scope)) {
                     (window + 1) * period - now
                 } else {
                     0
                 })
+            }
+            Err(error) => {
+                self.failed(&error);
+                None
             }
         }
     }

@@ -16,7 +16,10 @@ async fn health_follows_the_database() {
     request(|server, ctx| async move {
         let healthy = server.get("/_health").await;
         assert_eq!(healthy.status_code(), 200);
-        assert_eq!(healthy.json::<Value>(), json!({ "ok": true }));
+        assert_eq!(
+            healthy.json::<Value>(),
+            json!({ "ok": true, "rate_limits": "memory" })
+        );
 
         ctx.db.clone().close().await.expect("close the pool");
         let unhealthy = server.get("/_health").await;

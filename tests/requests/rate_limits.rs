@@ -1,7 +1,7 @@
 use std::net::{IpAddr, Ipv6Addr};
 
 use backend::{
-    rate_limit::{Action, RateLimitError, RateLimiter},
+    rate_limit::{Action, LimitStore, RateLimitError, RateLimiter},
     settings::{Limit, RateLimits},
 };
 use serde_json::{Value, json};
@@ -182,6 +182,104 @@ async fn in_memory_limits_count_per_address() {
         .check(Action::Login, elsewhere, None)
         .await
         .expect("another address");
+}
+
+/// Nothing listens on port 1.
+const UNREACHABLE_REDIS: &str = "redis://127.0.0.1:1";
+
+async fn three_logins_then_refused(limiter: &RateLimiter, ip: IpAddr) {
+    for _ in 0..3 {
+        limiter
+            .check(Action::Login, ip, None)
+            .await
+            .expect("allowed");
+    }
+    assert!(matches!(
+        limiter.check(Action::Login, ip, None).await,
+        Err(RateLimitError::TooMany(_))
+    ));
+}
+
+#[tokio::test]
+async fn without_redis_limits_are_counted_in_memory_meanwhile() {
+    let limiter = RateLimiter::build(tight(), Some(UNREACHABLE_REDIS))
+        .await
+        .expect("the start does not wait for Redis");
+    assert_eq!(limiter.store().await, LimitStore::MemoryFallback);
+    three_logins_then_refused(&limiter, IpAddr::V6(Ipv6Addr::LOCALHOST)).await;
+}
+
+#[tokio::test]
+async fn sign_ins_go_on_and_health_says_so_while_redis_is_down() {
+    let redis_down = |settings: &mut Value| settings["redis_url"] = json!(UNREACHABLE_REDIS);
+    request_with(redis_down, |server, _ctx| async move {
+        let health = server.get("/_health").await;
+        assert_eq!(health.status_code(), 200);
+        assert_eq!(
+            health.json::<Value>(),
+            json!({ "ok": true, "rate_limits": "memory_fallback" })
+        );
+        let login = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "admin@example.com"),
+                ("password", "Password1234"),
+            ])
+            .await;
+        assert_eq!(login.status_code(), 200);
+    })
+    .await;
+}
+
+/// A Redis server of the test's own, stopped when dropped.
+struct OwnRedis(std::process::Child);
+
+impl OwnRedis {
+    fn start(port: u16) -> Self {
+        let child = std::process::Command::new("redis-server")
+            .args(["--bind", "127.0.0.1", "--save", "", "--port"])
+            .arg(port.to_string())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("redis-server");
+        Self(child)
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Runs where a Redis server is installed (CI, with `REDIS_URL`).
+#[tokio::test]
+#[cfg_attr(not(redis_tests), ignore = "set REDIS_URL to a Redis server to run it")]
+async fn limits_move_to_redis_when_it_comes_and_back_to_memory_when_it_goes() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port();
+    let limiter = RateLimiter::build(tight(), Some(&format!("redis://127.0.0.1:{port}")))
+        .await
+        .expect("limiter");
+    assert_eq!(limiter.store().await, LimitStore::MemoryFallback);
+
+    let redis = OwnRedis::start(port);
+    let came = tokio::time::timeout(std::time::Duration::from_secs(10), async {
+        while limiter.store().await != LimitStore::Redis {
+            tokio::task::yield_now().await;
+        }
+    })
+    .await;
+    assert!(came.is_ok(), "Redis is used once it answers");
+    three_logins_then_refused(&limiter, IpAddr::V6(Ipv6Addr::LOCALHOST)).await;
+
+    drop(redis);
+    assert_eq!(limiter.store().await, LimitStore::MemoryFallback);
+    let elsewhere = IpAddr::V6(Ipv6Addr::new(0x2001, 0xdb8, 0, 3, 0, 0, 0, 1));
+    three_logins_then_refused(&limiter, elsewhere).await;
 }
 
 /// Two logins per address: who "the address" is decides who gets refused.
