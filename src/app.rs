@@ -100,7 +100,7 @@ impl Hooks for App {
             docs_path: controllers::docs::SWAGGER_PATH,
         };
         let router = fallback::answer_trailing_slashes(router)
-            .merge(controllers::docs::router(document))
+            .merge(controllers::docs::router(&document)?)
             .layer(from_fn(fallback::describe_bare_errors))
             .layer(from_fn(language::translate_errors))
             .layer(from_fn_with_state(headers, security_headers::add))

@@ -2,7 +2,16 @@
 //! once, with `routes!` in its controller's `routes()`: that routes it and puts
 //! its `#[utoipa::path]` annotation (whose path is the route) in the document.
 
-use axum::Router;
+use std::sync::Arc;
+
+use axum::{
+    Extension, Router,
+    body::Bytes,
+    extract::Path,
+    http::{StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
 use loco_rs::{app::AppContext, controller::Routes};
 use utoipa::{
     Modify, OpenApi,
@@ -14,7 +23,7 @@ use utoipa::{
     },
 };
 use utoipa_axum::router::UtoipaMethodRouter;
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::Config as SwaggerConfig;
 
 use crate::{errors, models, views};
 
@@ -99,9 +108,52 @@ pub fn openapi(controllers: Vec<ApiRoutes>) -> openapi::OpenApi {
     document
 }
 
-/// Serves the document and the UI.
-pub fn router(document: openapi::OpenApi) -> Router {
-    SwaggerUi::new(SWAGGER_PATH)
-        .url(OPENAPI_PATH, document)
-        .into()
+/// Serves the document and the UI. The UI's page answers at `/docs` itself
+/// (as FastAPI's does) and at `/docs/`; its files live under `/docs/`.
+///
+/// # Errors
+/// When the document cannot be written as JSON.
+pub fn router(document: &openapi::OpenApi) -> serde_json::Result<Router> {
+    // Written once: it does not change while the process runs.
+    let json = Bytes::from(serde_json::to_vec(document)?);
+    let serve_json = move || {
+        let json = json.clone();
+        async move { ([(header::CONTENT_TYPE, "application/json")], json) }
+    };
+    Ok(Router::new()
+        .route(OPENAPI_PATH, get(serve_json))
+        .route(SWAGGER_PATH, get(swagger_page))
+        .route(&format!("{SWAGGER_PATH}/"), get(swagger_page))
+        .route(&format!("{SWAGGER_PATH}/{{*file}}"), get(swagger_file))
+        .layer(Extension(Arc::new(SwaggerConfig::new([OPENAPI_PATH])))))
+}
+
+async fn swagger_page(Extension(config): Extension<Arc<SwaggerConfig<'static>>>) -> Response {
+    match utoipa_swagger_ui::serve("index.html", config) {
+        Ok(Some(page)) => {
+            // The page names its files relatively; from `/docs` they would
+            // resolve under `/`.
+            let page = String::from_utf8_lossy(&page.bytes).replacen(
+                "<head>",
+                &format!("<head>\n    <base href=\"{SWAGGER_PATH}/\">"),
+                1,
+            );
+            Html(page).into_response()
+        }
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
+}
+
+async fn swagger_file(
+    Path(file): Path<String>,
+    Extension(config): Extension<Arc<SwaggerConfig<'static>>>,
+) -> Response {
+    match utoipa_swagger_ui::serve(&file, config) {
+        Ok(Some(found)) => (
+            [(header::CONTENT_TYPE, found.content_type)],
+            found.bytes.into_owned(),
+        )
+            .into_response(),
+        _ => StatusCode::NOT_FOUND.into_response(),
+    }
 }

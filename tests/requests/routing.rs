@@ -130,9 +130,24 @@ async fn the_openapi_document_describes_every_route() {
 #[tokio::test]
 async fn swagger_ui_is_served_at_docs() {
     request(|server, _ctx| async move {
-        let response = server.get("/docs/").await;
-        assert_eq!(response.status_code(), 200);
-        assert!(response.text().contains("swagger"));
+        for path in ["/docs", "/docs/"] {
+            let page = server.get(path).await;
+            assert_eq!(page.status_code(), 200, "{path}");
+            assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+            // Its files are named relatively, and resolve under /docs/.
+            assert!(page.text().contains(r#"<base href="/docs/">"#), "{path}");
+            assert!(page.text().contains(r#"src="./swagger-initializer.js""#));
+        }
+        let initializer = server.get("/docs/swagger-initializer.js").await;
+        assert_eq!(initializer.status_code(), 200);
+        assert!(initializer.text().contains("/api/v1/openapi.json"));
+        let styles = server.get("/docs/swagger-ui.css").await;
+        assert_eq!(styles.headers()["content-type"], "text/css");
+        assert_eq!(server.get("/docs/nothing.js").await.status_code(), 404);
+
+        let document = server.get("/api/v1/openapi.json").await;
+        assert_eq!(document.headers()["content-type"], "application/json");
+        assert_eq!(document.json::<Value>()["openapi"], "3.1.0");
     })
     .await;
 }
