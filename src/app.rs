@@ -1,4 +1,4 @@
-use std::{path::Path, sync::Arc};
+use std::{net::SocketAddr, path::Path, sync::Arc, time::Duration};
 
 use async_trait::async_trait;
 use axum::{
@@ -9,7 +9,7 @@ use loco_rs::{
     Result,
     app::{AppContext, Hooks, Initializer},
     bgworker::{BackgroundWorker, Queue},
-    boot::{BootResult, StartMode, create_app},
+    boot::{BootResult, ServeParams, StartMode, create_app, shutdown_signal},
     config::Config,
     controller::AppRoutes,
     db::truncate_table,
@@ -18,6 +18,7 @@ use loco_rs::{
 };
 use migration::Migrator;
 use sea_orm::DatabaseBackend;
+use tokio::net::TcpListener;
 
 use crate::{
     controllers, initializers,
@@ -33,6 +34,9 @@ use crate::{
 };
 
 pub struct App;
+
+/// How long a shutdown waits for mail deliveries under way.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
 #[async_trait]
 impl Hooks for App {
@@ -106,6 +110,29 @@ impl Hooks for App {
             .layer(from_fn_with_state(headers, security_headers::add))
             .layer(Extension(state));
         Ok(router)
+    }
+
+    /// Loco's serve, with a shutdown (SIGTERM, Ctrl-C) that lets what is under
+    /// way finish: requests (each bounded by the request timeout), then mail
+    /// deliveries, for up to `SHUTDOWN_GRACE`.
+    async fn serve(router: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
+        let listener = TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
+        axum::serve(
+            listener,
+            router.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
+        tracing::info!("shutting down: requests done, waiting for mail deliveries under way");
+        let state = AppState::from_context(ctx)?;
+        if tokio::time::timeout(SHUTDOWN_GRACE, state.mail_in_flight.write())
+            .await
+            .is_err()
+        {
+            tracing::warn!("mail deliveries still under way: they resume at the next start");
+        }
+        Self::on_shutdown(ctx).await;
+        Ok(())
     }
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {

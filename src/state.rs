@@ -6,6 +6,7 @@
 use std::{path::Path, sync::Arc};
 
 use loco_rs::app::AppContext;
+use tokio::sync::RwLock;
 
 use crate::{
     i18n::Translations,
@@ -25,6 +26,10 @@ pub struct AppState {
     pub translations: Translations,
     pub limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
+    /// Each mail delivery holds a read lock; a shutdown takes the write lock,
+    /// so it waits for the deliveries under way (later ones are made at the
+    /// next start).
+    pub mail_in_flight: RwLock<()>,
 }
 
 impl AppState {
@@ -57,6 +62,7 @@ impl AppState {
             translations,
             limiter,
             trusted_proxies,
+            mail_in_flight: RwLock::new(()),
             settings,
         })
     }

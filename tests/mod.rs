@@ -1,8 +1,8 @@
+mod binary;
 mod layering;
 mod mailers;
 mod models;
 mod requests;
-mod startup;
 mod support;
 mod tasks;
-mod workers;
+pub mod workers;

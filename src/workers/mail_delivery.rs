@@ -30,7 +30,9 @@ pub async fn deliver(ctx: &AppContext, mail_id: Uuid) -> loco_rs::Result<Deliver
         .mailer
         .as_ref()
         .ok_or_else(|| loco_rs::Error::string("no mailer configured (mailer.smtp in config)"))?;
-    let from = AppState::from_context(ctx)?.settings.from_mailbox();
+    let state = AppState::from_context(ctx)?;
+    let _in_flight = state.mail_in_flight.read().await;
+    let from = state.settings.from_mailbox();
     let outcome = mails::Model::deliver(&ctx.db, sender, &from, mail_id).await?;
     match &outcome {
         Delivery::Sent => tracing::info!(%mail_id, "mail sent"),

@@ -1,2 +1,2 @@
 mod mail_delivery;
-mod smtp_server;
+pub mod smtp_server;

@@ -1,6 +1,7 @@
 //! A small SMTP server on a loopback port, started inside a test: it speaks
 //! enough of RFC 5321 for a real client, records each message it accepts, and
-//! can refuse the first deliveries with a temporary error.
+//! can refuse the first deliveries with a temporary error, or hold each one
+//! before accepting it until the test lets it go.
 
 use std::sync::{
     Arc, Mutex,
@@ -10,6 +11,7 @@ use std::sync::{
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     net::{TcpListener, TcpStream},
+    sync::{Notify, Semaphore},
 };
 
 #[derive(Clone)]
@@ -17,16 +19,53 @@ pub struct SmtpServer {
     pub port: u16,
     messages: Arc<Mutex<Vec<String>>>,
     refusals_left: Arc<AtomicUsize>,
+    hold: Option<Arc<Hold>>,
+}
+
+struct Hold {
+    arrived: Notify,
+    released: Semaphore,
 }
 
 impl SmtpServer {
     /// Starts a server that answers `451` to the first `refusals` deliveries.
     pub async fn start(refusals: usize) -> Self {
+        Self::listen(refusals, None).await
+    }
+
+    /// Starts a server that holds each message, once received, until
+    /// `release`: a delivery under way for as long as the test wants.
+    pub async fn start_holding() -> Self {
+        let hold = Hold {
+            arrived: Notify::new(),
+            released: Semaphore::new(0),
+        };
+        Self::listen(0, Some(Arc::new(hold))).await
+    }
+
+    /// Waits until a held message has arrived.
+    pub async fn message_arrived(&self) {
+        self.hold
+            .as_ref()
+            .expect("a holding server")
+            .arrived
+            .notified()
+            .await;
+    }
+
+    /// Accepts the held messages, and those to come.
+    pub fn release(&self) {
+        let hold = self.hold.as_ref().expect("a holding server");
+        hold.released.add_permits(Semaphore::MAX_PERMITS / 2);
+    }
+
+    async fn listen(refusals: usize, hold: Option<Arc<Hold>>) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let server = Self {
             port: listener.local_addr().expect("address").port(),
             messages: Arc::default(),
             refusals_left: Arc::new(AtomicUsize::new(refusals)),
+            hold,
         };
         let accepting = server.clone();
         tokio::spawn(async move {
@@ -78,6 +117,10 @@ impl SmtpServer {
                         }
                         message.push_str(&line);
                         message.push('\n');
+                    }
+                    if let Some(hold) = &self.hold {
+                        hold.arrived.notify_one();
+                        let _ = hold.released.acquire().await;
                     }
                     self.messages.lock().expect("lock").push(message);
                     b"250 OK queued\r\n"
