@@ -36,6 +36,7 @@ pub mod msg {
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const INVALID_STATE: &str = "Invalid state";
     pub const SSO_FAILED: &str = "Sign-in with the provider failed";
+    pub const SSO_NO_ANSWER: &str = "The provider did not answer, try again later";
     pub const RETURN_URL_NOT_ALLOWED: &str = "return_url is not allowed";
     pub const NOT_FOUND: &str = "Not Found";
     pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
@@ -108,6 +109,9 @@ pub enum ApiError {
     Conflict(Cow<'static, str>),
     #[error("{0}")]
     PayloadTooLarge(Cow<'static, str>),
+    /// A service this request needed did not answer in time.
+    #[error("{0}")]
+    GatewayTimeout(Cow<'static, str>),
     /// Over a rate limit; try again in this many seconds.
     #[error("too many requests, retry in {0} s")]
     TooManyRequests(u64),
@@ -145,6 +149,7 @@ impl ApiError {
             Self::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
             Self::Conflict(text) => detail(StatusCode::CONFLICT, text),
             Self::PayloadTooLarge(text) => detail(StatusCode::PAYLOAD_TOO_LARGE, text),
+            Self::GatewayTimeout(text) => detail(StatusCode::GATEWAY_TIMEOUT, text),
             Self::TooManyRequests(_) => detail(
                 StatusCode::TOO_MANY_REQUESTS,
                 &Cow::Borrowed(msg::TOO_MANY_REQUESTS),
@@ -292,6 +297,10 @@ impl From<SsoError> for ApiError {
             SsoError::Url(_) => Self::Internal(error.to_string()),
             SsoError::Exchange(_) | SsoError::Profile(_) | SsoError::NoEmail => {
                 Self::BadRequest(msg::SSO_FAILED.into())
+            }
+            SsoError::NoAnswer(_) => {
+                tracing::warn!(error = %error, "provider sign-in: no answer");
+                Self::GatewayTimeout(msg::SSO_NO_ANSWER.into())
             }
         }
     }

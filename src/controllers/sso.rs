@@ -190,6 +190,7 @@ pub async fn login(
         (status = 403, body = Detail),
         (status = 409, description = "The email belongs to another account", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 504, description = "The provider did not answer in time", body = Detail),
     ))]
 #[debug_handler]
 pub async fn callback(

@@ -2,8 +2,9 @@
 //! authorization-code exchange (with PKCE), and the profile, read into one shape.
 
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, PkceCodeChallenge,
-    PkceCodeVerifier, RedirectUrl, Scope, TokenResponse, TokenUrl, basic::BasicClient,
+    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpClientError,
+    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
+    TokenUrl, basic::BasicClient,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -22,9 +23,16 @@ pub struct ProviderConfig {
     pub auth_url: String,
     pub token_url: String,
     pub userinfo_url: String,
+    /// How long one call to the provider may take.
+    #[serde(default = "ProviderConfig::default_timeout_seconds")]
+    pub timeout_seconds: u64,
 }
 
 impl ProviderConfig {
+    const fn default_timeout_seconds() -> u64 {
+        15
+    }
+
     #[must_use]
     pub fn enabled(&self) -> bool {
         let set = |value: Option<&str>| value.is_some_and(|value| !value.trim().is_empty());
@@ -67,6 +75,8 @@ pub enum SsoError {
     Profile(String),
     #[error("the provider did not share an email address")]
     NoEmail,
+    #[error("the provider did not answer: {0}")]
+    NoAnswer(String),
     #[error(transparent)]
     Model(#[from] loco_rs::model::ModelError),
 }
@@ -146,7 +156,7 @@ pub async fn exchange(
     let http = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(15))
+        .timeout(std::time::Duration::from_secs(settings.timeout_seconds))
         .user_agent(concat!(
             env!("CARGO_PKG_NAME"),
             "/",
@@ -159,7 +169,12 @@ pub async fn exchange(
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
         .request_async(&http)
         .await
-        .map_err(|error| SsoError::Exchange(error.to_string()))?;
+        .map_err(|error| match &error {
+            RequestTokenError::Request(HttpClientError::Reqwest(cause)) if no_answer(cause) => {
+                SsoError::NoAnswer(cause.to_string())
+            }
+            _ => SsoError::Exchange(error.to_string()),
+        })?;
     let access_token = token.access_token().secret();
     let profile = get_json(&http, &settings.userinfo_url, access_token).await?;
     let mut profile = read_profile(provider, &profile)?;
@@ -180,12 +195,23 @@ pub async fn exchange(
     })
 }
 
+/// The provider timed out or could not be reached: not the caller's fault.
+fn no_answer(error: &reqwest::Error) -> bool {
+    error.is_timeout() || error.is_connect()
+}
+
 async fn get_json(
     http: &reqwest::Client,
     url: &str,
     access_token: &str,
 ) -> Result<Value, SsoError> {
-    let profile_error = |error: reqwest::Error| SsoError::Profile(error.to_string());
+    let profile_error = |error: reqwest::Error| {
+        if no_answer(&error) {
+            SsoError::NoAnswer(error.to_string())
+        } else {
+            SsoError::Profile(error.to_string())
+        }
+    };
     http.get(url)
         .bearer_auth(access_token)
         .header(reqwest::header::ACCEPT, "application/json")

@@ -69,6 +69,7 @@ async fn stand_in(profile: Value) -> StandIn {
     *provider.profile.lock().expect("lock") = profile;
     let app = Router::new()
         .route("/token", post(token))
+        .route("/silent-token", post(std::future::pending::<()>))
         .route("/userinfo", get(userinfo))
         .with_state(provider.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -243,6 +244,31 @@ async fn a_refused_code_is_a_bad_request() {
         assert_eq!(
             callback.json::<Value>(),
             json!({ "detail": "Sign-in with the provider failed" })
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn a_provider_that_does_not_answer_is_a_504_within_its_timeout() {
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    let configure = provider.settings();
+    let silent = |settings: &mut Value| {
+        configure(settings);
+        let google = &mut settings["sso"]["google"];
+        let token_url = google["token_url"]
+            .as_str()
+            .expect("a URL")
+            .replace("/token", "/silent-token");
+        google["token_url"] = json!(token_url);
+        google["timeout_seconds"] = json!(1);
+    };
+    request_with(silent, |server, _ctx| async move {
+        let callback = sign_in(&server, "good-code").await;
+        assert_eq!(callback.status_code(), 504);
+        assert_eq!(
+            callback.json::<Value>(),
+            json!({ "detail": "The provider did not answer, try again later" })
         );
     })
     .await;
