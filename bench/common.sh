@@ -1,5 +1,6 @@
 # Shared by the benchmarks: sourced, not run. Sets up a production-mode server
-# on a fresh PostgreSQL database, and seeds one user with 100 items.
+# on a fresh database (PostgreSQL, or SQLite with BENCH_DB=sqlite), and seeds
+# one user with 100 items.
 #
 # After `source bench/common.sh "$@"`, the positional parameters name the
 # binaries to measure (the release build when none is given).
@@ -21,7 +22,13 @@ fi
 
 export LOCO_ENV=production
 # Loopback: TLS to the database would only add a handshake per connection.
-export DATABASE_URL="${PG}/${DB_NAME}?sslmode=disable"
+BENCH_DB="${BENCH_DB:-postgres}"
+SQLITE_FILE="${TMPDIR:-/tmp}/${DB_NAME}.sqlite"
+if [ "$BENCH_DB" = sqlite ]; then
+  export DATABASE_URL="sqlite://${SQLITE_FILE}?mode=rwc"
+else
+  export DATABASE_URL="${PG}/${DB_NAME}?sslmode=disable"
+fi
 export SECRET_KEY="bench-secret-0123456789abcdef0123456789abcdef"
 export SERVER_HOST="${BASE}" WEB_APP_URL="http://localhost:3000"
 export FIRST_SUPERUSER="admin@example.com" FIRST_SUPERUSER_PASSWORD="Password1234"
@@ -46,8 +53,12 @@ wait_for_ping() {
 # Starts binary $1 on a fresh database (a first start migrates it and creates
 # the admin), and sets `startup_ms`: launch to first response, schema up to date.
 start_fresh() {
-  psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)"
-  psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE ${DB_NAME}"
+  if [ "$BENCH_DB" = sqlite ]; then
+    rm -f "$SQLITE_FILE" "$SQLITE_FILE-wal" "$SQLITE_FILE-shm"
+  else
+    psql -q -h 127.0.0.1 -U postgres -c "DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)"
+    psql -q -h 127.0.0.1 -U postgres -c "CREATE DATABASE ${DB_NAME}"
+  fi
   "$1" start >/tmp/bench-server.log 2>&1 &
   server_pid=$!
   wait_for_ping
@@ -75,12 +86,13 @@ seed() {
 
 rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/${server_pid}/status"; }
 
-# Runs wrk (`wrk_out` keeps its output); fails on any non-2xx answer.
+# Runs wrk (`wrk_out` keeps its output); fails on any non-2xx answer and on
+# any socket error (a request unanswered within WRK_TIMEOUT counts as one).
 load() {
   local connections=$1; shift
-  wrk_out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --latency "$@")
-  if echo "$wrk_out" | grep -q "Non-2xx"; then
-    echo "non-2xx answers" >&2
+  wrk_out=$(wrk -t"$THREADS" -c"$connections" -d"$DURATION" --timeout "${WRK_TIMEOUT:-5s}" --latency "$@")
+  if echo "$wrk_out" | grep -q "Non-2xx\|Socket errors"; then
+    echo "failed or unanswered requests" >&2
     echo "$wrk_out" >&2
     exit 1
   fi
