@@ -155,6 +155,7 @@ impl Hooks for App {
         truncate_table(&ctx.db, RefreshTokens).await?;
         truncate_table(&ctx.db, SingleUseTokens).await?;
         truncate_table(&ctx.db, SsoLogins).await?;
+        truncate_table(&ctx.db, TaskRuns).await?;
         truncate_table(&ctx.db, Items).await?;
         truncate_table(&ctx.db, Users).await?;
         Ok(())

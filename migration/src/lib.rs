@@ -5,6 +5,7 @@ mod m20250101_000001_users;
 mod m20250101_000002_items;
 mod m20250101_000003_mails;
 mod m20250101_000004_auth_tokens;
+mod m20251125_000005_task_runs;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000002_items::Migration),
             Box::new(m20250101_000003_mails::Migration),
             Box::new(m20250101_000004_auth_tokens::Migration),
+            Box::new(m20251125_000005_task_runs::Migration),
             // inject-above (do not remove this comment)
         ]
     }

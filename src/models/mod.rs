@@ -9,6 +9,7 @@ pub mod refresh_tokens;
 pub mod single_use_tokens;
 pub mod sso_logins;
 pub mod sso_providers;
+pub mod task_runs;
 pub mod timestamps;
 pub mod tokens;
 pub mod users;

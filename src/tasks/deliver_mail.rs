@@ -20,7 +20,10 @@ impl Task for DeliverMail {
         }
     }
 
-    async fn run(&self, ctx: &AppContext, _vars: &Vars) -> loco_rs::Result<()> {
+    async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
+        if !super::takes_this_run(ctx, vars, "deliver_mail").await? {
+            return Ok(());
+        }
         let sent = mail_delivery::deliver_due(ctx).await?;
         println!("{sent} mail(s) sent");
         Ok(())

@@ -19,7 +19,10 @@ impl Task for PurgeExpiredTokens {
         }
     }
 
-    async fn run(&self, ctx: &AppContext, _vars: &Vars) -> loco_rs::Result<()> {
+    async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
+        if !super::takes_this_run(ctx, vars, "purge_expired_tokens").await? {
+            return Ok(());
+        }
         let codes = one_time_passwords::Model::purge_expired(&ctx.db).await?;
         let refresh = refresh_tokens::Model::purge_expired(&ctx.db).await?;
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;

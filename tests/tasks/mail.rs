@@ -82,3 +82,41 @@ async fn mail_failed_retries_failed_mails() {
             .is_err()
     );
 }
+
+/// Two processes' schedulers fire together: one of them delivers. (An hourly
+/// period, so that the two runs fall in one slot.)
+#[tokio::test]
+async fn a_scheduled_run_is_taken_by_one_process() {
+    let booted = boot().await;
+    let ctx = &booted.app_context;
+    let first = queue_mail(ctx, "first").await;
+    run(ctx, "deliver_mail", &[("once_per", "3600")])
+        .await
+        .expect("task");
+    let second = queue_mail(ctx, "second").await;
+    // The other process, the same hour.
+    run(ctx, "deliver_mail", &[("once_per", "3600")])
+        .await
+        .expect("task");
+    let status = |id| async move {
+        mails::Entity::find_by_id(id)
+            .one(&ctx.db)
+            .await
+            .expect("query")
+            .expect("the mail")
+            .status
+    };
+    assert_eq!(status(first.id).await, MailStatus::Sent);
+    assert_eq!(
+        status(second.id).await,
+        MailStatus::Queued,
+        "the run was taken"
+    );
+
+    // An operator's run is not scheduled: it always runs.
+    run(ctx, "deliver_mail", &[]).await.expect("task");
+    assert_eq!(status(second.id).await, MailStatus::Sent);
+
+    let unreadable = run(ctx, "deliver_mail", &[("once_per", "a minute")]).await;
+    assert!(unreadable.is_err());
+}

@@ -9,4 +9,5 @@ pub mod refresh_tokens;
 pub mod sea_orm_active_enums;
 pub mod single_use_tokens;
 pub mod sso_logins;
+pub mod task_runs;
 pub mod users;

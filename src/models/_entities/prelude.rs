@@ -6,4 +6,5 @@ pub use super::one_time_passwords::Entity as OneTimePasswords;
 pub use super::refresh_tokens::Entity as RefreshTokens;
 pub use super::single_use_tokens::Entity as SingleUseTokens;
 pub use super::sso_logins::Entity as SsoLogins;
+pub use super::task_runs::Entity as TaskRuns;
 pub use super::users::Entity as Users;
