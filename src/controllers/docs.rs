@@ -2,17 +2,9 @@
 //! once, with `routes!` in its controller's `routes()`: that routes it and puts
 //! its `#[utoipa::path]` annotation (whose path is the route) in the document.
 
-use std::sync::Arc;
-
-use axum::{
-    Extension, Router,
-    body::Bytes,
-    extract::Path,
-    http::{StatusCode, header},
-    response::{Html, IntoResponse, Response},
-    routing::get,
-};
+use axum::{Router, body::Bytes, http::header, routing::get};
 use loco_rs::{app::AppContext, controller::Routes};
+use tower_http::services::ServeDir;
 use utoipa::{
     Modify, OpenApi,
     openapi::{
@@ -23,12 +15,13 @@ use utoipa::{
     },
 };
 use utoipa_axum::router::UtoipaMethodRouter;
-use utoipa_swagger_ui::Config as SwaggerConfig;
 
 use crate::{errors, models, views};
 
 pub const OPENAPI_PATH: &str = "/api/v1/openapi.json";
 pub const SWAGGER_PATH: &str = "/docs";
+/// Its page names `SWAGGER_PATH` and `OPENAPI_PATH`.
+const SWAGGER_UI_DIR: &str = "assets/swagger-ui";
 
 /// A controller's routes, and what the document says of them.
 #[derive(Default)]
@@ -108,8 +101,9 @@ pub fn openapi(controllers: Vec<ApiRoutes>) -> openapi::OpenApi {
     document
 }
 
-/// Serves the document and the UI. The UI's page answers at `/docs` itself
-/// (as FastAPI's does) and at `/docs/`; its files live under `/docs/`.
+/// Serves the document, and the Swagger UI from `assets/swagger-ui/` (read
+/// from disk, as the translations are: kept out of the binary). The page
+/// answers at `/docs` itself, as FastAPI's does, and at `/docs/`.
 ///
 /// # Errors
 /// When the document cannot be written as JSON.
@@ -122,38 +116,5 @@ pub fn router(document: &openapi::OpenApi) -> serde_json::Result<Router> {
     };
     Ok(Router::new()
         .route(OPENAPI_PATH, get(serve_json))
-        .route(SWAGGER_PATH, get(swagger_page))
-        .route(&format!("{SWAGGER_PATH}/"), get(swagger_page))
-        .route(&format!("{SWAGGER_PATH}/{{*file}}"), get(swagger_file))
-        .layer(Extension(Arc::new(SwaggerConfig::new([OPENAPI_PATH])))))
-}
-
-async fn swagger_page(Extension(config): Extension<Arc<SwaggerConfig<'static>>>) -> Response {
-    match utoipa_swagger_ui::serve("index.html", config) {
-        Ok(Some(page)) => {
-            // The page names its files relatively; from `/docs` they would
-            // resolve under `/`.
-            let page = String::from_utf8_lossy(&page.bytes).replacen(
-                "<head>",
-                &format!("<head>\n    <base href=\"{SWAGGER_PATH}/\">"),
-                1,
-            );
-            Html(page).into_response()
-        }
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
-}
-
-async fn swagger_file(
-    Path(file): Path<String>,
-    Extension(config): Extension<Arc<SwaggerConfig<'static>>>,
-) -> Response {
-    match utoipa_swagger_ui::serve(&file, config) {
-        Ok(Some(found)) => (
-            [(header::CONTENT_TYPE, found.content_type)],
-            found.bytes.into_owned(),
-        )
-            .into_response(),
-        _ => StatusCode::NOT_FOUND.into_response(),
-    }
+        .nest_service(SWAGGER_PATH, ServeDir::new(SWAGGER_UI_DIR)))
 }

@@ -133,7 +133,8 @@ async fn swagger_ui_is_served_at_docs() {
         for path in ["/docs", "/docs/"] {
             let page = server.get(path).await;
             assert_eq!(page.status_code(), 200, "{path}");
-            assert_eq!(page.headers()["content-type"], "text/html; charset=utf-8");
+            let content_type = page.headers()["content-type"].to_str().expect("ascii");
+            assert!(content_type.starts_with("text/html"), "{content_type}");
             // Its files are named relatively, and resolve under /docs/.
             assert!(page.text().contains(r#"<base href="/docs/">"#), "{path}");
             assert!(page.text().contains(r#"src="./swagger-initializer.js""#));
