@@ -9,7 +9,7 @@ use std::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::workers::smtp_server::SmtpServer;
+use crate::{support::TestDatabase, workers::smtp_server::SmtpServer};
 
 /// The variables a production start cannot do without.
 const REQUIRED: [&str; 8] = [
@@ -68,41 +68,68 @@ fn a_production_start_without_a_required_variable_says_which_in_one_line() {
     assert!(line.starts_with("error: SECRET_KEY is missing"), "{line}");
 }
 
-/// A development server on a port and an SQLite file of its own, mailing
-/// through `smtp_port`.
-struct DevServer {
-    child: tokio::process::Child,
-    port: u16,
-    database: PathBuf,
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|listener| listener.local_addr())
+        .expect("a free port")
+        .port()
 }
 
-impl DevServer {
-    async fn start(smtp_port: u16, workers_mode: &str) -> Self {
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|listener| listener.local_addr())
-            .expect("a free port")
-            .port();
+fn binary() -> tokio::process::Command {
+    let mut command = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend-cli"));
+    command
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("LOG_LEVEL", "error")
+        .env_remove("REDIS_URL")
+        .kill_on_drop(true);
+    command
+}
+
+/// A server process on a port of its own (and, in development, an SQLite
+/// file of its own).
+struct Server {
+    child: tokio::process::Child,
+    port: u16,
+    database: Option<PathBuf>,
+}
+
+impl Server {
+    /// `start` in development, mailing through `smtp_port`.
+    async fn development(smtp_port: u16, workers_mode: &str) -> Self {
         let database =
             std::env::temp_dir().join(format!("server_{}.sqlite", Uuid::new_v4().simple()));
-        let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_backend-cli"))
+        let mut command = binary();
+        command
             .arg("start")
-            .current_dir(env!("CARGO_MANIFEST_DIR"))
             .env("LOCO_ENV", "development")
             .env(
                 "DATABASE_URL",
                 format!("sqlite://{}?mode=rwc", database.display()),
             )
-            .env("PORT", port.to_string())
-            .env("BINDING", "127.0.0.1")
             .env("SMTP_HOST", "127.0.0.1")
             .env("SMTP_PORT", smtp_port.to_string())
             .env("SMTP_TLS", "none")
             .env("EMAILS_FROM_EMAIL", "noreply@example.com")
-            .env("WORKERS_MODE", workers_mode)
-            .env("LOG_LEVEL", "error")
-            .env_remove("REDIS_URL")
+            .env("WORKERS_MODE", workers_mode);
+        Self::spawn(command, Some(database)).await
+    }
+
+    /// `start --all` (server, queue worker, scheduler) in production.
+    async fn production(env: &[(&str, String)]) -> Self {
+        let mut command = binary();
+        command
+            .args(["start", "--all"])
+            .env("LOCO_ENV", "production")
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())));
+        Self::spawn(command, None).await
+    }
+
+    async fn spawn(mut command: tokio::process::Command, database: Option<PathBuf>) -> Self {
+        let port = free_port();
+        let child = command
+            .env("PORT", port.to_string())
+            .env("BINDING", "127.0.0.1")
             .stdout(Stdio::null())
-            .kill_on_drop(true)
             .spawn()
             .expect("the server starts");
         let server = Self {
@@ -158,27 +185,32 @@ impl DevServer {
     }
 
     async fn mail_statuses(&self) -> Vec<String> {
-        use sea_orm::{ConnectionTrait, Database, Statement};
-        let db = Database::connect(format!("sqlite://{}", self.database.display()))
-            .await
-            .expect("the server's database");
-        let rows = db
-            .query_all_raw(Statement::from_string(
-                db.get_database_backend(),
-                "SELECT status FROM mails",
-            ))
-            .await
-            .expect("mails");
-        rows.iter()
-            .map(|row| row.try_get::<String>("", "status").expect("a status"))
-            .collect()
+        let database = self.database.as_ref().expect("an SQLite file");
+        mail_statuses(&format!("sqlite://{}", database.display())).await
     }
 }
 
-impl Drop for DevServer {
+async fn mail_statuses(uri: &str) -> Vec<String> {
+    use sea_orm::{ConnectionTrait, Database, Statement};
+    let db = Database::connect(uri).await.expect("the server's database");
+    let rows = db
+        .query_all_raw(Statement::from_string(
+            db.get_database_backend(),
+            "SELECT status FROM mails",
+        ))
+        .await
+        .expect("mails");
+    rows.iter()
+        .map(|row| row.try_get::<String>("", "status").expect("a status"))
+        .collect()
+}
+
+impl Drop for Server {
     fn drop(&mut self) {
-        for suffix in ["", "-wal", "-shm"] {
-            let _ = std::fs::remove_file(format!("{}{suffix}", self.database.display()));
+        if let Some(database) = &self.database {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", database.display()));
+            }
         }
     }
 }
@@ -186,7 +218,7 @@ impl Drop for DevServer {
 #[tokio::test]
 async fn a_shutdown_lets_mail_deliveries_under_way_finish() {
     let smtp = SmtpServer::start_holding().await;
-    let mut server = DevServer::start(smtp.port, "BackgroundAsync").await;
+    let mut server = Server::development(smtp.port, "BackgroundAsync").await;
     let registered = server
         .register("jane@example.com")
         .await
@@ -212,7 +244,7 @@ async fn a_shutdown_lets_mail_deliveries_under_way_finish() {
 async fn a_shutdown_lets_requests_under_way_finish() {
     let smtp = SmtpServer::start_holding().await;
     // Mail is delivered inside the request: it stays under way while held.
-    let mut server = DevServer::start(smtp.port, "ForegroundBlocking").await;
+    let mut server = Server::development(smtp.port, "ForegroundBlocking").await;
     let url = server.url("/api/v1/auth/register");
     let request = tokio::spawn(async move {
         reqwest::Client::new()
@@ -232,4 +264,138 @@ async fn a_shutdown_lets_requests_under_way_finish() {
     assert_eq!(response.status(), 200);
     assert!(server.exit().await.success());
     assert_eq!(server.mail_statuses().await, ["sent"]);
+}
+
+/// Two `start --all` processes on one PostgreSQL and one Redis, as a
+/// scaled-out deployment runs them; a client goes back and forth between them.
+/// Runs where Redis is (CI, with `REDIS_URL`), with PostgreSQL on
+/// 127.0.0.1:5432.
+#[tokio::test]
+#[cfg_attr(not(redis_tests), ignore = "set REDIS_URL to a Redis server to run it")]
+async fn two_processes_share_limits_sessions_mail_and_scheduled_runs() {
+    let database = TestDatabase::create("postgres://postgres@127.0.0.1:5432/postgres").await;
+    let smtp = SmtpServer::start(0).await;
+    let env = [
+        ("DATABASE_URL", database.uri().to_string()),
+        ("REDIS_URL", std::env::var("REDIS_URL").expect("REDIS_URL")),
+        (
+            "SECRET_KEY",
+            "scale-out-test-secret-0123456789abcdef0123456789".to_string(),
+        ),
+        ("SERVER_HOST", "http://127.0.0.1".to_string()),
+        ("WEB_APP_URL", "http://127.0.0.1".to_string()),
+        ("SMTP_HOST", "127.0.0.1".to_string()),
+        ("SMTP_PORT", smtp.port.to_string()),
+        ("SMTP_TLS", "none".to_string()),
+        ("EMAILS_FROM_EMAIL", "noreply@example.com".to_string()),
+        ("DB_AUTO_MIGRATE", "false".to_string()),
+        ("RATE_LIMIT_LOGIN_PER_EMAIL", "3".to_string()),
+        ("RATE_LIMIT_LOGIN_PER_IP", "1000".to_string()),
+        ("RATE_LIMIT_REGISTER_PER_IP", "1000".to_string()),
+    ];
+    // The release step: migrate once, before any server starts.
+    let migrated = binary()
+        .args(["db", "migrate"])
+        .env("LOCO_ENV", "production")
+        .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+        .output()
+        .await
+        .expect("db migrate runs");
+    assert!(migrated.status.success(), "{migrated:?}");
+    let servers = [
+        Server::production(&env).await,
+        Server::production(&env).await,
+    ];
+    let client = reqwest::Client::new();
+    let post = |server: usize, path: &str, body: serde_json::Value| {
+        client.post(servers[server].url(path)).json(&body).send()
+    };
+
+    // Rate limits are counted once for both.
+    let target = format!("target-{}@example.com", Uuid::new_v4().simple());
+    let mut statuses = Vec::new();
+    for server in [0, 1, 0, 1] {
+        let response = client
+            .post(servers[server].url("/api/v1/auth/login"))
+            .form(&[
+                ("username", target.as_str()),
+                ("password", "wrong password"),
+            ])
+            .send()
+            .await
+            .expect("an answer");
+        statuses.push(response.status().as_u16());
+    }
+    assert_eq!(statuses, [401, 401, 401, 429]);
+
+    // A refresh token rotated on one is refused by the other.
+    let mut emails = Vec::new();
+    let mut sessions = Vec::new();
+    for n in 0..4 {
+        let email = format!("scale-{n}-{}@example.com", Uuid::new_v4().simple());
+        let registered = post(
+            n % 2,
+            "/api/v1/auth/register",
+            json!({ "email": email, "password": "correct horse battery" }),
+        )
+        .await
+        .expect("an answer");
+        assert_eq!(registered.status(), 200);
+        sessions.push(registered.json::<serde_json::Value>().await.expect("json"));
+        emails.push(email);
+    }
+    let old = &sessions[0]["refresh_token"];
+    let rotated = post(0, "/api/v1/auth/refresh", old.clone())
+        .await
+        .expect("an answer");
+    assert_eq!(rotated.status(), 200);
+    let replayed = post(1, "/api/v1/auth/refresh", old.clone())
+        .await
+        .expect("an answer");
+    assert_eq!(replayed.status(), 401);
+
+    // Each welcome mail, queued in Redis and worked by either, goes out once.
+    let delivered = tokio::time::timeout(Duration::from_secs(60), async {
+        while mail_statuses(database.uri()).await != ["sent"; 4] {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    })
+    .await;
+    assert!(
+        delivered.is_ok(),
+        "{:?}",
+        mail_statuses(database.uri()).await
+    );
+    let messages = smtp.messages();
+    assert_eq!(messages.len(), 4, "one message per mail");
+    for email in &emails {
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|message| message.contains(email.as_str()))
+                .count(),
+            1,
+            "{email}"
+        );
+    }
+
+    // Both schedulers fire a run at once: one process does it. (A period no
+    // configured job uses, so that their own runs do not take this one.)
+    let scheduled_run = || {
+        binary()
+            .args(["task", "deliver_mail", "once_per:600"])
+            .env("LOCO_ENV", "production")
+            .envs(env.iter().map(|(name, value)| (*name, value.as_str())))
+            .output()
+    };
+    let (first, second) = tokio::join!(scheduled_run(), scheduled_run());
+    let outputs = [first.expect("a run"), second.expect("a run")];
+    assert!(outputs.iter().all(|output| output.status.success()));
+    let skipped = outputs
+        .iter()
+        .filter(|output| {
+            String::from_utf8_lossy(&output.stdout).contains("taken by another process")
+        })
+        .count();
+    assert_eq!(skipped, 1, "{outputs:?}");
 }

@@ -28,6 +28,10 @@ enum Cleanup {
 }
 
 impl TestDatabase {
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+
     pub async fn create(configured_uri: &str) -> Self {
         let name = format!("test_{}", Uuid::new_v4().simple());
         if configured_uri.starts_with("postgres") {
