@@ -171,9 +171,12 @@ impl ApiError {
                     &Cow::Borrowed(msg::UNAVAILABLE),
                 )
             }
-            Self::Db(DbErr::ConnectionAcquire(_))
-            | Self::Model(ModelError::DbErr(DbErr::ConnectionAcquire(_))) => {
-                tracing::warn!(error = %self, "no database connection free in time");
+            Self::Db(error)
+            | Self::Model(ModelError::DbErr(error))
+            | Self::Framework(loco_rs::Error::DB(error))
+                if database_unavailable(error) =>
+            {
+                tracing::warn!(error = %self, "database unavailable: request turned away");
                 detail(
                     StatusCode::SERVICE_UNAVAILABLE,
                     &Cow::Borrowed(msg::UNAVAILABLE),
@@ -187,6 +190,28 @@ impl ApiError {
                 )
             }
         }
+    }
+}
+
+/// The database cannot serve now, but may soon: no connection free in time,
+/// none to be made, or one cut under the query (a restart, a failover). Not
+/// the request's fault: 503, try again.
+fn database_unavailable(error: &DbErr) -> bool {
+    use sea_orm::{RuntimeErr, sqlx::Error as Sqlx};
+    match error {
+        DbErr::ConnectionAcquire(_) | DbErr::Conn(_) => true,
+        DbErr::Query(RuntimeErr::SqlxError(cause)) | DbErr::Exec(RuntimeErr::SqlxError(cause)) => {
+            match cause.as_ref() {
+                Sqlx::Io(_) | Sqlx::PoolTimedOut | Sqlx::PoolClosed | Sqlx::WorkerCrashed => true,
+                // Class 08: connection exceptions; 57P01-03: the server is
+                // shutting down, crashed, or not yet accepting connections.
+                Sqlx::Database(database) => database.code().is_some_and(|code| {
+                    code.starts_with("08") || matches!(code.as_ref(), "57P01" | "57P02" | "57P03")
+                }),
+                _ => false,
+            }
+        }
+        _ => false,
     }
 }
 
@@ -332,5 +357,28 @@ mod tests {
             assert_eq!(response.status(), StatusCode::SERVICE_UNAVAILABLE);
             assert_eq!(response.headers()[header::RETRY_AFTER], "1");
         }
+    }
+
+    #[test]
+    fn a_connection_cut_under_a_query_is_503_not_500() {
+        use sea_orm::{RuntimeErr, sqlx};
+        let io = std::io::Error::new(std::io::ErrorKind::ConnectionReset, "reset");
+        let cut = DbErr::Query(RuntimeErr::SqlxError(std::sync::Arc::new(sqlx::Error::Io(
+            io,
+        ))));
+        let closed = DbErr::Exec(RuntimeErr::SqlxError(std::sync::Arc::new(
+            sqlx::Error::PoolClosed,
+        )));
+        for error in [cut, closed] {
+            assert_eq!(
+                ApiError::Db(error).into_response().status(),
+                StatusCode::SERVICE_UNAVAILABLE
+            );
+        }
+        let broken = DbErr::Query(RuntimeErr::Internal("syntax".to_string()));
+        assert_eq!(
+            ApiError::Db(broken).into_response().status(),
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
     }
 }
