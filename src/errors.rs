@@ -52,15 +52,16 @@ pub mod msg {
 /// One entry of a 422 body, as FastAPI writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
-    /// Where the bad value sits: `["body", "email"]`, `["query", "limit"]`.
-    #[schema(value_type = Vec<String>)]
+    /// Where the bad value sits: `["body", "email"]`, `["query", "limit"]`,
+    /// `["body", "tags", 2]` (an index into a list).
     pub loc: Vec<LocPart>,
     pub msg: String,
     #[serde(rename = "type")]
     pub kind: String,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+/// A key, or a list index: `string | integer`, as FastAPI documents it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 #[serde(untagged)]
 pub enum LocPart {
     Key(String),
