@@ -5,6 +5,7 @@ use chrono::Duration;
 use loco_rs::environment::Environment;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
+use url::Url;
 
 use crate::models::{
     email::Email,
@@ -248,14 +249,30 @@ impl Settings {
         Some(self.redis_url.expose_secret().trim()).filter(|url| !url.is_empty())
     }
 
-    /// Whether `return_url` starts with one of `SSO_ALLOWED_RETURN_URLS`.
+    /// `return_url`, normalised, when it points inside one of
+    /// `SSO_ALLOWED_RETURN_URLS`. Both sides are parsed as URLs, not compared
+    /// as text (`https://app.example.com.evil.net/` and
+    /// `https://app.example.com@evil.net/` start with `https://app.example.com`):
+    /// the same scheme, host and port, no user info, no fragment (the token is
+    /// added to the query), and a path at or below the allowed one, by whole
+    /// segments.
     #[must_use]
-    pub fn allows_return_url(&self, return_url: &str) -> bool {
+    pub fn allowed_return_url(&self, return_url: &str) -> Option<String> {
+        let url = Url::parse(return_url).ok()?;
+        if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
+            return None;
+        }
         self.sso_allowed_return_urls
             .split(',')
             .map(str::trim)
-            .filter(|prefix| !prefix.is_empty())
-            .any(|prefix| return_url.starts_with(prefix))
+            .filter_map(|allowed| Url::parse(allowed).ok())
+            .any(|allowed| {
+                allowed.scheme() == url.scheme()
+                    && allowed.host_str() == url.host_str()
+                    && allowed.port_or_known_default() == url.port_or_known_default()
+                    && path_within(allowed.path(), url.path())
+            })
+            .then(|| url.to_string())
     }
 
     /// Whether mail goes out at all.
@@ -296,6 +313,17 @@ impl Settings {
         let secret = self.secret_key.expose_secret().trim();
         secret.is_empty() || WELL_KNOWN_SECRETS.contains(&secret)
     }
+}
+
+/// Whether `path` is `allowed` or below it, by whole segments: `/app` allows
+/// `/app` and `/app/done`, not `/application`.
+fn path_within(allowed: &str, path: &str) -> bool {
+    let allowed = allowed.trim_end_matches('/');
+    allowed.is_empty()
+        || path == allowed
+        || path
+            .strip_prefix(allowed)
+            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 #[cfg(test)]

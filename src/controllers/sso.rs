@@ -40,7 +40,8 @@ const COOKIE_SCOPE: &str = "Path=/api/v1/auth; HttpOnly; SameSite=Lax";
 #[derive(Debug, Deserialize, Validate, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct LoginParams {
-    /// Where to send the user back; must start with one of `SSO_ALLOWED_RETURN_URLS`.
+    /// Where to send the user back: within one of `SSO_ALLOWED_RETURN_URLS` (same
+    /// scheme, host and port, a path at or below the listed one).
     pub return_url: String,
 }
 
@@ -130,15 +131,14 @@ fn set_state_cookie(settings: &Settings, state: &str) -> String {
     format!("{STATE_COOKIE}={state}; Max-Age={max_age}; {COOKIE_SCOPE}{secure}")
 }
 
-fn allow_return_url(settings: &Settings, return_url: &str) -> ApiResult<()> {
-    if settings.allows_return_url(return_url) {
-        return Ok(());
-    }
-    Err(ApiError::field(
-        vec![LocPart::from("query"), LocPart::from("return_url")],
-        msg::RETURN_URL_NOT_ALLOWED,
-        "value_error",
-    ))
+fn allowed_return_url(settings: &Settings, return_url: &str) -> ApiResult<String> {
+    settings.allowed_return_url(return_url).ok_or_else(|| {
+        ApiError::field(
+            vec![LocPart::from("query"), LocPart::from("return_url")],
+            msg::RETURN_URL_NOT_ALLOWED,
+            "value_error",
+        )
+    })
 }
 
 fn redirect(location: &str, cookie: &str) -> ApiResult<Response> {
@@ -173,10 +173,10 @@ pub async fn login(
     let settings = &app.settings;
     let (provider, config) = enabled(settings, &name)?;
     app.limiter.check(Action::SsoLogin, ip, None).await?;
-    allow_return_url(settings, &params.return_url)?;
+    let return_url = allowed_return_url(settings, &params.return_url)?;
     let callback = callback_url(settings, provider);
     let (started, consent_url) =
-        sso_logins::Model::start(&db, provider, config, &callback, &params.return_url).await?;
+        sso_logins::Model::start(&db, provider, config, &callback, &return_url).await?;
     redirect(&consent_url, &set_state_cookie(settings, &started.state))
 }
 

@@ -274,6 +274,71 @@ async fn a_provider_that_does_not_answer_is_a_504_within_its_timeout() {
     .await;
 }
 
+/// config/test.yaml allows `myapp://auth` and `https://app.example.com/`.
+#[tokio::test]
+async fn fix_a_return_url_must_lie_within_an_allowed_one_as_a_url() {
+    let provider = stand_in(google("g-1", "ann@example.com")).await;
+    request_with(provider.settings(), |server, _ctx| async move {
+        let attacks = [
+            // Prefixes of the text, other places entirely.
+            "myapp://authx/done",
+            "myapp://auth.evil.net/done",
+            "myapp://auth@evil.net/done",
+            "https://app.example.com@evil.net/",
+            "https://app.example.com.evil.net/",
+            // The same host, another scheme or port.
+            "http://app.example.com/",
+            "https://app.example.com:8443/",
+            // A fragment would swallow the token; not a URL at all.
+            "https://app.example.com/done#x",
+            "app.example.com/done",
+        ];
+        for attack in attacks {
+            let login = server
+                .get("/api/v1/auth/google/login")
+                .add_query_param("return_url", attack)
+                .await;
+            assert_eq!(login.status_code(), 422, "{attack}");
+        }
+        for (allowed, stored) in [
+            ("myapp://auth/done", "myapp://auth/done"),
+            (
+                "https://app.example.com/done?x=1",
+                "https://app.example.com/done?x=1",
+            ),
+            (
+                "https://APP.example.com:443/a/../done",
+                "https://app.example.com/done",
+            ),
+        ] {
+            let login = server
+                .get("/api/v1/auth/google/login")
+                .add_query_param("return_url", allowed)
+                .await;
+            assert_eq!(login.status_code(), 307, "{allowed}");
+            let consent = login
+                .header("location")
+                .to_str()
+                .expect("ascii")
+                .to_string();
+            let state = query(&consent, "state").expect("a state");
+            let callback = server
+                .get(&format!(
+                    "/api/v1/auth/google/callback?code=good-code&state={state}"
+                ))
+                .add_header("cookie", format!("sso_state={state}"))
+                .await;
+            let location = callback
+                .header("location")
+                .to_str()
+                .expect("ascii")
+                .to_string();
+            assert!(location.starts_with(stored), "{location}");
+        }
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn unknown_disabled_and_unlisted_are_refused() {
     let facebook_off =
