@@ -23,6 +23,18 @@ pub const WELL_KNOWN_SECRETS: &[&str] = &[
     "test-secret-key-not-for-production-use-0000000000",
 ];
 
+/// The shortest `SECRET_KEY` an environment other than development and test
+/// takes: 256 bits, as HS256 wants.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// Whether `env` may have the development conveniences: the persistent code,
+/// codes in answers when mail is off, a weak secret. Only `development` and
+/// `test` do: a `staging` or `prod` is treated as production.
+#[must_use]
+pub fn allows_conveniences(env: &Environment) -> bool {
+    matches!(env, Environment::Development | Environment::Test)
+}
+
 /// Secrets are `SecretString`s: `Debug` prints them redacted.
 #[derive(Debug, Clone, Deserialize)]
 pub struct Settings {
@@ -167,7 +179,7 @@ pub enum SettingsError {
     #[error("the `settings:` block is invalid: {0}")]
     Invalid(#[from] serde_json::Error),
     #[error(
-        "SECRET_KEY is missing or is a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
+        "SECRET_KEY is missing, shorter than 32 bytes, or a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
     )]
     WeakSecret,
     #[error("{name} is not an email address: {value:?}")]
@@ -178,8 +190,8 @@ impl Settings {
     /// Reads and checks the settings of a freshly built context.
     ///
     /// # Errors
-    /// When the block is absent or malformed, or when production would sign
-    /// tokens with a missing or well-known secret.
+    /// When the block is absent or malformed, or when an environment other
+    /// than development and test would sign tokens with a weak secret.
     pub fn load(
         config: &loco_rs::config::Config,
         env: &Environment,
@@ -189,14 +201,14 @@ impl Settings {
             serde_json::Value::String(raw) => serde_json::from_str(raw)?,
             raw => Self::deserialize(raw)?,
         };
-        if *env == Environment::Production && settings.has_weak_secret() {
+        if !allows_conveniences(env) && settings.has_weak_secret() {
             return Err(SettingsError::WeakSecret);
         }
         Ok(settings)
     }
 
     /// How one-time codes are hashed and which special codes count; the
-    /// persistent code never counts in production.
+    /// persistent code counts in development and tests only.
     ///
     /// # Errors
     /// When the Apple review team's email is not one.
@@ -204,7 +216,7 @@ impl Settings {
         let persistent = self.persistent_otp.expose_secret().trim();
         Ok(CodePolicy {
             secret: self.secret_key.clone(),
-            persistent_code: (*env != Environment::Production && !persistent.is_empty())
+            persistent_code: (allows_conveniences(env) && !persistent.is_empty())
                 .then(|| SecretString::from(persistent)),
             apple_review_email: Email::parse(&self.apple_review_team_email).map_err(|_| {
                 SettingsError::InvalidEmail {
@@ -309,9 +321,10 @@ impl Settings {
         }
     }
 
+    /// Shorter than `MIN_SECRET_BYTES`, or published (in this repository).
     fn has_weak_secret(&self) -> bool {
         let secret = self.secret_key.expose_secret().trim();
-        secret.is_empty() || WELL_KNOWN_SECRETS.contains(&secret)
+        secret.len() < MIN_SECRET_BYTES || WELL_KNOWN_SECRETS.contains(&secret)
     }
 }
 
@@ -341,19 +354,51 @@ mod tests {
     }
 
     #[test]
-    fn production_refuses_missing_and_well_known_secrets() {
-        for secret in ["", "  ", "changethis", WELL_KNOWN_SECRETS[1]] {
-            let result = Settings::load(&config_with_secret(secret), &Environment::Production);
-            assert!(
-                matches!(result, Err(SettingsError::WeakSecret)),
-                "{secret:?} must be refused"
-            );
+    fn outside_development_and_test_weak_secrets_are_refused() {
+        let short = "x".repeat(MIN_SECRET_BYTES - 1);
+        for env in [
+            Environment::Production,
+            Environment::Any("staging".to_string()),
+            Environment::Any("prod".to_string()),
+        ] {
+            for secret in [
+                "",
+                "  ",
+                "changethis",
+                WELL_KNOWN_SECRETS[1],
+                short.as_str(),
+            ] {
+                let result = Settings::load(&config_with_secret(secret), &env);
+                assert!(
+                    matches!(result, Err(SettingsError::WeakSecret)),
+                    "{secret:?} must be refused in {env}"
+                );
+            }
+            let own = Settings::load(&config_with_secret(&"x".repeat(MIN_SECRET_BYTES)), &env);
+            assert!(own.is_ok(), "{env}");
         }
-        let own = Settings::load(
-            &config_with_secret("a-long-random-secret-of-our-own-0123456789"),
-            &Environment::Production,
-        );
-        assert!(own.is_ok());
+        let development = Settings::load(&config_with_secret("short"), &Environment::Development);
+        assert!(development.is_ok());
+    }
+
+    #[test]
+    fn the_persistent_code_counts_in_development_and_test_only() {
+        let settings = Settings::load(
+            &config_with_secret(&"x".repeat(MIN_SECRET_BYTES)),
+            &Environment::Test,
+        )
+        .expect("settings");
+        let persistent = |env: Environment| {
+            settings
+                .code_policy(&env)
+                .expect("a policy")
+                .persistent_code
+                .is_some()
+        };
+        assert!(persistent(Environment::Test));
+        assert!(persistent(Environment::Development));
+        assert!(!persistent(Environment::Production));
+        assert!(!persistent(Environment::Any("staging".to_string())));
     }
 
     #[test]

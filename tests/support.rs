@@ -115,13 +115,18 @@ pub async fn boot_with(configure: impl FnOnce(&mut serde_json::Value)) -> Booted
 
 /// Boots with the test configuration changed by `configure`.
 pub async fn boot_configured(configure: impl FnOnce(&mut Config)) -> Booted {
+    boot_in(&Environment::Test, configure).await
+}
+
+/// Boots the test configuration, changed by `configure`, as environment `env`.
+pub async fn boot_in(env: &Environment, configure: impl FnOnce(&mut Config)) -> Booted {
     let mut config = App::load_config(&Environment::Test)
         .await
         .expect("test config");
     configure(&mut config);
     let database = TestDatabase::create(&config.database.uri).await;
     config.database.uri = database.uri.clone();
-    let boot = App::boot(StartMode::ServerOnly, &Environment::Test, config)
+    let boot = App::boot(StartMode::ServerOnly, env, config)
         .await
         .expect("boot");
     let router = boot.router.expect("a router");

@@ -5,7 +5,7 @@ use super::prepare_data::{
     admin_token, assert_redacted_snapshot, code_mailed_to, placeholder, register, request_code,
     verify_code,
 };
-use crate::support::{app_state, email, request, request_with};
+use crate::support::{Booted, app_state, boot_in, email, request, request_with};
 
 #[tokio::test]
 async fn a_code_by_mail_signs_in_an_existing_user() {
@@ -452,4 +452,39 @@ async fn an_apple_email_with_its_own_code_leaves_the_review_code_alone() {
         );
     })
     .await;
+}
+
+/// An environment named anything but `development` or `test` (a `staging`, a
+/// `prod`) is production: the test configuration's persistent code `123456`
+/// signs nobody in, and with mail off no code is handed out in the answer.
+#[tokio::test]
+async fn fix_a_staging_environment_has_no_development_conveniences() {
+    let staging = loco_rs::environment::Environment::Any("staging".to_string());
+    let Booted { server, .. } = boot_in(&staging, |config| {
+        let settings = config.settings.as_mut().expect("a settings block");
+        settings["secret_key"] = json!("a-staging-secret-of-its-own-0123456789abcdef");
+        settings["enable_email_service"] = json!(false);
+    })
+    .await;
+    let login = server
+        .post("/api/v1/auth/login")
+        .form(&[("username", "admin@example.com"), ("password", "123456")])
+        .await;
+    assert_eq!(login.status_code(), 401);
+    assert_eq!(
+        verify_code(&server, "admin@example.com", "123456")
+            .await
+            .status_code(),
+        401
+    );
+    let requested = server
+        .post("/api/v1/auth/otp/request")
+        .json(&json!({ "email": "jane@example.com" }))
+        .await;
+    assert_eq!(requested.status_code(), 200);
+    let message = requested.json::<Value>()["msg"]
+        .as_str()
+        .expect("msg")
+        .to_string();
+    assert!(!message.contains("verification code is"), "{message}");
 }
