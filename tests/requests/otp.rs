@@ -5,7 +5,7 @@ use super::prepare_data::{
     admin_token, assert_redacted_snapshot, code_mailed_to, placeholder, register, request_code,
     verify_code,
 };
-use crate::support::{Booted, app_state, boot_in, email, request, request_with};
+use crate::support::{app_state, boot_in, email, request, request_with};
 
 #[tokio::test]
 async fn a_code_by_mail_signs_in_an_existing_user() {
@@ -460,19 +460,21 @@ async fn an_apple_email_with_its_own_code_leaves_the_review_code_alone() {
 #[tokio::test]
 async fn fix_a_staging_environment_has_no_development_conveniences() {
     let staging = loco_rs::environment::Environment::Any("staging".to_string());
-    let Booted { server, .. } = boot_in(&staging, |config| {
+    // Kept whole: its database lives as long as it does.
+    let booted = boot_in(&staging, |config| {
         let settings = config.settings.as_mut().expect("a settings block");
         settings["secret_key"] = json!("a-staging-secret-of-its-own-0123456789abcdef");
         settings["enable_email_service"] = json!(false);
     })
     .await;
+    let server = &booted.server;
     let login = server
         .post("/api/v1/auth/login")
         .form(&[("username", "admin@example.com"), ("password", "123456")])
         .await;
     assert_eq!(login.status_code(), 401);
     assert_eq!(
-        verify_code(&server, "admin@example.com", "123456")
+        verify_code(server, "admin@example.com", "123456")
             .await
             .status_code(),
         401
