@@ -10,7 +10,6 @@ pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Mo
 use super::{
     timestamps,
     tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
-    users,
 };
 
 /// The tokens of a signed-in session.
@@ -34,25 +33,22 @@ pub enum Rotation {
 timestamps::stamped_model!();
 
 impl Model {
-    /// Signs a fresh access and refresh token for `user` (under their
-    /// `token_version`), and records the refresh token in `family` (the
-    /// sign-in it descends from), or in a new family.
+    /// Signs a fresh access and refresh token for `user_id`, and records the
+    /// refresh token in `family` (the sign-in it descends from), or in a new
+    /// family.
     ///
     /// # Errors
     /// On a database error, or when a token cannot be signed.
-    #[tracing::instrument(skip_all)]
+    #[tracing::instrument(skip(db, signer))]
     pub async fn start_session(
         db: &impl ConnectionTrait,
         signer: &TokenSigner,
-        user: &users::Model,
+        user_id: Uuid,
         family: Option<Uuid>,
     ) -> ModelResult<Session> {
         let lifetimes = signer.session_lifetimes();
-        let (id, version) = (user.id, user.token_version);
-        let access =
-            signer.issue_versioned(id, TokenKind::Access, lifetimes.access_seconds, version)?;
-        let refresh =
-            signer.issue_versioned(id, TokenKind::Refresh, lifetimes.refresh_seconds, version)?;
+        let access = signer.issue(user_id, TokenKind::Access, lifetimes.access_seconds)?;
+        let refresh = signer.issue(user_id, TokenKind::Refresh, lifetimes.refresh_seconds)?;
         Self::record(db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4)).await?;
         Ok(Session { access, refresh })
     }
