@@ -45,11 +45,14 @@ impl ProviderConfig {
     }
 }
 
-/// What a provider says of its user, with an email it vouches for.
+/// What a provider says of its user.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderProfile {
     pub id: String,
     pub email: Email,
+    /// Whether the provider says it checked that the user owns `email`.
+    /// Facebook does not say: its addresses count as unchecked.
+    pub email_verified: bool,
     pub first_name: String,
     pub last_name: String,
 }
@@ -178,7 +181,9 @@ pub async fn exchange(
     let access_token = token.access_token().secret();
     let profile = get_json(&http, &settings.userinfo_url, access_token).await?;
     let mut profile = read_profile(provider, &profile)?;
-    if profile.email.is_empty() && provider == Provider::Github {
+    if provider == Provider::Github {
+        // `/user` shows the public email, which GitHub does not check;
+        // `/user/emails` says which one is the verified primary.
         let emails = get_json(
             &http,
             &format!("{}/emails", settings.userinfo_url),
@@ -189,6 +194,7 @@ pub async fn exchange(
     }
     Ok(ProviderProfile {
         email: Email::parse(&profile.email).map_err(|_| SsoError::NoEmail)?,
+        email_verified: provider != Provider::Facebook,
         id: profile.id,
         first_name: profile.first_name,
         last_name: profile.last_name,
@@ -258,9 +264,11 @@ fn read_profile(provider: Provider, profile: &Value) -> Result<Profile, SsoError
     if id.is_empty() {
         return Err(SsoError::Profile("no user id".to_string()));
     }
-    // Google says whether it checked the address; an unchecked one proves nothing.
-    let unverified =
-        provider == Provider::Google && profile["email_verified"] == Value::Bool(false);
+    // Google says whether it checked the address; an unchecked one proves
+    // nothing. GitHub's comes from `/user/emails`, verified.
+    let unverified = (provider == Provider::Google
+        && profile["email_verified"] == Value::Bool(false))
+        || provider == Provider::Github;
     Ok(Profile {
         id,
         email: if unverified {

@@ -390,6 +390,8 @@ impl Model {
             Ok(user) => SignedIn::existing(user),
             Err(ModelError::EntityNotFound) => {
                 let mut account = confirmed_customer(&profile.email, provider);
+                // Until its owner proves it with a code (`prove_email`).
+                account.confirmed = ActiveValue::Set(profile.email_verified);
                 account.first_name = ActiveValue::Set(profile.first_name.clone());
                 account.last_name = ActiveValue::Set(profile.last_name.clone());
                 account.provider_id = ActiveValue::Set(Some(profile.id.clone()));
@@ -621,8 +623,8 @@ impl ActiveModel {
 
     /// The owner of the email proved it (with a code): the account is theirs
     /// now. An account made before with this email but never confirmed loses
-    /// the password it was made with, and every session, so that whoever made
-    /// it cannot stay in.
+    /// the password it was made with, the provider account it was linked to,
+    /// and every session, so that whoever made it cannot stay in.
     ///
     /// # Errors
     /// On a database error.
@@ -632,6 +634,9 @@ impl ActiveModel {
         }
         self.confirmed = ActiveValue::Set(true);
         self.hashed_password = ActiveValue::Set(None);
+        // Nor the provider account it was made with, which did not prove it.
+        self.provider = ActiveValue::Set(Provider::Email);
+        self.provider_id = ActiveValue::Set(None);
         let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
         refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;

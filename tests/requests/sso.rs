@@ -20,6 +20,8 @@ use crate::support::{app_state, email, request_with};
 struct StandIn {
     base: Arc<Mutex<String>>,
     profile: Arc<Mutex<Value>>,
+    /// What GitHub's `/user/emails` lists.
+    emails: Arc<Mutex<Value>>,
     verifiers: Arc<Mutex<Vec<String>>>,
 }
 
@@ -46,20 +48,33 @@ async fn token(
     )
 }
 
+fn authorized(headers: &HeaderMap) -> bool {
+    headers
+        .get("authorization")
+        .and_then(|value| value.to_str().ok())
+        == Some("Bearer provider-access")
+}
+
 async fn userinfo(
     State(provider): State<StandIn>,
     headers: HeaderMap,
 ) -> (StatusCode, Json<Value>) {
-    let authorized = headers
-        .get("authorization")
-        .and_then(|value| value.to_str().ok())
-        == Some("Bearer provider-access");
-    if !authorized {
+    if !authorized(&headers) {
         return (StatusCode::UNAUTHORIZED, Json(json!({})));
     }
     (
         StatusCode::OK,
         Json(provider.profile.lock().expect("lock").clone()),
+    )
+}
+
+async fn emails(State(provider): State<StandIn>, headers: HeaderMap) -> (StatusCode, Json<Value>) {
+    if !authorized(&headers) {
+        return (StatusCode::UNAUTHORIZED, Json(json!([])));
+    }
+    (
+        StatusCode::OK,
+        Json(provider.emails.lock().expect("lock").clone()),
     )
 }
 
@@ -71,6 +86,7 @@ async fn stand_in(profile: Value) -> StandIn {
         .route("/token", post(token))
         .route("/silent-token", post(std::future::pending::<()>))
         .route("/userinfo", get(userinfo))
+        .route("/userinfo/emails", get(emails))
         .with_state(provider.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
@@ -83,13 +99,18 @@ async fn stand_in(profile: Value) -> StandIn {
 }
 
 impl StandIn {
+    /// Points the app's Google settings at the stand-in.
     fn settings(&self) -> impl FnOnce(&mut Value) + use<> {
+        self.settings_for("google")
+    }
+
+    fn settings_for(&self, provider: &'static str) -> impl FnOnce(&mut Value) + use<> {
         let base = self.base.lock().expect("lock").clone();
         move |settings| {
-            let google = &mut settings["sso"]["google"];
-            google["auth_url"] = json!(format!("{base}/authorize"));
-            google["token_url"] = json!(format!("{base}/token"));
-            google["userinfo_url"] = json!(format!("{base}/userinfo"));
+            let config = &mut settings["sso"][provider];
+            config["auth_url"] = json!(format!("{base}/authorize"));
+            config["token_url"] = json!(format!("{base}/token"));
+            config["userinfo_url"] = json!(format!("{base}/userinfo"));
         }
     }
 }
@@ -105,10 +126,20 @@ fn query(url: &str, name: &str) -> Option<String> {
         .map(|(_, value)| value.into_owned())
 }
 
-/// Runs the login and callback; returns the callback's response.
+/// Runs Google's login and callback; returns the callback's response.
 async fn sign_in(server: &axum_test::TestServer, code: &str) -> axum_test::TestResponse {
+    sign_in_with(server, "google", code).await
+}
+
+async fn sign_in_with(
+    server: &axum_test::TestServer,
+    provider: &str,
+    code: &str,
+) -> axum_test::TestResponse {
     let login = server
-        .get("/api/v1/auth/google/login?return_url=myapp://auth/done")
+        .get(&format!(
+            "/api/v1/auth/{provider}/login?return_url=myapp://auth/done"
+        ))
         .await;
     assert_eq!(login.status_code(), 307, "{}", login.text());
     let consent = login
@@ -119,7 +150,7 @@ async fn sign_in(server: &axum_test::TestServer, code: &str) -> axum_test::TestR
     let state = query(&consent, "state").expect("a state");
     server
         .get(&format!(
-            "/api/v1/auth/google/callback?code={code}&state={state}"
+            "/api/v1/auth/{provider}/callback?code={code}&state={state}"
         ))
         .add_header("cookie", format!("sso_state={state}"))
         .await
@@ -481,5 +512,76 @@ async fn an_address_google_did_not_verify_signs_nobody_in() {
         let callback = sign_in(&server, "good-code").await;
         assert_eq!(callback.status_code(), 400);
     })
+    .await;
+}
+
+/// `/user` shows GitHub's public email, which GitHub never checked: only the
+/// verified primary address of `/user/emails` signs anyone in.
+#[tokio::test]
+async fn fix_github_signs_in_with_its_verified_primary_email_only() {
+    let provider =
+        stand_in(json!({ "id": 7, "name": "Ann Lee", "email": "victim@example.com" })).await;
+    *provider.emails.lock().expect("lock") = json!([
+        { "email": "victim@example.com", "primary": true, "verified": false },
+        { "email": "other@example.com", "primary": false, "verified": true },
+    ]);
+    request_with(provider.settings_for("github"), |server, _ctx| async move {
+        let refused = sign_in_with(&server, "github", "good-code").await;
+        assert_eq!(refused.status_code(), 400, "no verified primary address");
+
+        *provider.emails.lock().expect("lock") =
+            json!([{ "email": "ann@example.com", "primary": true, "verified": true }]);
+        let callback = sign_in_with(&server, "github", "good-code").await;
+        let confirmed = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(confirmation_token(&callback)))
+            .await;
+        let user = &confirmed.json::<Value>()["user"];
+        assert_eq!(user["email"], "ann@example.com");
+        assert_eq!(user["confirmed"], true);
+    })
+    .await;
+}
+
+/// Facebook does not say it checked an address: its accounts start
+/// unconfirmed, and when the address's owner proves it with a code the
+/// Facebook account that claimed it is unlinked.
+#[tokio::test]
+async fn fix_a_facebook_email_is_unconfirmed_until_its_owner_proves_it() {
+    let claimed =
+        json!({ "id": "f-1", "email": "victim@example.com", "first_name": "Eve", "last_name": "" });
+    let provider = stand_in(claimed).await;
+    request_with(
+        provider.settings_for("facebook"),
+        |server, ctx| async move {
+            let callback = sign_in_with(&server, "facebook", "good-code").await;
+            let confirmed = server
+                .post("/api/v1/auth/sso/confirm")
+                .json(&json!(confirmation_token(&callback)))
+                .await;
+            let attacker = confirmed.json::<Value>();
+            assert_eq!(attacker["user"]["confirmed"], false);
+
+            let code = super::prepare_data::request_code(&server, &ctx, "victim@example.com").await;
+            let victim =
+                super::prepare_data::verify_code(&server, "victim@example.com", &code).await;
+            assert_eq!(victim.status_code(), 200);
+            let victim = victim.json::<Value>();
+            assert_eq!(victim["user"]["confirmed"], true);
+            assert_eq!(victim["user"]["provider"], "email");
+
+            let refreshed = server
+                .post("/api/v1/auth/refresh")
+                .json(&attacker["refresh_token"])
+                .await;
+            assert_eq!(refreshed.status_code(), 401, "the attacker's session ended");
+            let again = sign_in_with(&server, "facebook", "good-code").await;
+            assert_eq!(
+                again.status_code(),
+                409,
+                "the Facebook account no longer opens it"
+            );
+        },
+    )
     .await;
 }
