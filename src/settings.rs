@@ -184,6 +184,8 @@ pub enum SettingsError {
     WeakSecret,
     #[error("{name} is not an email address: {value:?}")]
     InvalidEmail { name: &'static str, value: String },
+    #[error("SSO_ALLOWED_RETURN_URLS: {value:?} is not a URL")]
+    InvalidReturnUrl { value: String },
 }
 
 impl Settings {
@@ -203,6 +205,15 @@ impl Settings {
         };
         if !allows_conveniences(env) && settings.has_weak_secret() {
             return Err(SettingsError::WeakSecret);
+        }
+        // A listed URL that does not parse would refuse every return silently.
+        if let Some(value) = settings
+            .listed_return_urls()
+            .find_map(|(value, url)| url.is_none().then_some(value))
+        {
+            return Err(SettingsError::InvalidReturnUrl {
+                value: value.to_string(),
+            });
         }
         Ok(settings)
     }
@@ -274,10 +285,8 @@ impl Settings {
         if !url.username().is_empty() || url.password().is_some() || url.fragment().is_some() {
             return None;
         }
-        self.sso_allowed_return_urls
-            .split(',')
-            .map(str::trim)
-            .filter_map(|allowed| Url::parse(allowed).ok())
+        self.listed_return_urls()
+            .filter_map(|(_, allowed)| allowed)
             .any(|allowed| {
                 allowed.scheme() == url.scheme()
                     && allowed.host_str() == url.host_str()
@@ -319,6 +328,15 @@ impl Settings {
         } else {
             self.email_signature.clone()
         }
+    }
+
+    /// Each entry of `SSO_ALLOWED_RETURN_URLS`, with its URL when it is one.
+    fn listed_return_urls(&self) -> impl Iterator<Item = (&str, Option<Url>)> {
+        self.sso_allowed_return_urls
+            .split(',')
+            .map(str::trim)
+            .filter(|value| !value.is_empty())
+            .map(|value| (value, Url::parse(value).ok()))
     }
 
     /// Shorter than `MIN_SECRET_BYTES`, or published (in this repository).
@@ -399,6 +417,19 @@ mod tests {
         assert!(persistent(Environment::Development));
         assert!(!persistent(Environment::Production));
         assert!(!persistent(Environment::Any("staging".to_string())));
+    }
+
+    #[test]
+    fn a_listed_return_url_that_is_not_a_url_stops_the_start() {
+        let mut config = Config::new(&Environment::Test).expect("test config");
+        let mut settings = config.settings.clone().expect("settings");
+        settings["sso_allowed_return_urls"] =
+            serde_json::Value::String("https://app.example.com, app.example.com/done".to_string());
+        config.settings = Some(settings);
+        assert!(matches!(
+            Settings::load(&config, &Environment::Test),
+            Err(SettingsError::InvalidReturnUrl { value }) if value == "app.example.com/done"
+        ));
     }
 
     #[test]
