@@ -21,7 +21,7 @@ impl Task for DeliverMail {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, "deliver_mail").await? {
+        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
             return Ok(());
         }
         let sent = mail_delivery::deliver_due(ctx).await?;

@@ -20,7 +20,7 @@ impl Task for PurgeExpiredTokens {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, "purge_expired_tokens").await? {
+        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
             return Ok(());
         }
         let codes = one_time_passwords::Model::purge_expired(&ctx.db).await?;
