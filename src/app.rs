@@ -27,6 +27,7 @@ use crate::{
         security_headers::{self, SecurityHeaders},
     },
     models::_entities::prelude::*,
+    settings::allows_conveniences,
     sqlite_pool,
     state::AppState,
     tasks,
@@ -100,7 +101,7 @@ impl Hooks for App {
         let state = AppState::from_context(ctx)?;
         let document = controllers::docs::openapi(controllers::all());
         let headers = SecurityHeaders {
-            hsts: ctx.environment == Environment::Production,
+            hsts: !allows_conveniences(&ctx.environment),
             docs_path: controllers::docs::SWAGGER_PATH,
         };
         let router = fallback::answer_trailing_slashes(router)
