@@ -33,6 +33,12 @@ pub async fn register(server: &TestServer, email: &str) -> (String, Value) {
     (access_token(&body), body["user"].clone())
 }
 
+/// An error answer: its status, and the contract's `{"detail": ...}` body.
+pub fn assert_detail(response: &axum_test::TestResponse, status: u16, detail: &str) {
+    assert_eq!(response.status_code(), status, "{}", response.text());
+    assert_eq!(response.json::<Value>(), json!({ "detail": detail }));
+}
+
 pub fn access_token(auth: &Value) -> String {
     auth["access_token"]
         .as_str()

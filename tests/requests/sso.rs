@@ -13,7 +13,7 @@ use backend::models::{tokens::TokenKind, users};
 use sea_orm::IntoActiveModel;
 use serde_json::{Value, json};
 
-use super::prepare_data::{access_token, register};
+use super::prepare_data::{access_token, assert_detail, register};
 use crate::support::{app_state, email, request_with};
 
 #[derive(Clone, Default)]
@@ -271,11 +271,7 @@ async fn a_refused_code_is_a_bad_request() {
     let provider = stand_in(google("g-1", "ann@example.com")).await;
     request_with(provider.settings(), |server, _ctx| async move {
         let callback = sign_in(&server, "bad-code").await;
-        assert_eq!(callback.status_code(), 400);
-        assert_eq!(
-            callback.json::<Value>(),
-            json!({ "detail": "Sign-in with the provider failed" })
-        );
+        assert_detail(&callback, 400, "Sign-in with the provider failed");
     })
     .await;
 }
@@ -296,10 +292,10 @@ async fn a_provider_that_does_not_answer_is_a_504_within_its_timeout() {
     };
     request_with(silent, |server, _ctx| async move {
         let callback = sign_in(&server, "good-code").await;
-        assert_eq!(callback.status_code(), 504);
-        assert_eq!(
-            callback.json::<Value>(),
-            json!({ "detail": "The provider did not answer, try again later" })
+        assert_detail(
+            &callback,
+            504,
+            "The provider did not answer, try again later",
         );
     })
     .await;
