@@ -16,7 +16,7 @@ use loco_rs::{
     environment::Environment,
     task::Tasks,
 };
-use migration::Migrator;
+use migration::{Migrator, MigratorTrait};
 use sea_orm::DatabaseBackend;
 use tokio::net::TcpListener;
 
@@ -64,6 +64,13 @@ impl Hooks for App {
     /// Reads and checks the settings once, and builds what every request needs.
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
         if ctx.db.get_database_backend() == DatabaseBackend::Sqlite {
+            // Migrated before the pool opens: a pooled connection that predates
+            // an `ALTER TABLE` can read the altered table's rows without the new
+            // column once (sqlx keeps the column names of its first prepare).
+            let database = &ctx.config.database;
+            if database.auto_migrate && !database.dangerously_recreate {
+                Migrator::up(&ctx.db, None).await?;
+            }
             let pool = sqlite_pool::connect(&ctx.config.database).await?;
             std::mem::replace(&mut ctx.db, pool).close().await?;
         }
