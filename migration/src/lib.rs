@@ -6,6 +6,7 @@ mod m20250101_000002_items;
 mod m20250101_000003_mails;
 mod m20250101_000004_auth_tokens;
 mod m20251125_000005_task_runs;
+mod m20251125_000006_users_token_version;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20250101_000003_mails::Migration),
             Box::new(m20250101_000004_auth_tokens::Migration),
             Box::new(m20251125_000005_task_runs::Migration),
+            Box::new(m20251125_000006_users_token_version::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -82,7 +82,7 @@ pub async fn start_session(
 ) -> ApiResult<Json<AuthResponse>> {
     welcome_new(ctx, app, &signed_in).await;
     let user = signed_in.user;
-    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, user.id, None).await?;
+    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, None).await?;
     Ok(Json(AuthResponse::new(&user, &session)))
 }
 

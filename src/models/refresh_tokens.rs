@@ -10,6 +10,7 @@ pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Mo
 use super::{
     timestamps,
     tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
+    users,
 };
 
 /// The tokens of a signed-in session.
@@ -33,22 +34,25 @@ pub enum Rotation {
 timestamps::stamped_model!();
 
 impl Model {
-    /// Signs a fresh access and refresh token for `user_id`, and records the
-    /// refresh token in `family` (the sign-in it descends from), or in a new
-    /// family.
+    /// Signs a fresh access and refresh token for `user` (under their
+    /// `token_version`), and records the refresh token in `family` (the
+    /// sign-in it descends from), or in a new family.
     ///
     /// # Errors
     /// On a database error, or when a token cannot be signed.
-    #[tracing::instrument(skip(db, signer))]
+    #[tracing::instrument(skip_all)]
     pub async fn start_session(
         db: &impl ConnectionTrait,
         signer: &TokenSigner,
-        user_id: Uuid,
+        user: &users::Model,
         family: Option<Uuid>,
     ) -> ModelResult<Session> {
         let lifetimes = signer.session_lifetimes();
-        let access = signer.issue(user_id, TokenKind::Access, lifetimes.access_seconds)?;
-        let refresh = signer.issue(user_id, TokenKind::Refresh, lifetimes.refresh_seconds)?;
+        let (id, version) = (user.id, user.token_version);
+        let access =
+            signer.issue_versioned(id, TokenKind::Access, lifetimes.access_seconds, version)?;
+        let refresh =
+            signer.issue_versioned(id, TokenKind::Refresh, lifetimes.refresh_seconds, version)?;
         Self::record(db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4)).await?;
         Ok(Session { access, refresh })
     }

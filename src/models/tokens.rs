@@ -37,6 +37,10 @@ pub struct Claims {
     pub exp: i64,
     /// Unique per token, so that a token can be recorded and revoked.
     pub jti: Uuid,
+    /// The user's `token_version` when it was signed: an access token of an
+    /// older version is void. (Absent from tokens signed before versions.)
+    #[serde(default)]
+    pub ver: i32,
 }
 
 /// A signed token and what it says. Not `Debug`: the token is a secret.
@@ -103,6 +107,9 @@ impl TokenSigner {
         self.lifetimes
     }
 
+    /// A token that no `token_version` applies to (single-use tokens, which
+    /// are revoked by their rows).
+    ///
     /// # Errors
     /// When the token cannot be encoded.
     pub fn issue(
@@ -111,6 +118,20 @@ impl TokenSigner {
         kind: TokenKind,
         lifetime_seconds: i64,
     ) -> ModelResult<IssuedToken> {
+        self.issue_versioned(user_id, kind, lifetime_seconds, 0)
+    }
+
+    /// A token signed under the user's `token_version`.
+    ///
+    /// # Errors
+    /// When the token cannot be encoded.
+    pub fn issue_versioned(
+        &self,
+        user_id: Uuid,
+        kind: TokenKind,
+        lifetime_seconds: i64,
+        version: i32,
+    ) -> ModelResult<IssuedToken> {
         let now = Utc::now();
         let claims = Claims {
             sub: user_id,
@@ -118,6 +139,7 @@ impl TokenSigner {
             iat: now.timestamp(),
             exp: (now + Duration::seconds(lifetime_seconds)).timestamp(),
             jti: Uuid::new_v4(),
+            ver: version,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| ModelError::Any(error.into()))?;

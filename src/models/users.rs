@@ -1,5 +1,8 @@
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect, SqlErr};
+use sea_orm::{
+    QueryOrder, QuerySelect, SqlErr,
+    sea_query::{Expr, ExprTrait},
+};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -458,13 +461,15 @@ impl Model {
                     return Ok(None);
                 };
                 let session =
-                    refresh_tokens::Model::start_session(&txn, signer, user.id, Some(family_id))
+                    refresh_tokens::Model::start_session(&txn, signer, &user, Some(family_id))
                         .await?;
                 txn.commit().await?;
                 Ok(Some((user, session)))
             }
             refresh_tokens::Rotation::Reused => {
-                // Keep the revocation of the family.
+                // A stolen token was used, by the thief or by its owner: end
+                // every session of the user, access tokens included.
+                Self::end_sessions(&txn, claims.sub).await?;
                 txn.commit().await?;
                 Ok(None)
             }
@@ -493,7 +498,7 @@ impl Model {
         let user = Self::find_active(db, claims.sub)
             .await?
             .ok_or(UserError::Archived)?;
-        let session = refresh_tokens::Model::start_session(db, signer, user.id, None).await?;
+        let session = refresh_tokens::Model::start_session(db, signer, &user, None).await?;
         Ok(Some((user, session)))
     }
 
@@ -561,8 +566,15 @@ impl Model {
         Ok(Some(user))
     }
 
-    /// Revokes every refresh token and every unused reset link of a user.
+    /// Ends every token of a user: raises their `token_version` (which voids
+    /// every access token signed before), revokes every refresh token and
+    /// spends every unused reset link.
     async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<()> {
+        Entity::update_many()
+            .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
+            .filter(Column::Id.eq(user_id))
+            .exec(db)
+            .await?;
         refresh_tokens::Model::revoke_all_for_user(db, user_id).await?;
         single_use_tokens::Model::use_all(db, user_id, TokenKind::PasswordReset).await?;
         Ok(())
@@ -639,7 +651,12 @@ impl ActiveModel {
         self.provider_id = ActiveValue::Set(None);
         let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
-        refresh_tokens::Model::revoke_all_for_user(&txn, user.id).await?;
+        Model::end_sessions(&txn, user.id).await?;
+        // As it is now: a session started next is signed under the new version.
+        let user = Entity::find_by_id(user.id)
+            .one(&txn)
+            .await?
+            .ok_or(ModelError::EntityNotFound)?;
         txn.commit().await?;
         Ok(user)
     }

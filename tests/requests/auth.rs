@@ -336,8 +336,10 @@ async fn fix_tokens_of_deleted_users_are_401_not_404() {
     .await;
 }
 
+/// The contract: reuse detection ends every earlier token of the user at
+/// once, access tokens included.
 #[tokio::test]
-async fn fix_a_replayed_refresh_token_revokes_its_whole_login() {
+async fn fix_a_replayed_refresh_token_ends_every_token_of_the_user() {
     request(|server, _ctx| async move {
         let first = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let other_login = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
@@ -355,11 +357,24 @@ async fn fix_a_replayed_refresh_token_revokes_its_whole_login() {
             "and its whole family dies with it"
         );
 
-        let unrelated = server
+        let other_refresh = server
             .post("/api/v1/auth/refresh")
             .json(&other_login["refresh_token"])
             .await;
-        assert_eq!(unrelated.status_code(), 200, "other logins live on");
+        assert_eq!(other_refresh.status_code(), 401, "other logins end too");
+        for session in [&first, &other_login, &rotated.json::<Value>()] {
+            let me = server
+                .get("/api/v1/users/me")
+                .authorization_bearer(access_token(session))
+                .await;
+            assert_eq!(me.status_code(), 401, "and their access tokens");
+        }
+        let fresh = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&fresh))
+            .await;
+        assert_eq!(me.status_code(), 200, "a new sign-in works");
     })
     .await;
 }

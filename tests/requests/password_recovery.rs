@@ -1,7 +1,7 @@
 use backend::models::tokens::TokenKind;
 use serde_json::{Value, json};
 
-use super::prepare_data::{PASSWORD, last_mail_to, login, register};
+use super::prepare_data::{PASSWORD, access_token, last_mail_to, login, register};
 use crate::support::{app_state, request};
 
 /// The reset token of the last reset mail to `to`.
@@ -182,6 +182,17 @@ async fn fix_a_reset_signs_the_user_out_everywhere() {
             401,
             "refresh tokens died with the old password"
         );
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&session))
+            .await;
+        assert_eq!(me.status_code(), 401, "and so did access tokens");
+        let fresh = login(&server, "jane@example.com", "a brand new password").await;
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&fresh))
+            .await;
+        assert_eq!(me.status_code(), 200);
     })
     .await;
 }

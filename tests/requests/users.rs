@@ -389,3 +389,30 @@ async fn names_are_capped_at_255_characters() {
     })
     .await;
 }
+
+/// Archiving ends every token: unarchiving does not bring the old ones back.
+#[tokio::test]
+async fn fix_an_access_token_from_before_an_archive_stays_void() {
+    request(|server, _ctx| async move {
+        let admin = admin_token(&server).await;
+        let (token, user) = register(&server, "jane@example.com").await;
+        let id = id_of(&user);
+        for path in ["archive", "unarchive"] {
+            let request = if path == "archive" {
+                server.delete(&format!("/api/v1/users/{id}/{path}"))
+            } else {
+                server.put(&format!("/api/v1/users/{id}/{path}"))
+            };
+            assert_eq!(
+                request.authorization_bearer(&admin).await.status_code(),
+                200
+            );
+        }
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(me.status_code(), 401);
+    })
+    .await;
+}

@@ -57,6 +57,11 @@ impl FromRequestParts<AppContext> for CurrentUser {
                 }
                 other => ApiError::Model(other),
             })?;
+        // Signed before the user's sessions were last ended: void. (The row
+        // is read anyway: the check costs no query.)
+        if claims.ver != user.token_version {
+            return Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()));
+        }
         if let Some(language) = parts.extensions.get::<CallerLanguage>() {
             language.set(&user.language);
         }

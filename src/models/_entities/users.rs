@@ -23,6 +23,7 @@ pub struct Model {
     pub provider_id: Option<String>,
     pub confirmed: bool,
     pub archived_at: Option<DateTimeWithTimeZone>,
+    pub token_version: i32,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
