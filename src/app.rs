@@ -158,6 +158,7 @@ impl Hooks for App {
     }
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
+        truncate_table(&ctx.db, CodeBudgets).await?;
         truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, OneTimePasswords).await?;
         truncate_table(&ctx.db, RefreshTokens).await?;

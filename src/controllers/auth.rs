@@ -14,10 +14,12 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
-    mailers::account::AccountMailer,
+    mailers::account::{AccountMailer, Notice},
     models::{
+        code_budgets,
         email::Email,
-        one_time_passwords, refresh_tokens,
+        one_time_passwords::{self, CodeSignIn},
+        refresh_tokens,
         users::{self, Role, SignedIn, UserCreate},
     },
     rate_limit::Action,
@@ -69,6 +71,36 @@ pub async fn welcome_new(ctx: &AppContext, app: &AppState, signed_in: &SignedIn)
     if signed_in.registered {
         AccountMailer::welcome(ctx, &app.settings, &signed_in.user).await;
     }
+}
+
+/// Who a code (or the password form) signed in; refused with `refused`. When
+/// a wrong code spent its email's budget, the owner of the email is told.
+///
+/// # Errors
+/// 401 with `refused` when the sign-in is refused.
+pub async fn signed_in_by_code(
+    ctx: &AppContext,
+    app: &AppState,
+    outcome: CodeSignIn,
+    refused: &'static str,
+) -> ApiResult<SignedIn> {
+    match outcome {
+        CodeSignIn::SignedIn(signed_in) => return Ok(signed_in),
+        CodeSignIn::BudgetSpent(Some(owner)) => {
+            let until = (chrono::Utc::now() + code_budgets::window()).format("%Y-%m-%d %H:%M UTC");
+            let until = until.to_string();
+            AccountMailer::security_notice(
+                ctx,
+                &app.settings,
+                &owner.email,
+                Notice::CodesPaused,
+                &until,
+            )
+            .await;
+        }
+        CodeSignIn::BudgetSpent(None) | CodeSignIn::Refused => {}
+    }
+    Err(ApiError::Unauthorized(refused.into()))
 }
 
 /// Welcomes a new account, then starts a session and renders it.
@@ -142,14 +174,14 @@ pub async fn login(
         .await?;
     let incorrect = || ApiError::Unauthorized(msg::INCORRECT_LOGIN.into());
     let email = Email::parse(&form.username).map_err(|_| incorrect())?;
-    let signed_in = one_time_passwords::Model::sign_in_with_password_or_code(
+    let outcome = one_time_passwords::Model::sign_in_with_password_or_code(
         &ctx.db,
         &app.code_policy,
         &email,
         &form.password,
     )
-    .await?
-    .ok_or_else(incorrect)?;
+    .await?;
+    let signed_in = signed_in_by_code(&ctx, &app, outcome, msg::INCORRECT_LOGIN).await?;
     start_session(&ctx, &app, signed_in).await
 }
 

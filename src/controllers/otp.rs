@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use validator::ValidationError;
 
 use super::{
-    auth::start_session,
+    auth::{signed_in_by_code, start_session},
     docs::ApiRoutes,
     extractors::{AdminUser, ClientIp, Db, JsonBody},
 };
@@ -48,7 +48,7 @@ pub struct CodeVerification {
     pub code: String,
 }
 
-fn six_digits(code: &str) -> Result<(), ValidationError> {
+pub fn six_digits(code: &str) -> Result<(), ValidationError> {
     if is_code(code) {
         Ok(())
     } else {
@@ -107,10 +107,10 @@ pub async fn verify_code(
     app.limiter
         .check(Action::OtpVerify, ip, Some(email.as_str()))
         .await?;
-    let signed_in =
+    let outcome =
         one_time_passwords::Model::sign_in(&ctx.db, &app.code_policy, email, &verification.code)
-            .await?
-            .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
+            .await?;
+    let signed_in = signed_in_by_code(&ctx, &app, outcome, msg::INVALID_CODE).await?;
     start_session(&ctx, &app, signed_in).await
 }
 

@@ -5,22 +5,24 @@ use std::sync::Arc;
 use axum::{Extension, Json};
 use loco_rs::prelude::*;
 use serde::Deserialize;
-use utoipa::IntoParams;
+use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
+    auth::start_session,
     docs::ApiRoutes,
     extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    otp::six_digits,
 };
 use crate::{
-    errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
-    mailers::account::AccountMailer,
+    errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    mailers::account::{AccountMailer, Notice},
     models::{
         pagination::Pagination,
-        users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
+        users::{self, AdminUserUpdate, Role, SignedIn, UserCreate, UserUpdate},
     },
     state::AppState,
-    views::users::UserResponse,
+    views::{auth::AuthResponse, users::UserResponse},
 };
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -101,26 +103,64 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
     render(&user)
 }
 
-/// Changes the caller's own account (not their role).
+/// Changes the caller's own account (not their role). A new email is only
+/// pending until the code mailed to it is confirmed.
 #[utoipa::path(put, path = "/api/v1/users/me", tag = "users",
     security(("bearer" = [])), request_body = UserUpdate,
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler(state = AppContext)]
+#[debug_handler]
 pub async fn update_me(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
     CurrentUser(user): CurrentUser,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
     let languages = app.translations.languages();
-    let user = user
-        .into_active_model()
-        .apply_update(&db, &changes, None, &languages)
+    let update = user
+        .update_own(&ctx.db, &app.code_policy, &changes, &languages)
         .await?;
-    Ok(render(&user))
+    if let Some((new_email, code)) = &update.email_change {
+        AccountMailer::send_email_change_code(&ctx, &app.settings, new_email, code).await?;
+        let (old, notice) = (&update.user.email, Notice::EmailChangeRequested);
+        AccountMailer::security_notice(&ctx, &app.settings, old, notice, new_email.as_str()).await;
+    }
+    Ok(render(&update.user))
+}
+
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct EmailChangeConfirmation {
+    #[validate(custom(function = "six_digits"))]
+    #[schema(pattern = r"^\d{6}$", example = "123456")]
+    pub code: String,
+}
+
+/// Makes the pending email the caller's, with the code mailed to it. Every
+/// earlier token stops working; the answer carries fresh ones.
+#[utoipa::path(post, path = "/api/v1/users/me/email/confirm", tag = "users",
+    security(("bearer" = [])), request_body = EmailChangeConfirmation,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "Invalid or expired authentication code", body = Detail),
+        (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn confirm_email(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(confirmation): JsonBody<EmailChangeConfirmation>,
+) -> ApiResult<Json<AuthResponse>> {
+    let old_email = user.email.clone();
+    let user = user
+        .confirm_email_change(&ctx.db, &app.code_policy, &confirmation.code)
+        .await?
+        .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
+    let notice = Notice::EmailChanged;
+    AccountMailer::security_notice(&ctx, &app.settings, &old_email, notice, &user.email).await;
+    start_session(&ctx, &app, SignedIn::existing(user)).await
 }
 
 /// Archives the caller: their tokens stop working.
@@ -238,6 +278,7 @@ pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .route(routes!(list, create))
         .route(routes!(me, update_me))
+        .route(routes!(confirm_email))
         .route(routes!(archive_me))
         .route(routes!(show, update, destroy))
         .route(routes!(archive))

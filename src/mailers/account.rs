@@ -67,6 +67,41 @@ struct WithLink {
     valid_hours: i64,
 }
 
+#[derive(Serialize)]
+struct WithNotice {
+    #[serde(flatten)]
+    common: CommonVariables,
+    notice: &'static str,
+    /// What the notice names besides the address: a new email, a time.
+    detail: String,
+}
+
+/// The security notices a user is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    PasswordChanged,
+    /// To the old address, with the new one as detail.
+    EmailChangeRequested,
+    /// To the old address, with the new one as detail.
+    EmailChanged,
+    RefreshTokenReused,
+    /// Too many wrong sign-in codes; the detail says until when.
+    CodesPaused,
+}
+
+impl Notice {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordChanged => "password_changed",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::CodesPaused => "codes_paused",
+        }
+    }
+}
+
 /// How a sign-in code reaches its owner.
 #[derive(Clone, PartialEq, Eq)]
 pub enum CodeDelivery {
@@ -116,20 +151,40 @@ impl AccountMailer {
         to: &Email,
         code: &str,
     ) -> Result<CodeDelivery, MailError> {
-        if settings.emails_enabled() {
-            let variables = WithCode {
-                common: CommonVariables::new(settings, to.as_str()),
-                verification_code: code.to_string(),
-                valid_minutes: settings.verification_code_expiration_minutes,
-            };
-            let template = MailTemplate::VerificationCode;
-            queue(ctx, settings, template, to.as_str(), &variables).await?;
-            Ok(CodeDelivery::Mailed)
-        } else if !allows_conveniences(&ctx.environment) {
-            tracing::warn!("email disabled: a verification code was requested and not sent");
-            Ok(CodeDelivery::Dropped)
-        } else {
-            Ok(CodeDelivery::InAnswer(code.to_string()))
+        send_code(ctx, settings, MailTemplate::VerificationCode, to, code).await
+    }
+
+    /// Sends the code that proves `to` before it becomes the account's email;
+    /// with mail off, development answers with it instead.
+    ///
+    /// # Errors
+    /// When the mail cannot be rendered or queued.
+    pub async fn send_email_change_code(
+        ctx: &AppContext,
+        settings: &Settings,
+        to: &Email,
+        code: &str,
+    ) -> Result<CodeDelivery, MailError> {
+        send_code(ctx, settings, MailTemplate::EmailChangeCode, to, code).await
+    }
+
+    /// Tells `to` of a change to their account's security. A notice is a
+    /// courtesy: a failure is logged, not returned.
+    pub async fn security_notice(
+        ctx: &AppContext,
+        settings: &Settings,
+        to: &str,
+        notice: Notice,
+        detail: &str,
+    ) {
+        let variables = WithNotice {
+            common: CommonVariables::new(settings, to),
+            notice: notice.as_str(),
+            detail: detail.to_string(),
+        };
+        let template = MailTemplate::SecurityNotice;
+        if let Err(error) = queue(ctx, settings, template, to, &variables).await {
+            tracing::error!(%error, notice = notice.as_str(), "security notice not queued");
         }
     }
 
@@ -183,10 +238,17 @@ impl AccountMailer {
     pub fn preview(settings: &Settings, template: MailTemplate) -> Result<RenderedMail, MailError> {
         let common = CommonVariables::new(settings, "jane@example.com");
         let rendered = match template {
-            MailTemplate::VerificationCode => template.render(&WithCode {
+            MailTemplate::VerificationCode | MailTemplate::EmailChangeCode => {
+                template.render(&WithCode {
+                    common,
+                    verification_code: "123456".to_string(),
+                    valid_minutes: settings.verification_code_expiration_minutes,
+                })
+            }
+            MailTemplate::SecurityNotice => template.render(&WithNotice {
                 common,
-                verification_code: "123456".to_string(),
-                valid_minutes: settings.verification_code_expiration_minutes,
+                notice: Notice::EmailChanged.as_str(),
+                detail: "jane.doe@example.com".to_string(),
             }),
             MailTemplate::PasswordReset => template.render(&WithLink {
                 common,
@@ -196,6 +258,33 @@ impl AccountMailer {
             MailTemplate::Welcome | MailTemplate::TestEmail => template.render(&common),
         };
         Ok(rendered?)
+    }
+}
+
+/// Mails a code; with mail off, development answers with it instead.
+async fn send_code(
+    ctx: &AppContext,
+    settings: &Settings,
+    template: MailTemplate,
+    to: &Email,
+    code: &str,
+) -> Result<CodeDelivery, MailError> {
+    if settings.emails_enabled() {
+        let variables = WithCode {
+            common: CommonVariables::new(settings, to.as_str()),
+            verification_code: code.to_string(),
+            valid_minutes: settings.verification_code_expiration_minutes,
+        };
+        queue(ctx, settings, template, to.as_str(), &variables).await?;
+        Ok(CodeDelivery::Mailed)
+    } else if !allows_conveniences(&ctx.environment) {
+        tracing::warn!(
+            template = template.name(),
+            "email disabled: a code was asked for and not sent"
+        );
+        Ok(CodeDelivery::Dropped)
+    } else {
+        Ok(CodeDelivery::InAnswer(code.to_string()))
     }
 }
 

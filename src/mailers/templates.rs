@@ -17,6 +17,8 @@ pub enum MailTemplate {
     VerificationCode,
     PasswordReset,
     TestEmail,
+    EmailChangeCode,
+    SecurityNotice,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -44,11 +46,13 @@ pub struct RenderedMail {
 }
 
 impl MailTemplate {
-    pub const ALL: [Self; 4] = [
+    pub const ALL: [Self; 6] = [
         Self::Welcome,
         Self::VerificationCode,
         Self::PasswordReset,
         Self::TestEmail,
+        Self::EmailChangeCode,
+        Self::SecurityNotice,
     ];
 
     #[must_use]
@@ -58,6 +62,8 @@ impl MailTemplate {
             Self::VerificationCode => "verification_code",
             Self::PasswordReset => "password_reset",
             Self::TestEmail => "test_email",
+            Self::EmailChangeCode => "email_change_code",
+            Self::SecurityNotice => "security_notice",
         }
     }
 
@@ -91,6 +97,28 @@ impl MailTemplate {
                 include_str!("account/test_email/html.mjml"),
                 include_str!("account/test_email/text.t"),
             ),
+            Self::EmailChangeCode => (
+                include_str!("account/email_change_code/subject.t"),
+                include_str!("account/email_change_code/html.mjml"),
+                include_str!("account/email_change_code/text.t"),
+            ),
+            Self::SecurityNotice => (
+                include_str!("account/security_notice/subject.t"),
+                include_str!("account/security_notice/html.mjml"),
+                include_str!("account/security_notice/text.t"),
+            ),
+        }
+    }
+
+    /// Parts the template includes, by name without extension: each is
+    /// added as `.html` (escaped) and `.txt`.
+    const fn partials(self) -> &'static [(&'static str, &'static str)] {
+        match self {
+            Self::SecurityNotice => &[(
+                "security_notice/message",
+                include_str!("account/security_notice/message.t"),
+            )],
+            _ => &[],
         }
     }
 
@@ -162,6 +190,12 @@ fn compile_all() -> Result<Tera, TemplateError> {
             message: source.to_string(),
         };
         let name = template.name();
+        for (partial, source) in template.partials() {
+            for extension in ["html", "txt"] {
+                tera.add_raw_template(&format!("{partial}.{extension}"), source)
+                    .map_err(add_error)?;
+            }
+        }
         tera.add_raw_template(&format!("{name}/subject.txt"), subject)
             .map_err(add_error)?;
         tera.add_raw_template(&format!("{name}/body.html"), &html)

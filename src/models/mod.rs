@@ -1,4 +1,5 @@
 pub mod _entities;
+pub mod code_budgets;
 pub mod email;
 pub mod items;
 pub mod mails;

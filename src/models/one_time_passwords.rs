@@ -8,7 +8,7 @@ use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
 use sea_orm::{
-    Condition, TryIntoModel,
+    Condition, ExprTrait, TryIntoModel,
     sea_query::{Expr, OnConflict},
 };
 use secrecy::{ExposeSecret, SecretString};
@@ -17,6 +17,7 @@ use subtle::ConstantTimeEq;
 
 pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
 use super::{
+    code_budgets::{self, Failure},
     email::Email,
     timestamps,
     users::{self, SignedIn},
@@ -32,6 +33,9 @@ pub enum Purpose {
     Login,
     /// The long-lived code for the Apple review team, not consumed by use.
     AppleReview,
+    /// The code that proves a new address before an email change; kept under
+    /// the user's id, hashed with the new address.
+    EmailChange,
 }
 
 impl Purpose {
@@ -40,6 +44,7 @@ impl Purpose {
         match self {
             Self::Login => "login",
             Self::AppleReview => "apple_review",
+            Self::EmailChange => "email_change",
         }
     }
 }
@@ -56,6 +61,35 @@ pub struct CodePolicy {
     pub lifetime: Duration,
     /// How long the Apple review team's code lives.
     pub apple_review_lifetime: Duration,
+}
+
+/// What checking a code came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Checked {
+    Right,
+    Wrong,
+    /// No live code to check against (none, expired, or out of tries).
+    NoCode,
+}
+
+/// What signing in with a code came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeSignIn {
+    SignedIn(SignedIn),
+    Refused,
+    /// Refused, and this wrong code spent the email's budget of wrong codes:
+    /// its owner, if any, should hear of it.
+    BudgetSpent(Option<users::Model>),
+}
+
+impl CodeSignIn {
+    #[must_use]
+    pub fn signed_in(self) -> Option<SignedIn> {
+        match self {
+            Self::SignedIn(signed_in) => Some(signed_in),
+            Self::Refused | Self::BudgetSpent(_) => None,
+        }
+    }
 }
 
 /// What asking for a sign-in code came to.
@@ -129,14 +163,27 @@ impl Model {
         purpose: Purpose,
     ) -> ModelResult<Self> {
         let lifetime = match purpose {
-            Purpose::Login => policy.lifetime,
+            Purpose::Login | Purpose::EmailChange => policy.lifetime,
             Purpose::AppleReview => policy.apple_review_lifetime,
         };
+        // An empty hash matches no code.
+        let code_hash = policy.hash(email, code).unwrap_or_default();
+        Self::store(db, email.as_str(), code_hash, purpose, lifetime).await
+    }
+
+    /// Stores a code's hash under `key` (an email, or a user's id), replacing
+    /// any earlier code of that key.
+    async fn store(
+        db: &impl ConnectionTrait,
+        key: &str,
+        code_hash: String,
+        purpose: Purpose,
+        lifetime: Duration,
+    ) -> ModelResult<Self> {
         let otp = ActiveModel {
             id: ActiveValue::Set(Uuid::new_v4()),
-            // An empty hash matches no code.
-            code_hash: ActiveValue::Set(policy.hash(email, code).unwrap_or_default()),
-            email: ActiveValue::Set(email.to_string()),
+            code_hash: ActiveValue::Set(code_hash),
+            email: ActiveValue::Set(key.to_string()),
             purpose: ActiveValue::Set(purpose.as_str().to_string()),
             attempts: ActiveValue::Set(0),
             expires_at: ActiveValue::Set(timestamps::now() + lifetime),
@@ -162,6 +209,42 @@ impl Model {
             .await?;
         // Every column was written, so the row is what was sent.
         Ok(otp.try_into_model()?)
+    }
+
+    /// A fresh code proving `new_email` for `user_id`'s email change,
+    /// replacing any earlier one.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn issue_email_change(
+        db: &impl ConnectionTrait,
+        policy: &CodePolicy,
+        user_id: Uuid,
+        new_email: &Email,
+    ) -> ModelResult<String> {
+        let code = policy.generate();
+        let code_hash = policy.hash(new_email, &code).unwrap_or_default();
+        let key = user_id.to_string();
+        Self::store(db, &key, code_hash, Purpose::EmailChange, policy.lifetime).await?;
+        Ok(code)
+    }
+
+    /// Whether `code` proves `new_email` for `user_id`'s email change; a right
+    /// code is consumed.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn check_email_change(
+        db: &impl ConnectionTrait,
+        policy: &CodePolicy,
+        user_id: Uuid,
+        new_email: &Email,
+        code: &str,
+    ) -> ModelResult<bool> {
+        let given = policy.hash(new_email, code);
+        let key = user_id.to_string();
+        let checked = Self::check_keyed(db, &key, Purpose::EmailChange, given).await?;
+        Ok(checked == Checked::Right)
     }
 
     /// A fresh login code for `email`, replacing any earlier one; the Apple
@@ -212,32 +295,49 @@ impl Model {
     /// # Errors
     /// On a database error.
     pub async fn find_for(
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         email: &Email,
         purpose: Purpose,
     ) -> ModelResult<Option<Self>> {
+        Self::find_keyed(db, email.as_str(), purpose).await
+    }
+
+    async fn find_keyed(
+        db: &impl ConnectionTrait,
+        key: &str,
+        purpose: Purpose,
+    ) -> ModelResult<Option<Self>> {
         Ok(Entity::find()
-            .filter(Column::Email.eq(email.as_str()))
+            .filter(Column::Email.eq(key))
             .filter(Column::Purpose.eq(purpose.as_str()))
             .one(db)
             .await?)
     }
 
-    /// Checks `code` against the live code of `email` (`code_email`'s for the
-    /// Apple review team), spending one try first. A right login code is
-    /// consumed; the Apple review code stays, and a right try gives its tries
-    /// back.
+    /// Checks `code` against the live code of `code_email` for `purpose`.
     async fn check(
-        db: &DatabaseConnection,
+        db: &impl ConnectionTrait,
         policy: &CodePolicy,
         code_email: &Email,
         purpose: Purpose,
         code: &str,
-    ) -> ModelResult<bool> {
-        let Some(otp) = Self::find_for(db, code_email, purpose).await? else {
-            return Ok(false);
+    ) -> ModelResult<Checked> {
+        let given = policy.hash(code_email, code);
+        Self::check_keyed(db, code_email.as_str(), purpose, given).await
+    }
+
+    /// Checks the hash of a given code against the live code under `key`,
+    /// spending one try first. A right code is consumed, except the Apple
+    /// review code, which stays and gets its tries back.
+    async fn check_keyed(
+        db: &impl ConnectionTrait,
+        key: &str,
+        purpose: Purpose,
+        given: Option<String>,
+    ) -> ModelResult<Checked> {
+        let Some(otp) = Self::find_keyed(db, key, purpose).await? else {
+            return Ok(Checked::NoCode);
         };
-        use sea_orm::ExprTrait;
         let now = timestamps::now();
         let spent = Entity::update_many()
             .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
@@ -248,20 +348,24 @@ impl Model {
             .exec(db)
             .await?;
         if spent.rows_affected == 0 {
-            return Ok(false);
+            return Ok(Checked::NoCode);
         }
-        let Some(given) = policy.hash(code_email, code) else {
-            return Ok(false);
-        };
-        if otp.code_hash.is_empty() || !bool::from(given.as_bytes().ct_eq(otp.code_hash.as_bytes()))
-        {
-            return Ok(false);
+        let right = given.is_some_and(|given| {
+            !otp.code_hash.is_empty()
+                && bool::from(given.as_bytes().ct_eq(otp.code_hash.as_bytes()))
+        });
+        if !right {
+            return Ok(Checked::Wrong);
         }
         match purpose {
-            Purpose::Login => {
+            Purpose::Login | Purpose::EmailChange => {
                 // Consumed: of two requests with the right code, one wins.
                 let consumed = Entity::delete_by_id(otp.id).exec(db).await?;
-                Ok(consumed.rows_affected == 1)
+                Ok(if consumed.rows_affected == 1 {
+                    Checked::Right
+                } else {
+                    Checked::NoCode
+                })
             }
             Purpose::AppleReview => {
                 Entity::update_many()
@@ -269,7 +373,7 @@ impl Model {
                     .filter(Column::Id.eq(otp.id))
                     .exec(db)
                     .await?;
-                Ok(true)
+                Ok(Checked::Right)
             }
         }
     }
@@ -277,7 +381,8 @@ impl Model {
     /// Who `code` signs in as `email`: the persistent development code (existing
     /// users only), the Apple review code (any `@apple.com` email, as the review
     /// account), or the email's own code, which registers an email without an
-    /// account. `None` when the code does not sign in.
+    /// account. Wrong codes are counted against the email's budget
+    /// (`code_budgets`); once it is spent, the email's codes are refused.
     ///
     /// # Errors
     /// On a database error.
@@ -287,11 +392,13 @@ impl Model {
         policy: &CodePolicy,
         email: &Email,
         code: &str,
-    ) -> ModelResult<Option<SignedIn>> {
+    ) -> ModelResult<CodeSignIn> {
         let active = |user: ModelResult<users::Model>| {
             user.ok()
                 .filter(|user| !user.is_archived())
-                .map(SignedIn::existing)
+                .map_or(CodeSignIn::Refused, |user| {
+                    CodeSignIn::SignedIn(SignedIn::existing(user))
+                })
         };
         if policy.is_persistent(code) {
             return Ok(active(users::Model::find_by_email(db, email).await));
@@ -309,21 +416,35 @@ impl Model {
                 code,
             )
             .await?
+                == Checked::Right
         {
             let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
             return Ok(active(reviewer));
         }
-        if !Self::check(db, policy, email, Purpose::Login, code).await? {
-            return Ok(None);
+        if code_budgets::Model::is_exhausted(db, email).await? {
+            return Ok(CodeSignIn::Refused);
+        }
+        match Self::check(db, policy, email, Purpose::Login, code).await? {
+            Checked::Right => {}
+            Checked::NoCode => return Ok(CodeSignIn::Refused),
+            Checked::Wrong => {
+                return match code_budgets::Model::record_failure(db, email).await? {
+                    Failure::Exhausted => {
+                        let owner = users::Model::find_by_email(db, email).await.ok();
+                        Ok(CodeSignIn::BudgetSpent(owner))
+                    }
+                    Failure::Counted | Failure::AlreadyExhausted => Ok(CodeSignIn::Refused),
+                };
+            }
         }
         match users::Model::find_by_email(db, email).await {
-            Ok(user) if user.is_archived() => Ok(None),
-            Ok(user) => Ok(Some(SignedIn::existing(
+            Ok(user) if user.is_archived() => Ok(CodeSignIn::Refused),
+            Ok(user) => Ok(CodeSignIn::SignedIn(SignedIn::existing(
                 user.into_active_model().prove_email(db).await?,
             ))),
             Err(ModelError::EntityNotFound) => users::Model::find_or_register_by_code(db, email)
                 .await
-                .map(Some),
+                .map(CodeSignIn::SignedIn),
             Err(error) => Err(error),
         }
     }
@@ -338,14 +459,14 @@ impl Model {
         policy: &CodePolicy,
         email: &Email,
         secret: &str,
-    ) -> ModelResult<Option<SignedIn>> {
+    ) -> ModelResult<CodeSignIn> {
         if let Some(user) = users::Model::authenticate(db, email, secret).await? {
-            return Ok(Some(SignedIn::existing(user)));
+            return Ok(CodeSignIn::SignedIn(SignedIn::existing(user)));
         }
         if is_code(secret) {
             return Self::sign_in(db, policy, email, secret).await;
         }
-        Ok(None)
+        Ok(CodeSignIn::Refused)
     }
 
     /// Deletes the Apple review code; returns what it was.

@@ -12,6 +12,7 @@ pub use super::_entities::{
 };
 use super::{
     email::Email,
+    one_time_passwords::{self, CodePolicy},
     pagination::Pagination,
     passwords,
     refresh_tokens::{self, Session},
@@ -452,6 +453,13 @@ impl Model {
         let Some(claims) = signer.verify(refresh_token, TokenKind::Refresh) else {
             return Ok(None);
         };
+        // A token of sessions ended since (password, email, sign-out
+        // everywhere) is void, not replayed: presenting it, as another of the
+        // user's devices will, must not end the sessions started since.
+        let current = Self::find_active(db, claims.sub).await?;
+        if current.is_none_or(|user| user.token_version != claims.ver) {
+            return Ok(None);
+        }
         // Everything on one connection: the rotation and the successor commit
         // together, and the request holds one pooled connection, not two.
         let txn = write_transaction::begin(db).await?;
@@ -668,7 +676,23 @@ impl ActiveModel {
         Ok(self.update(db).await?)
     }
 
-    /// Applies the fields present in `changes`, and the role when given.
+    /// The profile fields present in `changes`: names and language.
+    fn set_profile(&mut self, changes: &UserUpdate, languages: &[&str]) -> Result<(), UserError> {
+        if changes.language.is_some() {
+            self.language =
+                ActiveValue::Set(checked_language(changes.language.as_deref(), languages)?);
+        }
+        if let Some(first_name) = &changes.first_name {
+            self.first_name = ActiveValue::Set(first_name.clone());
+        }
+        if let Some(last_name) = &changes.last_name {
+            self.last_name = ActiveValue::Set(last_name.clone());
+        }
+        Ok(())
+    }
+
+    /// An admin's change: the fields present in `changes`, the role when
+    /// given, and the email at once; a new email ends the user's sessions.
     ///
     /// # Errors
     /// `EmailTaken` when the new email belongs to someone else,
@@ -680,20 +704,12 @@ impl ActiveModel {
         role: Option<Role>,
         languages: &[&str],
     ) -> Result<Model, UserError> {
-        if changes.language.is_some() {
-            self.language =
-                ActiveValue::Set(checked_language(changes.language.as_deref(), languages)?);
-        }
-        if let Some(first_name) = &changes.first_name {
-            self.first_name = ActiveValue::Set(first_name.clone());
-        }
-        if let Some(last_name) = &changes.last_name {
-            self.last_name = ActiveValue::Set(last_name.clone());
-        }
+        self.set_profile(changes, languages)?;
         if let Some(role) = role {
             self.role = ActiveValue::Set(role);
         }
         let txn = write_transaction::begin(db).await?;
+        let mut new_email = false;
         if let Some(email) = &changes.email {
             if let Ok(other) = Model::find_by_email(&txn, email).await
                 && self.id.try_as_ref() != Some(&other.id)
@@ -702,12 +718,106 @@ impl ActiveModel {
             }
             if self.email.try_as_ref().map(String::as_str) != Some(email.as_str()) {
                 self.email = ActiveValue::Set(email.to_string());
+                self.pending_email = ActiveValue::Set(None);
                 // A new address has not been proven yet.
                 self.confirmed = ActiveValue::Set(false);
+                new_email = true;
             }
         }
-        let user = self.update(&txn).await?;
+        let mut user = self.update(&txn).await?;
+        if new_email {
+            Model::end_sessions(&txn, user.id).await?;
+            user = Model::find_by_id(&txn, user.id).await?;
+        }
         txn.commit().await?;
         Ok(user)
+    }
+}
+
+/// What a user's change of their own account came to.
+pub struct OwnUpdate {
+    pub user: Model,
+    /// The new address asked for and the code that proves it, to be mailed
+    /// to that address.
+    pub email_change: Option<(Email, String)>,
+}
+
+impl Model {
+    /// The user's change of their own account: the profile fields at once;
+    /// a new email only becomes `pending_email`, with a code for the new
+    /// address (`confirm_email_change`). Nothing changes when the new
+    /// address is taken.
+    ///
+    /// # Errors
+    /// `EmailTaken` when the new email belongs to someone else,
+    /// `UnsupportedLanguage` for a language without translations.
+    pub async fn update_own(
+        self,
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        changes: &UserUpdate,
+        languages: &[&str],
+    ) -> Result<OwnUpdate, UserError> {
+        let new_email = changes
+            .email
+            .clone()
+            .filter(|email| email.as_str() != self.email);
+        let id = self.id;
+        let mut user = self.into_active_model();
+        user.set_profile(changes, languages)?;
+        let txn = write_transaction::begin(db).await?;
+        let mut email_change = None;
+        if let Some(email) = new_email {
+            if Self::find_by_email(&txn, &email).await.is_ok() {
+                return Err(UserError::EmailTaken);
+            }
+            let code =
+                one_time_passwords::Model::issue_email_change(&txn, policy, id, &email).await?;
+            user.pending_email = ActiveValue::Set(Some(email.to_string()));
+            email_change = Some((email, code));
+        }
+        let user = user.update(&txn).await?;
+        txn.commit().await?;
+        Ok(OwnUpdate { user, email_change })
+    }
+
+    /// Makes the pending email the user's, if `code` proves it; the address
+    /// counts as confirmed, and every earlier token of the user stops
+    /// working. `None` when there is no pending email or the code is wrong.
+    ///
+    /// # Errors
+    /// `EmailTaken` when the address was taken since it was asked for.
+    pub async fn confirm_email_change(
+        self,
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        code: &str,
+    ) -> Result<Option<Self>, UserError> {
+        let Some(pending) = self
+            .pending_email
+            .as_deref()
+            .and_then(|email| Email::parse(email).ok())
+        else {
+            return Ok(None);
+        };
+        if !one_time_passwords::Model::check_email_change(db, policy, self.id, &pending, code)
+            .await?
+        {
+            return Ok(None);
+        }
+        let txn = write_transaction::begin(db).await?;
+        if Self::find_by_email(&txn, &pending).await.is_ok() {
+            return Err(UserError::EmailTaken);
+        }
+        let id = self.id;
+        let mut user = self.into_active_model();
+        user.email = ActiveValue::Set(pending.to_string());
+        user.pending_email = ActiveValue::Set(None);
+        user.confirmed = ActiveValue::Set(true);
+        user.update(&txn).await?;
+        Self::end_sessions(&txn, id).await?;
+        let user = Self::find_by_id(&txn, id).await?;
+        txn.commit().await?;
+        Ok(Some(user))
     }
 }

@@ -1,12 +1,15 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
-//! refresh tokens, reset and SSO confirmation tokens, unfinished SSO sign-ins. The scheduler runs it hourly.
+//! refresh tokens, reset and SSO confirmation tokens, unfinished SSO sign-ins,
+//! budgets of wrong codes whose day is over. The scheduler runs it hourly.
 
 use loco_rs::{
     app::AppContext,
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::models::{one_time_passwords, refresh_tokens, single_use_tokens, sso_logins};
+use crate::models::{
+    code_budgets, one_time_passwords, refresh_tokens, single_use_tokens, sso_logins,
+};
 
 pub struct PurgeExpiredTokens;
 
@@ -27,7 +30,15 @@ impl Task for PurgeExpiredTokens {
         let refresh = refresh_tokens::Model::purge_expired(&ctx.db).await?;
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
-        tracing::info!(codes, refresh, single_use, sso, "expired tokens purged");
+        let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
+        tracing::info!(
+            codes,
+            refresh,
+            single_use,
+            sso,
+            budgets,
+            "expired tokens purged"
+        );
         println!(
             "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s)"
         );

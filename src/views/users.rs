@@ -10,6 +10,8 @@ use crate::models::users::{self, Provider, Role};
 pub struct UserResponse {
     pub id: Uuid,
     pub email: String,
+    /// The new email asked for, until the code sent to it is confirmed.
+    pub pending_email: Option<String>,
     pub first_name: String,
     pub last_name: String,
     pub language: String,
@@ -32,6 +34,7 @@ impl From<&users::Model> for UserResponse {
         Self {
             id: user.id,
             email: user.email.clone(),
+            pending_email: user.pending_email.clone(),
             first_name: user.first_name.clone(),
             last_name: user.last_name.clone(),
             language: user.language.clone(),

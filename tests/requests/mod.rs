@@ -1,5 +1,6 @@
 mod auth;
 mod concurrency;
+mod email_change;
 mod items;
 mod monitoring;
 mod otp;

@@ -2,8 +2,8 @@ use backend::models::{one_time_passwords, users};
 use serde_json::{Value, json};
 
 use super::prepare_data::{
-    admin_token, assert_redacted_snapshot, code_mailed_to, placeholder, register, request_code,
-    verify_code,
+    admin_token, assert_redacted_snapshot, code_mailed_to, last_mail_to, placeholder, register,
+    request_code, verify_code,
 };
 use crate::support::{app_state, boot_in, email, request, request_with};
 
@@ -192,7 +192,7 @@ async fn the_persistent_code_does_nothing_in_production() {
         let outcome = one_time_passwords::Model::sign_in(&ctx.db, &production, &jane, "123456")
             .await
             .expect("query");
-        assert_eq!(outcome, None);
+        assert_eq!(outcome, one_time_passwords::CodeSignIn::Refused);
     })
     .await;
 }
@@ -419,6 +419,11 @@ async fn fix_a_code_sign_in_takes_back_an_account_someone_else_registered() {
             401,
             "and so are the squatter's sessions"
         );
+        let access = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(super::prepare_data::access_token(&squatter))
+            .await;
+        assert_eq!(access.status_code(), 401, "access tokens included");
     })
     .await;
 }
@@ -489,4 +494,56 @@ async fn fix_a_staging_environment_has_no_development_conveniences() {
         .expect("msg")
         .to_string();
     assert!(!message.contains("verification code is"), "{message}");
+}
+
+#[tokio::test]
+async fn fix_wrong_codes_have_a_budget_per_email_across_codes() {
+    use backend::models::code_budgets;
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        // New codes do not give new tries: four codes, five wrong tries each.
+        for _ in 0..code_budgets::MAX_FAILURES / one_time_passwords::MAX_ATTEMPTS {
+            let code = request_code(&server, &ctx, "jane@example.com").await;
+            let wrong = if code == "111111" { "222222" } else { "111111" };
+            for _ in 0..one_time_passwords::MAX_ATTEMPTS {
+                let refused = verify_code(&server, "jane@example.com", wrong).await;
+                assert_eq!(refused.status_code(), 401);
+            }
+        }
+        let notice = last_mail_to(&ctx, "jane@example.com");
+        assert!(notice.contains("Too many wrong sign-in codes"), "{notice}");
+
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let refused = verify_code(&server, "jane@example.com", &code).await;
+        assert_eq!(refused.status_code(), 401, "even the right code, for now");
+        let form = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("username", "jane@example.com"),
+                ("password", code.as_str()),
+            ])
+            .await;
+        assert_eq!(form.status_code(), 401, "through the password form too");
+
+        let other = request_code(&server, &ctx, "john@example.com").await;
+        let john = verify_code(&server, "john@example.com", &other).await;
+        assert_eq!(john.status_code(), 200, "other emails keep their budget");
+
+        // A day later, the budget is back.
+        code_budgets::Entity::update_many()
+            .col_expr(
+                code_budgets::Column::WindowStartedAt,
+                Expr::value(chrono::Utc::now() - chrono::Duration::days(2)),
+            )
+            .filter(code_budgets::Column::Email.eq("jane@example.com"))
+            .exec(&ctx.db)
+            .await
+            .expect("update");
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let signed_in = verify_code(&server, "jane@example.com", &code).await;
+        assert_eq!(signed_in.status_code(), 200);
+    })
+    .await;
 }

@@ -2,6 +2,7 @@
 
 pub mod prelude;
 
+pub mod code_budgets;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;

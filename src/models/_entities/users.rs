@@ -24,6 +24,7 @@ pub struct Model {
     pub confirmed: bool,
     pub archived_at: Option<DateTimeWithTimeZone>,
     pub token_version: i32,
+    pub pending_email: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

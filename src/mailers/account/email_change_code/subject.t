@@ -1,0 +1,1 @@
+{{ verification_code }} confirms your new {{ project_name }} email

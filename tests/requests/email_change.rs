@@ -1,0 +1,213 @@
+//! Changing one's email: only with the code sent to the new address.
+
+use serde_json::{Value, json};
+
+use super::prepare_data::{
+    ADMIN_EMAIL, PASSWORD, access_token, admin_token, assert_detail, assert_redacted_snapshot,
+    code_mailed_to, id_of, last_mail_to, login, placeholder, register, request_code, verify_code,
+};
+use crate::support::request;
+
+async fn confirm(
+    server: &axum_test::TestServer,
+    token: &str,
+    code: &str,
+) -> axum_test::TestResponse {
+    server
+        .post("/api/v1/users/me/email/confirm")
+        .authorization_bearer(token)
+        .json(&json!({ "code": code }))
+        .await
+}
+
+#[tokio::test]
+async fn fix_a_new_email_waits_for_the_code_sent_to_it() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let auth = login(&server, "jane@example.com", PASSWORD).await;
+        let token = access_token(&auth);
+        let asked = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "Jane.New@example.com", "first_name": "Jane" }))
+            .await;
+        assert_eq!(asked.status_code(), 200);
+        let user: Value = asked.json();
+        assert_eq!(user["email"], "jane@example.com", "not changed yet");
+        assert_eq!(user["pending_email"], "jane.new@example.com");
+        assert_eq!(user["first_name"], "Jane", "the other fields change");
+        assert_redacted_snapshot!(user);
+        assert!(
+            last_mail_to(&ctx, "jane@example.com").contains("jane.new@example.com"),
+            "the old address hears of it"
+        );
+
+        // Not the new address's yet: no sign-in with it.
+        let early = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane.new@example.com"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(early.status_code(), 401);
+
+        let code = code_mailed_to(&ctx, "jane.new@example.com");
+        let wrong = if code == "111111" { "222222" } else { "111111" };
+        assert_detail(
+            &confirm(&server, &token, wrong).await,
+            401,
+            "Invalid or expired authentication code",
+        );
+        let confirmed = confirm(&server, &token, &code).await;
+        assert_eq!(confirmed.status_code(), 200, "{}", confirmed.text());
+        let fresh: Value = confirmed.json();
+        assert_eq!(fresh["user"]["email"], "jane.new@example.com");
+        assert_eq!(fresh["user"]["pending_email"], Value::Null);
+        assert_eq!(fresh["user"]["confirmed"], true);
+        assert!(last_mail_to(&ctx, "jane@example.com").contains("no longer signs in"));
+
+        // Every earlier token is void; the fresh ones work.
+        let old_access = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(old_access.status_code(), 401);
+        let old_refresh = server
+            .post("/api/v1/auth/refresh")
+            .json(&auth["refresh_token"])
+            .await;
+        assert_eq!(old_refresh.status_code(), 401);
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&fresh))
+            .await;
+        assert_eq!(me.status_code(), 200);
+        assert_eq!(
+            confirm(&server, &access_token(&fresh), &code)
+                .await
+                .status_code(),
+            401
+        );
+        login(&server, "jane.new@example.com", PASSWORD).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_setting_someone_elses_email_does_not_take_their_account() {
+    request(|server, ctx| async move {
+        let (attacker, _) = register(&server, "mallory@example.com").await;
+        let asked = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&attacker)
+            .json(&json!({ "email": "victim@example.com" }))
+            .await;
+        assert_eq!(asked.status_code(), 200);
+        assert_eq!(asked.json::<Value>()["email"], "mallory@example.com");
+
+        // The owner of the address signs in with a code: a new account of
+        // their own, not the attacker's.
+        let code = request_code(&server, &ctx, "victim@example.com").await;
+        let victim = verify_code(&server, "victim@example.com", &code).await;
+        assert_eq!(victim.status_code(), 200);
+        let victim: Value = victim.json();
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&attacker)
+            .await;
+        assert_ne!(id_of(&victim["user"]), id_of(&me.json::<Value>()));
+
+        // And the attacker, without the code, cannot finish the change.
+        for guess in ["123456", "654321"] {
+            assert_eq!(confirm(&server, &attacker, guess).await.status_code(), 401);
+        }
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_address_taken_before_or_during_the_change_is_a_conflict() {
+    request(|server, ctx| async move {
+        register(&server, "taken@example.com").await;
+        let (token, _) = register(&server, "jane@example.com").await;
+        let taken = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "taken@example.com", "first_name": "Changed" }))
+            .await;
+        assert_detail(
+            &taken,
+            409,
+            "The user with this email already exists in the system",
+        );
+        let me: Value = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await
+            .json();
+        assert_eq!(me["first_name"], "", "a refused change changes nothing");
+        assert_eq!(me["pending_email"], Value::Null);
+
+        let asked = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "new@example.com" }))
+            .await;
+        assert_eq!(asked.status_code(), 200);
+        let code = code_mailed_to(&ctx, "new@example.com");
+        register(&server, "new@example.com").await;
+        assert_detail(
+            &confirm(&server, &token, &code).await,
+            409,
+            "The user with this email already exists in the system",
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn confirming_needs_a_pending_email_and_a_six_digit_code() {
+    request(|server, _ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        assert_detail(
+            &confirm(&server, &token, "123456").await,
+            401,
+            "Invalid or expired authentication code",
+        );
+        assert_eq!(confirm(&server, &token, "12345").await.status_code(), 422);
+        let anonymous = server
+            .post("/api/v1/users/me/email/confirm")
+            .json(&json!({ "code": "123456" }))
+            .await;
+        assert_eq!(anonymous.status_code(), 401);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_admin_sets_an_email_at_once_and_ends_the_users_sessions() {
+    request(|server, _ctx| async move {
+        let (token, user) = register(&server, "jane@example.com").await;
+        let admin = admin_token(&server).await;
+        let changed = server
+            .put(&format!("/api/v1/users/{}", id_of(&user)))
+            .authorization_bearer(&admin)
+            .json(&json!({ "email": "jane.doe@example.com" }))
+            .await;
+        assert_eq!(changed.status_code(), 200);
+        let changed: Value = changed.json();
+        assert_eq!(changed["email"], "jane.doe@example.com");
+        assert_eq!(changed["confirmed"], false);
+        let old = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(old.status_code(), 401);
+        login(&server, "jane.doe@example.com", PASSWORD).await;
+        // The admin's own sessions are untouched.
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(me.json::<Value>()["email"], ADMIN_EMAIL);
+    })
+    .await;
+}
