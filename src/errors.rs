@@ -33,6 +33,9 @@ pub mod msg {
     pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
     pub const INVALID_CODE: &str = "Invalid or expired authentication code";
     pub const INVALID_TOKEN: &str = "Invalid token";
+    pub const INCORRECT_PASSWORD: &str = "Incorrect password";
+    pub const SIGN_IN_AGAIN: &str = "Sign in again to set a password";
+    pub const WEAK_PASSWORD: &str = "Password is too common or too easy to guess";
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const INVALID_STATE: &str = "Invalid state";
     pub const SSO_FAILED: &str = "Sign-in with the provider failed";
@@ -300,6 +303,13 @@ impl From<UserError> for ApiError {
                 "enum",
             ),
             UserError::Archived => Self::Unauthorized(msg::INVALID_CREDENTIALS.into()),
+            UserError::WeakPassword(field) => Self::field(
+                vec!["body".into(), field.into()],
+                msg::WEAK_PASSWORD,
+                "value_error",
+            ),
+            UserError::IncorrectPassword => Self::Unauthorized(msg::INCORRECT_PASSWORD.into()),
+            UserError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             UserError::Model(error) => Self::Model(error),
         }
     }

@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use super::{
     auth::start_session,
     docs::ApiRoutes,
-    extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    extractors::{AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams},
     otp::six_digits,
 };
 use crate::{
@@ -163,6 +163,46 @@ pub async fn confirm_email(
     start_session(&ctx, &app, SignedIn::existing(user)).await
 }
 
+/// Not `Debug`: it holds passwords.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct PasswordChange {
+    /// Omitted by accounts without a password, shortly after signing in.
+    pub current_password: Option<String>,
+    #[validate(length(
+        min = 8,
+        code = "string_too_short",
+        message = "String should have at least 8 characters"
+    ))]
+    #[schema(min_length = 8)]
+    pub new_password: String,
+}
+
+/// Changes (or sets) the caller's password. Every other session ends; the
+/// answer carries fresh tokens.
+#[utoipa::path(post, path = "/api/v1/users/me/password", tag = "users",
+    security(("bearer" = [])), request_body = PasswordChange,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "Incorrect password, or a sign-in too old to set one", body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn change_password(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    session: CurrentSession,
+    JsonBody(change): JsonBody<PasswordChange>,
+) -> ApiResult<Json<AuthResponse>> {
+    let current = change.current_password.as_deref();
+    let user = session
+        .user
+        .change_password(&ctx.db, current, &change.new_password, session.issued_at)
+        .await?;
+    let notice = Notice::PasswordChanged;
+    AccountMailer::security_notice(&ctx, &app.settings, &user.email, notice, "").await;
+    start_session(&ctx, &app, SignedIn::existing(user)).await
+}
+
 /// Archives the caller: their tokens stop working.
 #[utoipa::path(delete, path = "/api/v1/users/me/archive", tag = "users",
     security(("bearer" = [])),
@@ -279,6 +319,7 @@ pub fn routes() -> ApiRoutes {
         .route(routes!(list, create))
         .route(routes!(me, update_me))
         .route(routes!(confirm_email))
+        .route(routes!(change_password))
         .route(routes!(archive_me))
         .route(routes!(show, update, destroy))
         .route(routes!(archive))

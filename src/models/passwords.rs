@@ -22,6 +22,16 @@ use loco_rs::model::{ModelError, ModelResult};
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
+/// Whether `password` is hard enough to guess: zxcvbn's score of 2 or more
+/// ("somewhat guessable" at worst), judged knowing `context` (the owner's
+/// email and names), so that `jane2024` is weak for Jane.
+#[must_use]
+pub fn is_strong(password: &str, context: &[&str]) -> bool {
+    // zxcvbn's work grows with the length; past 100 characters, length is strength.
+    let judged: String = password.chars().take(100).collect();
+    zxcvbn::zxcvbn(&judged, context).score() >= zxcvbn::Score::Two
+}
+
 /// The working memory of one hash.
 type Buffer = Box<[Block]>;
 
@@ -212,6 +222,25 @@ pub async fn verify(password: String, hashed: Option<String>) -> ModelResult<boo
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn common_passwords_and_the_owners_own_words_are_weak() {
+        let jane = ["jane.doe@example.com", "jane.doe", "Jane", "Doe"];
+        for weak in [
+            "password1",
+            "qwerty123",
+            "Password1234",
+            "jane.doe@example.com",
+            "jane.doe2024",
+        ] {
+            assert!(!is_strong(weak, &jane), "{weak}");
+        }
+        for strong in ["correct horse battery", "tq8#Vz!r0pL2"].iter().copied() {
+            assert!(is_strong(strong, &jane), "{strong}");
+        }
+        // Judged on its first 100 characters: a long password costs no more.
+        assert!(!is_strong(&"ab".repeat(100_000), &jane));
+    }
 
     #[test]
     fn hashes_are_argon2id_with_owasp_parameters_and_verify() {

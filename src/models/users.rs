@@ -1,3 +1,4 @@
+use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use sea_orm::{
     QueryOrder, QuerySelect, SqlErr,
@@ -130,6 +131,15 @@ pub enum UserError {
     /// The account exists but is archived: it may not sign in.
     #[error("account archived")]
     Archived,
+    /// A new password that is common or easy to guess; names its field.
+    #[error("password too easy to guess")]
+    WeakPassword(&'static str),
+    /// The current password given for a change is wrong.
+    #[error("incorrect password")]
+    IncorrectPassword,
+    /// Setting a first password needs a sign-in of the last minutes.
+    #[error("sign in again first")]
+    SignInAgain,
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -138,9 +148,11 @@ impl From<UserError> for ModelError {
     fn from(error: UserError) -> Self {
         match error {
             UserError::EmailTaken => Self::EntityAlreadyExists,
-            UserError::UnsupportedLanguage | UserError::Archived => {
-                Self::Message(error.to_string())
-            }
+            UserError::UnsupportedLanguage
+            | UserError::Archived
+            | UserError::WeakPassword(_)
+            | UserError::IncorrectPassword
+            | UserError::SignInAgain => Self::Message(error.to_string()),
             UserError::Model(error) => error,
         }
     }
@@ -178,6 +190,26 @@ fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String
         Some(language) if !languages.contains(&language) => Err(UserError::UnsupportedLanguage),
         Some(language) => Ok(language.to_string()),
         None => Ok(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+    }
+}
+
+/// How recent a sign-in must be to set a first password without one.
+pub const FRESH_SIGN_IN: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Refuses a new password that is common or easy to guess for this owner.
+fn check_strength(
+    password: &str,
+    email: &Email,
+    names: [Option<&str>; 2],
+    field: &'static str,
+) -> Result<(), UserError> {
+    let local_part = email.as_str().split('@').next().unwrap_or_default();
+    let mut context = vec![email.as_str(), local_part];
+    context.extend(names.into_iter().flatten().filter(|name| !name.is_empty()));
+    if passwords::is_strong(password, &context) {
+        Ok(())
+    } else {
+        Err(UserError::WeakPassword(field))
     }
 }
 
@@ -297,6 +329,19 @@ impl Model {
     /// `UnsupportedLanguage` for a language without translations.
     #[tracing::instrument(skip_all, fields(role = ?role))]
     pub async fn create(
+        db: &DatabaseConnection,
+        params: &UserCreate,
+        role: Role,
+        languages: &[&str],
+    ) -> Result<Self, UserError> {
+        if let Some(password) = &params.password {
+            let names = [params.first_name.as_deref(), params.last_name.as_deref()];
+            check_strength(password, &params.email, names, "password")?;
+        }
+        Self::insert_account(db, params, role, languages).await
+    }
+
+    async fn insert_account(
         db: &DatabaseConnection,
         params: &UserCreate,
         role: Role,
@@ -543,14 +588,14 @@ impl Model {
     /// active user.
     ///
     /// # Errors
-    /// On a database error.
+    /// `WeakPassword` for a common password; a database error.
     #[tracing::instrument(skip_all)]
     pub async fn reset_password(
         db: &DatabaseConnection,
         signer: &TokenSigner,
         token: &str,
         new_password: &str,
-    ) -> ModelResult<Option<Self>> {
+    ) -> Result<Option<Self>, UserError> {
         let Some(claims) = signer.verify(token, TokenKind::PasswordReset) else {
             return Ok(None);
         };
@@ -561,17 +606,74 @@ impl Model {
         if !single_use_tokens::Model::is_live(db, &claims).await? {
             return Ok(None);
         }
+        user.check_new_password(new_password, "new_password")?;
         let hashed = passwords::hash(new_password.to_string()).await?;
         let txn = write_transaction::begin(db).await?;
         if !single_use_tokens::Model::use_once(&txn, &claims).await? {
             return Ok(None);
         }
-        let mut user = user.into_active_model();
-        user.hashed_password = ActiveValue::Set(Some(hashed));
-        let user = user.update(&txn).await?;
-        Self::end_sessions(&txn, user.id).await?;
+        let user = Self::set_password(&txn, user, hashed).await?;
         txn.commit().await?;
         Ok(Some(user))
+    }
+
+    /// The user's change of their own password. With a password, the
+    /// current one must be given; without one (code or provider accounts),
+    /// none is, and the sign-in must be recent (`signed_in_at`, the access
+    /// token's issue time, within `FRESH_SIGN_IN`). Every earlier token of
+    /// the user stops working.
+    ///
+    /// # Errors
+    /// `IncorrectPassword`, `SignInAgain`, `WeakPassword`; a database error.
+    #[tracing::instrument(skip_all)]
+    pub async fn change_password(
+        self,
+        db: &DatabaseConnection,
+        current: Option<&str>,
+        new_password: &str,
+        signed_in_at: DateTime<Utc>,
+    ) -> Result<Self, UserError> {
+        match (&self.hashed_password, current) {
+            (Some(hashed), Some(current)) => {
+                let valid = passwords::verify(current.to_string(), Some(hashed.clone())).await?;
+                if !valid {
+                    return Err(UserError::IncorrectPassword);
+                }
+            }
+            (None, None) if Utc::now() - signed_in_at <= FRESH_SIGN_IN => {}
+            (None, None) => return Err(UserError::SignInAgain),
+            (Some(_), None) | (None, Some(_)) => return Err(UserError::IncorrectPassword),
+        }
+        self.check_new_password(new_password, "new_password")?;
+        let hashed = passwords::hash(new_password.to_string()).await?;
+        let txn = write_transaction::begin(db).await?;
+        let user = Self::set_password(&txn, self, hashed).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    fn check_new_password(&self, password: &str, field: &'static str) -> Result<(), UserError> {
+        let email = Email::parse(&self.email).map_err(|_| UserError::WeakPassword(field))?;
+        let names = [
+            Some(self.first_name.as_str()),
+            Some(self.last_name.as_str()),
+        ];
+        check_strength(password, &email, names, field)
+    }
+
+    /// Stores a new password hash and ends every token of the user; returns
+    /// the user as they are now.
+    async fn set_password(
+        txn: &impl ConnectionTrait,
+        user: Self,
+        hashed: String,
+    ) -> ModelResult<Self> {
+        let id = user.id;
+        let mut user = user.into_active_model();
+        user.hashed_password = ActiveValue::Set(Some(hashed));
+        user.update(txn).await?;
+        Self::end_sessions(txn, id).await?;
+        Self::find_by_id(txn, id).await
     }
 
     /// Ends every token of a user: raises their `token_version` (which voids
@@ -608,7 +710,8 @@ impl Model {
             last_name: None,
             language: None,
         };
-        match Self::create(db, &params, Role::Admin, &[]).await {
+        // The configured password is the operator's choice: not judged here.
+        match Self::insert_account(db, &params, Role::Admin, &[]).await {
             Ok(admin) => Ok(Some(admin.into_active_model().confirm(db).await?)),
             // Another process created it in the meantime.
             Err(UserError::EmailTaken) => Ok(None),

@@ -4,6 +4,7 @@ mod email_change;
 mod items;
 mod monitoring;
 mod otp;
+mod password_change;
 mod password_recovery;
 mod prepare_data;
 mod rate_limits;

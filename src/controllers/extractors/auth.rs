@@ -4,6 +4,7 @@ use axum::{
     extract::FromRequestParts,
     http::{HeaderMap, header, request::Parts},
 };
+use chrono::{DateTime, Utc};
 use loco_rs::{app::AppContext, model::ModelError};
 
 use crate::{
@@ -17,6 +18,14 @@ use crate::{
 /// `Authorization: Bearer <access token>`.
 #[derive(Debug)]
 pub struct CurrentUser(pub users::Model);
+
+/// The signed-in user and when their access token was issued (a sign-in or
+/// its latest refresh).
+#[derive(Debug)]
+pub struct CurrentSession {
+    pub user: users::Model,
+    pub issued_at: DateTime<Utc>,
+}
 
 /// A signed-in admin; anyone else is refused with 403.
 #[derive(Debug)]
@@ -32,6 +41,18 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 }
 
 impl FromRequestParts<AppContext> for CurrentUser {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        ctx: &AppContext,
+    ) -> Result<Self, Self::Rejection> {
+        let session = CurrentSession::from_request_parts(parts, ctx).await?;
+        Ok(Self(session.user))
+    }
+}
+
+impl FromRequestParts<AppContext> for CurrentSession {
     type Rejection = ApiError;
 
     async fn from_request_parts(
@@ -65,7 +86,8 @@ impl FromRequestParts<AppContext> for CurrentUser {
         if let Some(language) = parts.extensions.get::<CallerLanguage>() {
             language.set(&user.language);
         }
-        Ok(Self(user))
+        let issued_at = DateTime::from_timestamp(claims.iat, 0).unwrap_or_default();
+        Ok(Self { user, issued_at })
     }
 }
 

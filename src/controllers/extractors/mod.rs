@@ -10,7 +10,7 @@ pub mod input_error;
 pub mod path;
 pub mod query;
 
-pub use auth::{AdminUser, CurrentUser};
+pub use auth::{AdminUser, CurrentSession, CurrentUser};
 pub use body::{FormBody, JsonBody};
 pub use client_ip::ClientIp;
 pub use db::Db;

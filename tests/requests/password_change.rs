@@ -1,0 +1,178 @@
+//! `POST /users/me/password`, and the strength rule every new password meets.
+
+use backend::models::tokens::{Claims, TokenKind};
+use serde_json::{Value, json};
+
+use super::prepare_data::{
+    PASSWORD, access_token, assert_detail, last_mail_to, login, register, request_code, verify_code,
+};
+use crate::support::request;
+
+const NEW_PASSWORD: &str = "purple elephant umbrella";
+
+async fn change(
+    server: &axum_test::TestServer,
+    token: &str,
+    body: Value,
+) -> axum_test::TestResponse {
+    server
+        .post("/api/v1/users/me/password")
+        .authorization_bearer(token)
+        .json(&body)
+        .await
+}
+
+#[tokio::test]
+async fn a_password_change_needs_the_current_one_and_ends_other_sessions() {
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let other_device = login(&server, "jane@example.com", PASSWORD).await;
+        let auth = login(&server, "jane@example.com", PASSWORD).await;
+        let token = access_token(&auth);
+
+        let wrong = change(
+            &server,
+            &token,
+            json!({ "current_password": "not it at all", "new_password": NEW_PASSWORD }),
+        )
+        .await;
+        assert_detail(&wrong, 401, "Incorrect password");
+        let missing = change(&server, &token, json!({ "new_password": NEW_PASSWORD })).await;
+        assert_detail(&missing, 401, "Incorrect password");
+
+        let changed = change(
+            &server,
+            &token,
+            json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }),
+        )
+        .await;
+        assert_eq!(changed.status_code(), 200, "{}", changed.text());
+        let fresh: Value = changed.json();
+        assert!(last_mail_to(&ctx, "jane@example.com").contains("password was changed"));
+
+        for old in [&token, &access_token(&other_device)] {
+            let me = server
+                .get("/api/v1/users/me")
+                .authorization_bearer(old)
+                .await;
+            assert_eq!(me.status_code(), 401, "earlier access tokens are void");
+        }
+        let refresh = server
+            .post("/api/v1/auth/refresh")
+            .json(&other_device["refresh_token"])
+            .await;
+        assert_eq!(refresh.status_code(), 401);
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(access_token(&fresh))
+            .await;
+        assert_eq!(
+            me.status_code(),
+            200,
+            "the fresh session survives the others"
+        );
+
+        let old = server
+            .post("/api/v1/auth/login")
+            .form(&[("username", "jane@example.com"), ("password", PASSWORD)])
+            .await;
+        assert_eq!(old.status_code(), 401);
+        login(&server, "jane@example.com", NEW_PASSWORD).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn common_passwords_are_refused_wherever_a_password_is_set() {
+    request(|server, _ctx| async move {
+        for weak in ["password1", "qwerty123", "jane@example.com"] {
+            let registered = server
+                .post("/api/v1/auth/register")
+                .json(&json!({ "email": "jane@example.com", "password": weak }))
+                .await;
+            assert_eq!(registered.status_code(), 422, "{weak}");
+        }
+        let (token, _) = register(&server, "jane@example.com").await;
+        let weak = change(
+            &server,
+            &token,
+            json!({ "current_password": PASSWORD, "new_password": "qwerty123" }),
+        )
+        .await;
+        assert_eq!(weak.status_code(), 422);
+        insta::assert_json_snapshot!(weak.json::<Value>());
+        let short = change(
+            &server,
+            &token,
+            json!({ "current_password": PASSWORD, "new_password": "x7#Q" }),
+        )
+        .await;
+        assert_eq!(short.status_code(), 422);
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn an_account_without_a_password_sets_one_only_after_a_fresh_sign_in() {
+    request(|server, ctx| async move {
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let auth: Value = verify_code(&server, "jane@example.com", &code).await.json();
+        let user_id = auth["user"]["id"]
+            .as_str()
+            .expect("id")
+            .parse()
+            .expect("uuid");
+
+        // An access token from a sign-in eleven minutes ago.
+        let now = chrono::Utc::now().timestamp();
+        let claims = Claims {
+            sub: user_id,
+            kind: TokenKind::Access,
+            iat: now - 11 * 60,
+            exp: now + 3600,
+            jti: uuid::Uuid::new_v4(),
+            ver: 0,
+        };
+        let secret = ctx
+            .config
+            .settings
+            .as_ref()
+            .and_then(|s| s.as_str())
+            .map(|raw| {
+                serde_json::from_str::<Value>(raw).expect("settings")["secret_key"]
+                    .as_str()
+                    .expect("secret")
+                    .to_string()
+            });
+        let stale = jsonwebtoken::encode(
+            &jsonwebtoken::Header::default(),
+            &claims,
+            &jsonwebtoken::EncodingKey::from_secret(secret.expect("secret").as_bytes()),
+        )
+        .expect("token");
+        let me = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&stale)
+            .await;
+        assert_eq!(me.status_code(), 200, "a valid token");
+        let late = change(&server, &stale, json!({ "new_password": NEW_PASSWORD })).await;
+        assert_detail(&late, 401, "Sign in again to set a password");
+
+        let guessed = change(
+            &server,
+            &access_token(&auth),
+            json!({ "current_password": "anything", "new_password": NEW_PASSWORD }),
+        )
+        .await;
+        assert_detail(&guessed, 401, "Incorrect password");
+        let set = change(
+            &server,
+            &access_token(&auth),
+            json!({ "new_password": NEW_PASSWORD }),
+        )
+        .await;
+        assert_eq!(set.status_code(), 200, "{}", set.text());
+        login(&server, "jane@example.com", NEW_PASSWORD).await;
+    })
+    .await;
+}
