@@ -31,7 +31,7 @@ use crate::{
     sqlite_pool,
     state::AppState,
     tasks,
-    workers::mail_delivery::MailDeliveryWorker,
+    workers::{mail_delivery::MailDeliveryWorker, password_recovery::PasswordRecoveryWorker},
 };
 
 pub struct App;
@@ -145,6 +145,7 @@ impl Hooks for App {
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
         queue.register(MailDeliveryWorker::build(ctx)).await?;
+        queue.register(PasswordRecoveryWorker::build(ctx)).await?;
         Ok(())
     }
 

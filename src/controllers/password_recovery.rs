@@ -15,11 +15,11 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
-    mailers::account::AccountMailer,
     models::{email::Email, users},
     rate_limit::Action,
     state::AppState,
     views::msg::Msg,
+    workers::password_recovery::{PasswordRecoveryArgs, PasswordRecoveryWorker},
 };
 
 pub const RECOVERY_SENT: &str = "Password recovery email sent";
@@ -37,8 +37,8 @@ pub struct PasswordReset {
     pub new_password: String,
 }
 
-/// Sends a reset link. The answer is the same whether or not the email has an
-/// account, so it tells nobody which emails do.
+/// Sends a reset link. The answer, and the work done before it, are the same
+/// whether or not the email has an account, so it tells nobody which emails do.
 #[utoipa::path(post, path = "/api/v1/auth/password-recovery/{email}", tag = "auth",
     params(("email" = String, Path)),
     responses(
@@ -55,13 +55,10 @@ pub async fn recover(
     app.limiter
         .check(Action::PasswordRecovery, ip, Some(&email))
         .await?;
+    // One queued job either way: the answer takes as long for an email with
+    // an account as for one without.
     if let Ok(email) = Email::parse(&email) {
-        let lifetime = app.settings.email_reset_token_expire_hours * 3600;
-        let reset =
-            users::Model::start_password_reset(&ctx.db, &app.signer, &email, lifetime).await?;
-        if let Some((user, token)) = reset {
-            AccountMailer::password_reset(&ctx, &app.settings, &user, &token).await;
-        }
+        PasswordRecoveryWorker::perform_later(&ctx, PasswordRecoveryArgs { email }).await?;
     }
     Ok(Json(Msg::new(RECOVERY_SENT)))
 }
