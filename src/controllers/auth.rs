@@ -16,11 +16,10 @@ use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     mailers::account::{AccountMailer, Notice},
     models::{
-        code_budgets,
         email::Email,
         one_time_passwords::{self, CodeSignIn},
         refresh_tokens,
-        users::{self, Role, SignedIn, UserCreate},
+        users::{self, Resumed, Role, SignedIn, UserCreate},
     },
     rate_limit::Action,
     state::AppState,
@@ -86,9 +85,11 @@ pub async fn signed_in_by_code(
 ) -> ApiResult<SignedIn> {
     match outcome {
         CodeSignIn::SignedIn(signed_in) => return Ok(signed_in),
-        CodeSignIn::BudgetSpent(Some(owner)) => {
-            let until = (chrono::Utc::now() + code_budgets::window()).format("%Y-%m-%d %H:%M UTC");
-            let until = until.to_string();
+        CodeSignIn::BudgetSpent {
+            owner: Some(owner),
+            until,
+        } => {
+            let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
             AccountMailer::security_notice(
                 ctx,
                 &app.settings,
@@ -98,7 +99,7 @@ pub async fn signed_in_by_code(
             )
             .await;
         }
-        CodeSignIn::BudgetSpent(None) | CodeSignIn::Refused => {}
+        CodeSignIn::BudgetSpent { owner: None, .. } | CodeSignIn::Refused => {}
     }
     Err(ApiError::Unauthorized(refused.into()))
 }
@@ -194,16 +195,21 @@ pub async fn login(
         (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler(state = AppContext)]
+#[debug_handler]
 pub async fn refresh(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let (user, session) = users::Model::resume_session(&db, &app.signer, body.token())
-        .await?
-        .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-    Ok(Json(AuthResponse::new(&user, &session)))
+    match users::Model::resume_session(&ctx.db, &app.signer, body.token()).await? {
+        Resumed::Session(user, session) => Ok(Json(AuthResponse::new(&user, &session))),
+        Resumed::Replayed(user) => {
+            let notice = Notice::RefreshTokenReused;
+            AccountMailer::security_notice(&ctx, &app.settings, &user.email, notice, "").await;
+            Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
+        }
+        Resumed::Refused => Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())),
+    }
 }
 
 /// Revokes one of the caller's refresh tokens.

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use super::{
     auth::start_session,
     docs::ApiRoutes,
-    extractors::{AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    extractors::{
+        AdminUser, ClientIp, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams,
+    },
     otp::six_digits,
 };
 use crate::{
@@ -21,6 +23,7 @@ use crate::{
         pagination::Pagination,
         users::{self, AdminUserUpdate, Role, SignedIn, UserCreate, UserUpdate},
     },
+    rate_limit::Action,
     state::AppState,
     views::{auth::AuthResponse, users::UserResponse},
 };
@@ -110,14 +113,26 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many new emails asked for; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn update_me(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     CurrentUser(user): CurrentUser,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
+    // A new email mails a code to any address: limited as code requests are.
+    if let Some(email) = changes
+        .email
+        .as_ref()
+        .filter(|email| email.as_str() != user.email)
+    {
+        app.limiter
+            .check(Action::OtpRequest, ip, Some(email.as_str()))
+            .await?;
+    }
     let languages = app.translations.languages();
     let update = user
         .update_own(&ctx.db, &app.code_policy, &changes, &languages)
@@ -185,14 +200,19 @@ pub struct PasswordChange {
         (status = 200, body = AuthResponse),
         (status = 401, description = "Incorrect password, or a sign-in too old to set one", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn change_password(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     session: CurrentSession,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> ApiResult<Json<AuthResponse>> {
+    // Checking the current password is a sign-in attempt: limited as one.
+    let email = session.user.email.as_str();
+    app.limiter.check(Action::Login, ip, Some(email)).await?;
     let current = change.current_password.as_deref();
     let user = session
         .user

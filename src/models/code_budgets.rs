@@ -24,8 +24,9 @@ pub fn window() -> Duration {
 pub enum Failure {
     /// Still within the budget.
     Counted,
-    /// This one spent the budget: time to tell the owner.
-    Exhausted,
+    /// This one spent the budget: time to tell the owner. Codes are refused
+    /// until then.
+    Exhausted { until: DateTimeWithTimeZone },
     /// The budget was already spent.
     AlreadyExhausted,
 }
@@ -71,13 +72,14 @@ impl Model {
             .filter(Column::Email.eq(email.as_str()))
             .exec(db)
             .await?;
-        let failures = Entity::find_by_id(email.as_str())
-            .one(db)
-            .await?
-            .map_or(0, |budget| budget.failures);
-        Ok(match failures.cmp(&MAX_FAILURES) {
+        let Some(budget) = Entity::find_by_id(email.as_str()).one(db).await? else {
+            return Ok(Failure::Counted);
+        };
+        Ok(match budget.failures.cmp(&MAX_FAILURES) {
             std::cmp::Ordering::Less => Failure::Counted,
-            std::cmp::Ordering::Equal => Failure::Exhausted,
+            std::cmp::Ordering::Equal => Failure::Exhausted {
+                until: budget.window_started_at + window(),
+            },
             std::cmp::Ordering::Greater => Failure::AlreadyExhausted,
         })
     }

@@ -72,24 +72,27 @@ enum Checked {
     NoCode,
 }
 
+/// What checking a code under its email's budget of wrong codes came to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Budgeted {
+    Right,
+    Refused,
+    /// Wrong, and the wrong code that spent the budget: codes of the email
+    /// are refused until then.
+    BudgetSpent(DateTimeWithTimeZone),
+}
+
 /// What signing in with a code came to.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeSignIn {
     SignedIn(SignedIn),
     Refused,
-    /// Refused, and this wrong code spent the email's budget of wrong codes:
-    /// its owner, if any, should hear of it.
-    BudgetSpent(Option<users::Model>),
-}
-
-impl CodeSignIn {
-    #[must_use]
-    pub fn signed_in(self) -> Option<SignedIn> {
-        match self {
-            Self::SignedIn(signed_in) => Some(signed_in),
-            Self::Refused | Self::BudgetSpent(_) => None,
-        }
-    }
+    /// Refused, and this wrong code spent the email's budget of wrong codes
+    /// until `until`: its owner, if any, should hear of it.
+    BudgetSpent {
+        owner: Option<users::Model>,
+        until: DateTimeWithTimeZone,
+    },
 }
 
 /// What asking for a sign-in code came to.
@@ -243,8 +246,9 @@ impl Model {
     ) -> ModelResult<bool> {
         let given = policy.hash(new_email, code);
         let key = user_id.to_string();
-        let checked = Self::check_keyed(db, &key, Purpose::EmailChange, given).await?;
-        Ok(checked == Checked::Right)
+        let checked =
+            Self::check_budgeted(db, new_email, &key, Purpose::EmailChange, given).await?;
+        Ok(checked == Budgeted::Right)
     }
 
     /// A fresh login code for `email`, replacing any earlier one; the Apple
@@ -324,6 +328,29 @@ impl Model {
     ) -> ModelResult<Checked> {
         let given = policy.hash(code_email, code);
         Self::check_keyed(db, code_email.as_str(), purpose, given).await
+    }
+
+    /// Checks a code that proves `proven` under that email's budget of wrong
+    /// codes: each code allows five tries, but a new code gives no new tries
+    /// against the email. Once the budget is spent, its codes are refused.
+    async fn check_budgeted(
+        db: &impl ConnectionTrait,
+        proven: &Email,
+        key: &str,
+        purpose: Purpose,
+        given: Option<String>,
+    ) -> ModelResult<Budgeted> {
+        if code_budgets::Model::is_exhausted(db, proven).await? {
+            return Ok(Budgeted::Refused);
+        }
+        Ok(match Self::check_keyed(db, key, purpose, given).await? {
+            Checked::Right => Budgeted::Right,
+            Checked::NoCode => Budgeted::Refused,
+            Checked::Wrong => match code_budgets::Model::record_failure(db, proven).await? {
+                Failure::Exhausted { until } => Budgeted::BudgetSpent(until),
+                Failure::Counted | Failure::AlreadyExhausted => Budgeted::Refused,
+            },
+        })
     }
 
     /// Checks the hash of a given code against the live code under `key`,
@@ -421,20 +448,13 @@ impl Model {
             let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
             return Ok(active(reviewer));
         }
-        if code_budgets::Model::is_exhausted(db, email).await? {
-            return Ok(CodeSignIn::Refused);
-        }
-        match Self::check(db, policy, email, Purpose::Login, code).await? {
-            Checked::Right => {}
-            Checked::NoCode => return Ok(CodeSignIn::Refused),
-            Checked::Wrong => {
-                return match code_budgets::Model::record_failure(db, email).await? {
-                    Failure::Exhausted => {
-                        let owner = users::Model::find_by_email(db, email).await.ok();
-                        Ok(CodeSignIn::BudgetSpent(owner))
-                    }
-                    Failure::Counted | Failure::AlreadyExhausted => Ok(CodeSignIn::Refused),
-                };
+        let given = policy.hash(email, code);
+        match Self::check_budgeted(db, email, email.as_str(), Purpose::Login, given).await? {
+            Budgeted::Right => {}
+            Budgeted::Refused => return Ok(CodeSignIn::Refused),
+            Budgeted::BudgetSpent(until) => {
+                let owner = users::Model::find_by_email(db, email).await.ok();
+                return Ok(CodeSignIn::BudgetSpent { owner, until });
             }
         }
         match users::Model::find_by_email(db, email).await {

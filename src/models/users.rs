@@ -168,6 +168,16 @@ impl From<DbErr> for UserError {
     }
 }
 
+/// What presenting a refresh token came to. Not `Debug`: it holds tokens.
+pub enum Resumed {
+    Session(Model, Session),
+    /// Not a live token of an active user, or one of sessions ended since.
+    Refused,
+    /// A used token presented again (a copy in someone else's hands): every
+    /// session of the user was ended, and they should hear of it.
+    Replayed(Model),
+}
+
 /// A user who just signed in, and whether the sign-in made their account.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
@@ -484,8 +494,7 @@ impl Model {
     }
 
     /// Trades a refresh token for a new session in the same family. The
-    /// token is used up; presenting a used one revokes its whole family.
-    /// `None` when the token does not give a session.
+    /// token is used up; presenting a used one ends every session of the user.
     ///
     /// # Errors
     /// On a database error, or when the new tokens cannot be signed.
@@ -494,39 +503,38 @@ impl Model {
         db: &DatabaseConnection,
         signer: &TokenSigner,
         refresh_token: &str,
-    ) -> ModelResult<Option<(Self, Session)>> {
+    ) -> ModelResult<Resumed> {
         let Some(claims) = signer.verify(refresh_token, TokenKind::Refresh) else {
-            return Ok(None);
+            return Ok(Resumed::Refused);
+        };
+        // Everything on one connection: the rotation and the successor commit
+        // together, and the request holds one pooled connection, not two.
+        let txn = write_transaction::begin(db).await?;
+        let Some(user) = Self::find_active(&txn, claims.sub).await? else {
+            return Ok(Resumed::Refused);
         };
         // A token of sessions ended since (password, email, sign-out
         // everywhere) is void, not replayed: presenting it, as another of the
         // user's devices will, must not end the sessions started since.
-        let current = Self::find_active(db, claims.sub).await?;
-        if current.is_none_or(|user| user.token_version != claims.ver) {
-            return Ok(None);
+        if user.token_version != claims.ver {
+            return Ok(Resumed::Refused);
         }
-        // Everything on one connection: the rotation and the successor commit
-        // together, and the request holds one pooled connection, not two.
-        let txn = write_transaction::begin(db).await?;
         match refresh_tokens::Model::rotate(&txn, &claims).await? {
             refresh_tokens::Rotation::Rotated { family_id } => {
-                let Some(user) = Self::find_active(&txn, claims.sub).await? else {
-                    return Ok(None);
-                };
                 let session =
                     refresh_tokens::Model::start_session(&txn, signer, &user, Some(family_id))
                         .await?;
                 txn.commit().await?;
-                Ok(Some((user, session)))
+                Ok(Resumed::Session(user, session))
             }
             refresh_tokens::Rotation::Reused => {
                 // A stolen token was used, by the thief or by its owner: end
                 // every session of the user, access tokens included.
-                Self::end_sessions(&txn, claims.sub).await?;
+                let user = Self::end_sessions(&txn, user.id).await?;
                 txn.commit().await?;
-                Ok(None)
+                Ok(Resumed::Replayed(user))
             }
-            refresh_tokens::Rotation::Unknown => Ok(None),
+            refresh_tokens::Rotation::Unknown => Ok(Resumed::Refused),
         }
     }
 
@@ -672,14 +680,14 @@ impl Model {
         let mut user = user.into_active_model();
         user.hashed_password = ActiveValue::Set(Some(hashed));
         user.update(txn).await?;
-        Self::end_sessions(txn, id).await?;
-        Self::find_by_id(txn, id).await
+        Self::end_sessions(txn, id).await
     }
 
     /// Ends every token of a user: raises their `token_version` (which voids
     /// every access token signed before), revokes every refresh token and
-    /// spends every unused reset link.
-    async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<()> {
+    /// spends every unused reset link. Returns the user as they are now, so
+    /// that a session started next is signed under the new version.
+    async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<Self> {
         Entity::update_many()
             .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
             .filter(Column::Id.eq(user_id))
@@ -687,7 +695,7 @@ impl Model {
             .await?;
         refresh_tokens::Model::revoke_all_for_user(db, user_id).await?;
         single_use_tokens::Model::use_all(db, user_id, TokenKind::PasswordReset).await?;
-        Ok(())
+        Self::find_by_id(db, user_id).await
     }
 
     /// Creates the configured first admin unless a user with that email exists.
@@ -739,7 +747,7 @@ impl ActiveModel {
         }
         let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
-        Model::end_sessions(&txn, user.id).await?;
+        let user = Model::end_sessions(&txn, user.id).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -762,12 +770,7 @@ impl ActiveModel {
         self.provider_id = ActiveValue::Set(None);
         let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
-        Model::end_sessions(&txn, user.id).await?;
-        // As it is now: a session started next is signed under the new version.
-        let user = Entity::find_by_id(user.id)
-            .one(&txn)
-            .await?
-            .ok_or(ModelError::EntityNotFound)?;
+        let user = Model::end_sessions(&txn, user.id).await?;
         txn.commit().await?;
         Ok(user)
     }
@@ -829,8 +832,7 @@ impl ActiveModel {
         }
         let mut user = self.update(&txn).await?;
         if new_email {
-            Model::end_sessions(&txn, user.id).await?;
-            user = Model::find_by_id(&txn, user.id).await?;
+            user = Model::end_sessions(&txn, user.id).await?;
         }
         txn.commit().await?;
         Ok(user)
@@ -918,8 +920,7 @@ impl Model {
         user.pending_email = ActiveValue::Set(None);
         user.confirmed = ActiveValue::Set(true);
         user.update(&txn).await?;
-        Self::end_sessions(&txn, id).await?;
-        let user = Self::find_by_id(&txn, id).await?;
+        let user = Self::end_sessions(&txn, id).await?;
         txn.commit().await?;
         Ok(Some(user))
     }

@@ -340,7 +340,7 @@ async fn fix_tokens_of_deleted_users_are_401_not_404() {
 /// once, access tokens included.
 #[tokio::test]
 async fn fix_a_replayed_refresh_token_ends_every_token_of_the_user() {
-    request(|server, _ctx| async move {
+    request(|server, ctx| async move {
         let first = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let other_login = login(&server, ADMIN_EMAIL, ADMIN_PASSWORD).await;
         let stolen = first["refresh_token"].clone();
@@ -350,6 +350,8 @@ async fn fix_a_replayed_refresh_token_ends_every_token_of_the_user() {
 
         let replay = server.post("/api/v1/auth/refresh").json(&stolen).await;
         assert_eq!(replay.status_code(), 401, "a used refresh token is refused");
+        let notice = super::prepare_data::last_mail_to(&ctx, ADMIN_EMAIL);
+        assert!(notice.contains("used twice"), "the owner is told: {notice}");
         let after_replay = server.post("/api/v1/auth/refresh").json(&successor).await;
         assert_eq!(
             after_replay.status_code(),

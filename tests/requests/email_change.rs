@@ -211,3 +211,45 @@ async fn an_admin_sets_an_email_at_once_and_ends_the_users_sessions() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn fix_wrong_email_change_codes_spend_the_new_addresss_budget() {
+    use backend::models::{code_budgets, one_time_passwords};
+
+    request(|server, ctx| async move {
+        let (token, _) = register(&server, "mallory@example.com").await;
+        // New codes give no new tries against the address being proven.
+        for _ in 0..code_budgets::MAX_FAILURES / one_time_passwords::MAX_ATTEMPTS {
+            let asked = server
+                .put("/api/v1/users/me")
+                .authorization_bearer(&token)
+                .json(&json!({ "email": "victim@example.com" }))
+                .await;
+            assert_eq!(asked.status_code(), 200);
+            let code = code_mailed_to(&ctx, "victim@example.com");
+            let wrong = if code == "111111" { "222222" } else { "111111" };
+            for _ in 0..one_time_passwords::MAX_ATTEMPTS {
+                assert_eq!(confirm(&server, &token, wrong).await.status_code(), 401);
+            }
+        }
+        let asked = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "victim@example.com" }))
+            .await;
+        assert_eq!(asked.status_code(), 200);
+        let code = code_mailed_to(&ctx, "victim@example.com");
+        assert_detail(
+            &confirm(&server, &token, &code).await,
+            401,
+            "Invalid or expired authentication code",
+        );
+        let me: Value = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await
+            .json();
+        assert_eq!(me["email"], "mallory@example.com");
+    })
+    .await;
+}

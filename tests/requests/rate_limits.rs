@@ -351,3 +351,44 @@ async fn ipv6_addresses_count_by_their_64_bit_network() {
         .await
         .expect("another network");
 }
+
+#[tokio::test]
+async fn password_changes_and_new_emails_are_limited_per_email() {
+    let low_limits = |settings: &mut Value| {
+        settings["rate_limits"]["login"]["per_email"] = json!(2);
+        settings["rate_limits"]["otp_request"]["per_email"] = json!(1);
+    };
+    request_with(low_limits, |server, _ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        // Guessing the current password with a stolen access token.
+        let mut statuses = Vec::new();
+        for guess in ["guess number one", "guess number two", "guess number three"] {
+            let response = server
+                .post("/api/v1/users/me/password")
+                .authorization_bearer(&token)
+                .json(&json!({ "current_password": guess, "new_password": "purple elephant umbrella" }))
+                .await;
+            statuses.push(response.status_code().as_u16());
+        }
+        assert_eq!(statuses, [401, 401, 429]);
+
+        // Mailing codes to any address through email changes.
+        let mut statuses = Vec::new();
+        for _ in 0..2 {
+            let response = server
+                .put("/api/v1/users/me")
+                .authorization_bearer(&token)
+                .json(&json!({ "email": "someone@example.com" }))
+                .await;
+            statuses.push(response.status_code().as_u16());
+        }
+        assert_eq!(statuses, [200, 429]);
+        let names_only = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "jane@example.com", "first_name": "Jane" }))
+            .await;
+        assert_eq!(names_only.status_code(), 200, "keeping one's email is not limited");
+    })
+    .await;
+}
