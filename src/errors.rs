@@ -34,7 +34,7 @@ pub mod msg {
     pub const INVALID_CODE: &str = "Invalid or expired authentication code";
     pub const INVALID_TOKEN: &str = "Invalid token";
     pub const INCORRECT_PASSWORD: &str = "Incorrect password";
-    pub const SIGN_IN_AGAIN: &str = "Sign in again to set a password";
+    pub const SIGN_IN_AGAIN: &str = "This needs a recent sign-in: sign in again";
     pub const WEAK_PASSWORD: &str = "Password is too common or too easy to guess";
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const INVALID_STATE: &str = "Invalid state";

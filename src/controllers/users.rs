@@ -111,7 +111,8 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
 #[utoipa::path(put, path = "/api/v1/users/me", tag = "users",
     security(("bearer" = [])), request_body = UserUpdate,
     responses(
-        (status = 200, body = UserResponse), (status = 401, body = Detail),
+        (status = 200, body = UserResponse),
+        (status = 401, description = "Not signed in, or a new email on a sign-in too old", body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
         (status = 429, description = "Too many new emails asked for; see Retry-After", body = Detail),
     ))]
@@ -120,22 +121,24 @@ pub async fn update_me(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
     ClientIp(ip): ClientIp,
-    CurrentUser(user): CurrentUser,
+    session: CurrentSession,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
+    let CurrentSession { user, signed_in_at } = session;
     // A new email mails a code to any address: limited as code requests are.
-    if let Some(email) = changes
-        .email
-        .as_ref()
-        .filter(|email| email.as_str() != user.email)
-    {
-        app.limiter
-            .check(Action::OtpRequest, ip, Some(email.as_str()))
-            .await?;
+    if let Some(email) = changes.new_email(&user.email) {
+        let limit = Action::OtpRequest;
+        app.limiter.check(limit, ip, Some(email.as_str())).await?;
     }
     let languages = app.translations.languages();
     let update = user
-        .update_own(&ctx.db, &app.code_policy, &changes, &languages)
+        .update_own(
+            &ctx.db,
+            &app.code_policy,
+            &changes,
+            &languages,
+            signed_in_at,
+        )
         .await?;
     if let Some((new_email, code)) = &update.email_change {
         AccountMailer::send_email_change_code(&ctx, &app.settings, new_email, code).await?;
@@ -216,7 +219,7 @@ pub async fn change_password(
     let current = change.current_password.as_deref();
     let user = session
         .user
-        .change_password(&ctx.db, current, &change.new_password, session.issued_at)
+        .change_password(&ctx.db, current, &change.new_password, session.signed_in_at)
         .await?;
     let notice = Notice::PasswordChanged;
     AccountMailer::security_notice(&ctx, &app.settings, &user.email, notice, "").await;

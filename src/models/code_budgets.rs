@@ -7,7 +7,7 @@ use loco_rs::prelude::*;
 use sea_orm::{ExprTrait, sea_query::Expr};
 
 pub use super::_entities::code_budgets::{ActiveModel, Column, Entity, Model};
-use super::{email::Email, timestamps};
+use super::{email::Email, timestamps, write_transaction};
 
 /// Wrong codes an email may take in a window; then its codes are refused
 /// until the window ends.
@@ -46,16 +46,19 @@ impl Model {
     }
 
     /// Counts a wrong code against `email`'s budget, starting a new window
-    /// when the last one is over.
+    /// when the last one is over. In one transaction, so that of wrong codes
+    /// sent at once each reads its own count, and exactly one spends the
+    /// budget.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn record_failure(db: &impl ConnectionTrait, email: &Email) -> ModelResult<Failure> {
+    pub async fn record_failure(db: &DatabaseConnection, email: &Email) -> ModelResult<Failure> {
         let now = timestamps::now();
+        let txn = write_transaction::begin(db).await?;
         Entity::delete_many()
             .filter(Column::Email.eq(email.as_str()))
             .filter(Column::WindowStartedAt.lte(now - window()))
-            .exec(db)
+            .exec(&txn)
             .await?;
         let fresh = ActiveModel {
             email: ActiveValue::Set(email.to_string()),
@@ -64,15 +67,17 @@ impl Model {
         };
         Entity::insert(fresh)
             .on_conflict_do_nothing()
-            .exec(db)
+            .exec(&txn)
             .await?;
-        // One statement, so that wrong codes sent at once are all counted.
+        // The increment locks the row until commit: the next one waits for it.
         Entity::update_many()
             .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
             .filter(Column::Email.eq(email.as_str()))
-            .exec(db)
+            .exec(&txn)
             .await?;
-        let Some(budget) = Entity::find_by_id(email.as_str()).one(db).await? else {
+        let budget = Entity::find_by_id(email.as_str()).one(&txn).await?;
+        txn.commit().await?;
+        let Some(budget) = budget else {
             return Ok(Failure::Counted);
         };
         Ok(match budget.failures.cmp(&MAX_FAILURES) {

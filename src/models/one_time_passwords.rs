@@ -238,7 +238,7 @@ impl Model {
     /// # Errors
     /// On a database error.
     pub async fn check_email_change(
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         policy: &CodePolicy,
         user_id: Uuid,
         new_email: &Email,
@@ -334,7 +334,7 @@ impl Model {
     /// codes: each code allows five tries, but a new code gives no new tries
     /// against the email. Once the budget is spent, its codes are refused.
     async fn check_budgeted(
-        db: &impl ConnectionTrait,
+        db: &DatabaseConnection,
         proven: &Email,
         key: &str,
         purpose: Purpose,
@@ -432,9 +432,8 @@ impl Model {
         }
         // An @apple.com email with a code of its own is an ordinary sign-in; it
         // must not spend the review code's tries.
-        let own_code = Self::find_for(db, email, Purpose::Login).await?;
         if CodePolicy::is_apple_reviewer(email)
-            && own_code.is_none()
+            && Self::find_for(db, email, Purpose::Login).await?.is_none()
             && Self::check(
                 db,
                 policy,

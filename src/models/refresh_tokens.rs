@@ -2,14 +2,14 @@
 //! descends from a login (its family); presenting one that was already used
 //! means it was stolen or replayed, and the whole family is revoked.
 
-use chrono::DateTime;
+use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use sea_orm::sea_query::Expr;
 
 pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
     timestamps,
-    tokens::{Claims, IssuedToken, TokenKind, TokenSigner},
+    tokens::{Claims, IssuedToken, SessionStamp, TokenKind, TokenSigner},
     users,
 };
 
@@ -20,11 +20,21 @@ pub struct Session {
     pub refresh: IssuedToken,
 }
 
+/// The sign-in a session descends from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Lineage {
+    /// Every refresh token of one sign-in shares it.
+    pub family_id: Uuid,
+    /// When that sign-in happened (Unix seconds).
+    pub auth_time: i64,
+}
+
 /// What presenting a refresh token came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Rotation {
-    /// The token was live and is now used up; issue its successor in `family_id`.
-    Rotated { family_id: Uuid },
+    /// The token was live and is now used up; issue its successor in the
+    /// same lineage.
+    Rotated(Lineage),
     /// The token was already used or revoked: its family is revoked now.
     Reused,
     /// Not a token this server recorded.
@@ -35,8 +45,8 @@ timestamps::stamped_model!();
 
 impl Model {
     /// Signs a fresh access and refresh token for `user` (under their
-    /// `token_version`), and records the refresh token in `family` (the
-    /// sign-in it descends from), or in a new family.
+    /// `token_version`), and records the refresh token in the sign-in it
+    /// descends from (`lineage`), or in a new one signed in now.
     ///
     /// # Errors
     /// On a database error, or when a token cannot be signed.
@@ -45,15 +55,26 @@ impl Model {
         db: &impl ConnectionTrait,
         signer: &TokenSigner,
         user: &users::Model,
-        family: Option<Uuid>,
+        lineage: Option<Lineage>,
     ) -> ModelResult<Session> {
+        let lineage = lineage.unwrap_or_else(|| Lineage {
+            family_id: Uuid::new_v4(),
+            auth_time: Utc::now().timestamp(),
+        });
+        let stamp = SessionStamp {
+            version: user.token_version,
+            auth_time: lineage.auth_time,
+        };
         let lifetimes = signer.session_lifetimes();
-        let (id, version) = (user.id, user.token_version);
         let access =
-            signer.issue_versioned(id, TokenKind::Access, lifetimes.access_seconds, version)?;
-        let refresh =
-            signer.issue_versioned(id, TokenKind::Refresh, lifetimes.refresh_seconds, version)?;
-        Self::record(db, &refresh.claims, family.unwrap_or_else(Uuid::new_v4)).await?;
+            signer.issue_stamped(user.id, TokenKind::Access, lifetimes.access_seconds, stamp)?;
+        let refresh = signer.issue_stamped(
+            user.id,
+            TokenKind::Refresh,
+            lifetimes.refresh_seconds,
+            stamp,
+        )?;
+        Self::record(db, &refresh.claims, lineage.family_id).await?;
         Ok(Session { access, refresh })
     }
 
@@ -104,17 +125,20 @@ impl Model {
             .exec(db)
             .await?;
         if used.rows_affected == 1 {
-            Ok(Rotation::Rotated {
+            Ok(Rotation::Rotated(Lineage {
                 family_id: token.family_id,
-            })
+                auth_time: claims.auth_time,
+            }))
         } else {
             Self::revoke_family(db, token.family_id).await?;
             Ok(Rotation::Reused)
         }
     }
 
-    /// Revokes one of `user_id`'s refresh tokens, presented as signed;
-    /// returns whether it was theirs and live. A token of someone else, or no
+    /// Forgets one of `user_id`'s refresh tokens, presented as signed;
+    /// returns whether it was theirs and live. Deleted, not revoked: a
+    /// signed-out token presented later is unknown, not a replay that would
+    /// end the user's other sessions. A token of someone else, or no
     /// refresh token at all, is `None`.
     ///
     /// # Errors
@@ -127,26 +151,22 @@ impl Model {
     ) -> ModelResult<Option<bool>> {
         match signer.verify(refresh_token, TokenKind::Refresh) {
             Some(claims) if claims.sub == user_id => {
-                Self::revoke(db, claims.jti, user_id).await.map(Some)
+                Self::forget(db, claims.jti, user_id).await.map(Some)
             }
             _ => Ok(None),
         }
     }
 
-    /// Revokes one token of `user_id`; returns whether it was live.
-    ///
-    /// # Errors
-    /// On a database error.
-    async fn revoke(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
-        let revoked = Entity::update_many()
-            .col_expr(Column::RevokedAt, Expr::value(timestamps::now()))
-            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+    /// Deletes one live token of `user_id`; returns whether there was one.
+    /// A used one stays, so that its replay is still caught.
+    async fn forget(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
+        let deleted = Entity::delete_many()
             .filter(Column::Id.eq(id))
             .filter(Column::UserId.eq(user_id))
             .filter(Column::RevokedAt.is_null())
             .exec(db)
             .await?;
-        Ok(revoked.rows_affected == 1)
+        Ok(deleted.rows_affected == 1)
     }
 
     /// # Errors

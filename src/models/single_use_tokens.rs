@@ -101,21 +101,17 @@ impl Model {
         Ok(live.is_some())
     }
 
-    /// Marks every unused token of `kind` of the user used.
+    /// Marks every unused token of the user used: reset links and provider
+    /// sign-in confirmations alike.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn use_all(
-        db: &impl ConnectionTrait,
-        user_id: Uuid,
-        kind: TokenKind,
-    ) -> ModelResult<u64> {
+    pub async fn use_all(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<u64> {
         let now = timestamps::now();
         Ok(Entity::update_many()
             .col_expr(Column::UsedAt, Expr::value(now))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::UserId.eq(user_id))
-            .filter(Column::Kind.eq(kind.as_str()))
             .filter(Column::UsedAt.is_null())
             .exec(db)
             .await?

@@ -41,6 +41,18 @@ pub struct Claims {
     /// older version is void. (Absent from tokens signed before versions.)
     #[serde(default)]
     pub ver: i32,
+    /// When the user signed in (Unix seconds), kept through refreshes: what
+    /// asks for a recent sign-in reads this, not `iat`. 0 when unknown.
+    #[serde(default)]
+    pub auth_time: i64,
+}
+
+/// What a session's tokens carry besides their kind: the user's
+/// `token_version`, and when they signed in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionStamp {
+    pub version: i32,
+    pub auth_time: i64,
 }
 
 /// A signed token and what it says. Not `Debug`: the token is a secret.
@@ -107,8 +119,8 @@ impl TokenSigner {
         self.lifetimes
     }
 
-    /// A token that no `token_version` applies to (single-use tokens, which
-    /// are revoked by their rows).
+    /// A token outside any session (single-use tokens, which are revoked by
+    /// their rows).
     ///
     /// # Errors
     /// When the token cannot be encoded.
@@ -118,19 +130,23 @@ impl TokenSigner {
         kind: TokenKind,
         lifetime_seconds: i64,
     ) -> ModelResult<IssuedToken> {
-        self.issue_versioned(user_id, kind, lifetime_seconds, 0)
+        let stamp = SessionStamp {
+            version: 0,
+            auth_time: 0,
+        };
+        self.issue_stamped(user_id, kind, lifetime_seconds, stamp)
     }
 
-    /// A token signed under the user's `token_version`.
+    /// A token of a session.
     ///
     /// # Errors
     /// When the token cannot be encoded.
-    pub fn issue_versioned(
+    pub fn issue_stamped(
         &self,
         user_id: Uuid,
         kind: TokenKind,
         lifetime_seconds: i64,
-        version: i32,
+        stamp: SessionStamp,
     ) -> ModelResult<IssuedToken> {
         let now = Utc::now();
         let claims = Claims {
@@ -139,7 +155,8 @@ impl TokenSigner {
             iat: now.timestamp(),
             exp: (now + Duration::seconds(lifetime_seconds)).timestamp(),
             jti: Uuid::new_v4(),
-            ver: version,
+            ver: stamp.version,
+            auth_time: stamp.auth_time,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| ModelError::Any(error.into()))?;

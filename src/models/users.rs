@@ -97,6 +97,16 @@ pub struct AdminUserUpdate {
     pub role: Option<Role>,
 }
 
+impl UserUpdate {
+    /// The email asked for, when it is not `current`.
+    #[must_use]
+    pub fn new_email(&self, current: &str) -> Option<&Email> {
+        self.email
+            .as_ref()
+            .filter(|email| email.as_str() != current)
+    }
+}
+
 impl AdminUserUpdate {
     /// The changes to the account, and the new role.
     #[must_use]
@@ -137,7 +147,8 @@ pub enum UserError {
     /// The current password given for a change is wrong.
     #[error("incorrect password")]
     IncorrectPassword,
-    /// Setting a first password needs a sign-in of the last minutes.
+    /// Setting a first password, or asking for a new email, needs a
+    /// sign-in of the last minutes.
     #[error("sign in again first")]
     SignInAgain,
     #[error(transparent)]
@@ -203,18 +214,19 @@ fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String
     }
 }
 
-/// How recent a sign-in must be to set a first password without one.
+/// How recent a sign-in must be to set a first password, or to ask for a
+/// new email.
 pub const FRESH_SIGN_IN: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
 
 /// Refuses a new password that is common or easy to guess for this owner.
 fn check_strength(
     password: &str,
-    email: &Email,
+    email: &str,
     names: [Option<&str>; 2],
     field: &'static str,
 ) -> Result<(), UserError> {
-    let local_part = email.as_str().split('@').next().unwrap_or_default();
-    let mut context = vec![email.as_str(), local_part];
+    let local_part = email.split('@').next().unwrap_or_default();
+    let mut context = vec![email, local_part];
     context.extend(names.into_iter().flatten().filter(|name| !name.is_empty()));
     if passwords::is_strong(password, &context) {
         Ok(())
@@ -346,7 +358,7 @@ impl Model {
     ) -> Result<Self, UserError> {
         if let Some(password) = &params.password {
             let names = [params.first_name.as_deref(), params.last_name.as_deref()];
-            check_strength(password, &params.email, names, "password")?;
+            check_strength(password, params.email.as_str(), names, "password")?;
         }
         Self::insert_account(db, params, role, languages).await
     }
@@ -520,14 +532,20 @@ impl Model {
             return Ok(Resumed::Refused);
         }
         match refresh_tokens::Model::rotate(&txn, &claims).await? {
-            refresh_tokens::Rotation::Rotated { family_id } => {
+            refresh_tokens::Rotation::Rotated(lineage) => {
                 let session =
-                    refresh_tokens::Model::start_session(&txn, signer, &user, Some(family_id))
+                    refresh_tokens::Model::start_session(&txn, signer, &user, Some(lineage))
                         .await?;
                 txn.commit().await?;
                 Ok(Resumed::Session(user, session))
             }
             refresh_tokens::Rotation::Reused => {
+                // Sessions ended by another request since the version was
+                // read (PostgreSQL lets it commit in between): void, not replayed.
+                let now = Self::find_by_id(&txn, user.id).await?;
+                if now.token_version != claims.ver {
+                    return Ok(Resumed::Refused);
+                }
                 // A stolen token was used, by the thief or by its owner: end
                 // every session of the user, access tokens included.
                 let user = Self::end_sessions(&txn, user.id).await?;
@@ -553,12 +571,14 @@ impl Model {
         let Some(claims) = signer.verify(token, TokenKind::SsoConfirmation) else {
             return Ok(None);
         };
-        if !single_use_tokens::Model::use_once(db, &claims).await? {
-            return Ok(None);
-        }
+        // The account first: archiving spends its confirmations, and the
+        // answer should say why.
         let user = Self::find_active(db, claims.sub)
             .await?
             .ok_or(UserError::Archived)?;
+        if !single_use_tokens::Model::use_once(db, &claims).await? {
+            return Ok(None);
+        }
         let session = refresh_tokens::Model::start_session(db, signer, &user, None).await?;
         Ok(Some((user, session)))
     }
@@ -627,9 +647,8 @@ impl Model {
 
     /// The user's change of their own password. With a password, the
     /// current one must be given; without one (code or provider accounts),
-    /// none is, and the sign-in must be recent (`signed_in_at`, the access
-    /// token's issue time, within `FRESH_SIGN_IN`). Every earlier token of
-    /// the user stops working.
+    /// none is, and the sign-in must be recent (`signed_in_at` within
+    /// `FRESH_SIGN_IN`). Every earlier token of the user stops working.
     ///
     /// # Errors
     /// `IncorrectPassword`, `SignInAgain`, `WeakPassword`; a database error.
@@ -641,6 +660,8 @@ impl Model {
         new_password: &str,
         signed_in_at: DateTime<Utc>,
     ) -> Result<Self, UserError> {
+        // The cheap check first: a weak password costs no argon2 run.
+        self.check_new_password(new_password, "new_password")?;
         match (&self.hashed_password, current) {
             (Some(hashed), Some(current)) => {
                 let valid = passwords::verify(current.to_string(), Some(hashed.clone())).await?;
@@ -648,11 +669,9 @@ impl Model {
                     return Err(UserError::IncorrectPassword);
                 }
             }
-            (None, None) if Utc::now() - signed_in_at <= FRESH_SIGN_IN => {}
-            (None, None) => return Err(UserError::SignInAgain),
+            (None, None) => Self::require_fresh(signed_in_at)?,
             (Some(_), None) | (None, Some(_)) => return Err(UserError::IncorrectPassword),
         }
-        self.check_new_password(new_password, "new_password")?;
         let hashed = passwords::hash(new_password.to_string()).await?;
         let txn = write_transaction::begin(db).await?;
         let user = Self::set_password(&txn, self, hashed).await?;
@@ -661,12 +680,20 @@ impl Model {
     }
 
     fn check_new_password(&self, password: &str, field: &'static str) -> Result<(), UserError> {
-        let email = Email::parse(&self.email).map_err(|_| UserError::WeakPassword(field))?;
         let names = [
             Some(self.first_name.as_str()),
             Some(self.last_name.as_str()),
         ];
-        check_strength(password, &email, names, field)
+        check_strength(password, &self.email, names, field)
+    }
+
+    /// Refuses a sign-in older than `FRESH_SIGN_IN`.
+    fn require_fresh(signed_in_at: DateTime<Utc>) -> Result<(), UserError> {
+        if Utc::now() - signed_in_at <= FRESH_SIGN_IN {
+            Ok(())
+        } else {
+            Err(UserError::SignInAgain)
+        }
     }
 
     /// Stores a new password hash and ends every token of the user; returns
@@ -685,7 +712,7 @@ impl Model {
 
     /// Ends every token of a user: raises their `token_version` (which voids
     /// every access token signed before), revokes every refresh token and
-    /// spends every unused reset link. Returns the user as they are now, so
+    /// spends every unused reset link and provider confirmation. Returns the user as they are now, so
     /// that a session started next is signed under the new version.
     async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<Self> {
         Entity::update_many()
@@ -694,7 +721,7 @@ impl Model {
             .exec(db)
             .await?;
         refresh_tokens::Model::revoke_all_for_user(db, user_id).await?;
-        single_use_tokens::Model::use_all(db, user_id, TokenKind::PasswordReset).await?;
+        single_use_tokens::Model::use_all(db, user_id).await?;
         Self::find_by_id(db, user_id).await
     }
 
@@ -761,7 +788,7 @@ impl ActiveModel {
     /// On a database error.
     pub async fn prove_email(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
         if matches!(self.confirmed, ActiveValue::Unchanged(true)) {
-            return Ok(self.update(db).await?);
+            return Ok(sea_orm::TryIntoModel::try_into_model(self)?);
         }
         self.confirmed = ActiveValue::Set(true);
         self.hashed_password = ActiveValue::Set(None);
@@ -850,11 +877,12 @@ pub struct OwnUpdate {
 impl Model {
     /// The user's change of their own account: the profile fields at once;
     /// a new email only becomes `pending_email`, with a code for the new
-    /// address (`confirm_email_change`). Nothing changes when the new
-    /// address is taken.
+    /// address (`confirm_email_change`), and only after a recent sign-in.
+    /// Nothing changes when the new address is taken.
     ///
     /// # Errors
     /// `EmailTaken` when the new email belongs to someone else,
+    /// `SignInAgain` for a new email on an old sign-in,
     /// `UnsupportedLanguage` for a language without translations.
     pub async fn update_own(
         self,
@@ -862,11 +890,14 @@ impl Model {
         policy: &CodePolicy,
         changes: &UserUpdate,
         languages: &[&str],
+        signed_in_at: DateTime<Utc>,
     ) -> Result<OwnUpdate, UserError> {
-        let new_email = changes
-            .email
-            .clone()
-            .filter(|email| email.as_str() != self.email);
+        let new_email = changes.new_email(&self.email).cloned();
+        // A stolen access token must not be enough to move the account to
+        // another address.
+        if new_email.is_some() {
+            Self::require_fresh(signed_in_at)?;
+        }
         let id = self.id;
         let mut user = self.into_active_model();
         user.set_profile(changes, languages)?;

@@ -40,7 +40,7 @@ impl Task for PurgeExpiredTokens {
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s)"
         );
         Ok(())
     }

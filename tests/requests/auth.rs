@@ -411,6 +411,19 @@ async fn logout_revokes_the_refresh_token() {
             .json(&other["refresh_token"])
             .await;
         assert_eq!(anonymous.status_code(), 401);
+
+        // A signed-out token presented again (a shared device, say) is no
+        // replay: the user's other sessions live on.
+        let again = server
+            .post("/api/v1/auth/refresh")
+            .json(&session["refresh_token"])
+            .await;
+        assert_eq!(again.status_code(), 401);
+        let still = server
+            .post("/api/v1/auth/refresh")
+            .json(&other["refresh_token"])
+            .await;
+        assert_eq!(still.status_code(), 200, "other sessions are untouched");
     })
     .await;
 }

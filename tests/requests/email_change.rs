@@ -4,7 +4,8 @@ use serde_json::{Value, json};
 
 use super::prepare_data::{
     ADMIN_EMAIL, PASSWORD, access_token, admin_token, assert_detail, assert_redacted_snapshot,
-    code_mailed_to, id_of, last_mail_to, login, placeholder, register, request_code, verify_code,
+    code_mailed_to, id_of, last_mail_to, login, placeholder, register, request_code,
+    session_signed_in, verify_code,
 };
 use crate::support::request;
 
@@ -250,6 +251,33 @@ async fn fix_wrong_email_change_codes_spend_the_new_addresss_budget() {
             .await
             .json();
         assert_eq!(me["email"], "mallory@example.com");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_a_new_email_needs_a_recent_sign_in() {
+    request(|server, ctx| async move {
+        let (_, user) = register(&server, "jane@example.com").await;
+        let old = session_signed_in(&ctx, id_of(&user).parse().expect("uuid"), 11).await;
+        let token = old.access.token.clone();
+        let asked = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "mallory@example.com", "first_name": "Jane" }))
+            .await;
+        assert_detail(&asked, 401, "This needs a recent sign-in: sign in again");
+        let names = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "first_name": "Jane" }))
+            .await;
+        assert_eq!(
+            names.status_code(),
+            200,
+            "other fields need no fresh sign-in"
+        );
+        assert_eq!(names.json::<Value>()["pending_email"], Value::Null);
     })
     .await;
 }

@@ -1,12 +1,13 @@
 //! `POST /users/me/password`, and the strength rule every new password meets.
 
-use backend::models::tokens::{Claims, TokenKind};
+use backend::models::single_use_tokens;
 use serde_json::{Value, json};
 
 use super::prepare_data::{
-    PASSWORD, access_token, assert_detail, last_mail_to, login, register, request_code, verify_code,
+    PASSWORD, access_token, assert_detail, id_of, last_mail_to, login, register, request_code,
+    session_signed_in, verify_code,
 };
-use crate::support::request;
+use crate::support::{app_state, request};
 
 const NEW_PASSWORD: &str = "purple elephant umbrella";
 
@@ -117,46 +118,18 @@ async fn an_account_without_a_password_sets_one_only_after_a_fresh_sign_in() {
     request(|server, ctx| async move {
         let code = request_code(&server, &ctx, "jane@example.com").await;
         let auth: Value = verify_code(&server, "jane@example.com", &code).await.json();
-        let user_id = auth["user"]["id"]
-            .as_str()
-            .expect("id")
-            .parse()
-            .expect("uuid");
+        let user_id = id_of(&auth["user"]).parse().expect("uuid");
 
-        // An access token from a sign-in eleven minutes ago.
-        let now = chrono::Utc::now().timestamp();
-        let claims = Claims {
-            sub: user_id,
-            kind: TokenKind::Access,
-            iat: now - 11 * 60,
-            exp: now + 3600,
-            jti: uuid::Uuid::new_v4(),
-            ver: 0,
-        };
-        let secret = ctx
-            .config
-            .settings
-            .as_ref()
-            .and_then(|s| s.as_str())
-            .map(|raw| {
-                serde_json::from_str::<Value>(raw).expect("settings")["secret_key"]
-                    .as_str()
-                    .expect("secret")
-                    .to_string()
-            });
-        let stale = jsonwebtoken::encode(
-            &jsonwebtoken::Header::default(),
-            &claims,
-            &jsonwebtoken::EncodingKey::from_secret(secret.expect("secret").as_bytes()),
-        )
-        .expect("token");
-        let me = server
-            .get("/api/v1/users/me")
-            .authorization_bearer(&stale)
+        // Signed in eleven minutes ago; a refresh since does not make it recent.
+        let old = session_signed_in(&ctx, user_id, 11).await;
+        let refreshed = server
+            .post("/api/v1/auth/refresh")
+            .json(&json!(old.refresh.token))
             .await;
-        assert_eq!(me.status_code(), 200, "a valid token");
+        assert_eq!(refreshed.status_code(), 200);
+        let stale = access_token(&refreshed.json::<Value>());
         let late = change(&server, &stale, json!({ "new_password": NEW_PASSWORD })).await;
-        assert_detail(&late, 401, "Sign in again to set a password");
+        assert_detail(&late, 401, "This needs a recent sign-in: sign in again");
 
         let guessed = change(
             &server,
@@ -173,6 +146,34 @@ async fn an_account_without_a_password_sets_one_only_after_a_fresh_sign_in() {
         .await;
         assert_eq!(set.status_code(), 200, "{}", set.text());
         login(&server, "jane@example.com", NEW_PASSWORD).await;
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_ending_sessions_spends_provider_confirmations_too() {
+    request(|server, ctx| async move {
+        let (token, user) = register(&server, "jane@example.com").await;
+        let user_id = id_of(&user).parse().expect("uuid");
+        let confirmation = single_use_tokens::Model::issue_sso_confirmation(
+            &ctx.db,
+            &app_state(&ctx).signer,
+            user_id,
+        )
+        .await
+        .expect("confirmation");
+        let changed = change(
+            &server,
+            &token,
+            json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD }),
+        )
+        .await;
+        assert_eq!(changed.status_code(), 200);
+        let redeemed = server
+            .post("/api/v1/auth/sso/confirm")
+            .json(&json!(confirmation.token))
+            .await;
+        assert_eq!(redeemed.status_code(), 401);
     })
     .await;
 }

@@ -136,3 +136,27 @@ pub async fn verify_code(server: &TestServer, email: &str, code: &str) -> axum_t
         .json(&json!({ "email": email, "code": code }))
         .await
 }
+
+/// A session of `user_id` whose sign-in was `minutes_ago`, as a refresh
+/// keeps it: the access and refresh tokens both carry that sign-in time.
+pub async fn session_signed_in(
+    ctx: &loco_rs::app::AppContext,
+    user_id: uuid::Uuid,
+    minutes_ago: i64,
+) -> backend::models::refresh_tokens::Session {
+    let user = backend::models::users::Model::find_by_id(&ctx.db, user_id)
+        .await
+        .expect("user");
+    let lineage = backend::models::refresh_tokens::Lineage {
+        family_id: uuid::Uuid::new_v4(),
+        auth_time: chrono::Utc::now().timestamp() - minutes_ago * 60,
+    };
+    backend::models::refresh_tokens::Model::start_session(
+        &ctx.db,
+        &crate::support::app_state(ctx).signer,
+        &user,
+        Some(lineage),
+    )
+    .await
+    .expect("session")
+}

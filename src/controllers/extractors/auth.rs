@@ -19,12 +19,11 @@ use crate::{
 #[derive(Debug)]
 pub struct CurrentUser(pub users::Model);
 
-/// The signed-in user and when their access token was issued (a sign-in or
-/// its latest refresh).
+/// The signed-in user and when they signed in (kept through refreshes).
 #[derive(Debug)]
 pub struct CurrentSession {
     pub user: users::Model,
-    pub issued_at: DateTime<Utc>,
+    pub signed_in_at: DateTime<Utc>,
 }
 
 /// A signed-in admin; anyone else is refused with 403.
@@ -86,8 +85,9 @@ impl FromRequestParts<AppContext> for CurrentSession {
         if let Some(language) = parts.extensions.get::<CallerLanguage>() {
             language.set(&user.language);
         }
-        let issued_at = DateTime::from_timestamp(claims.iat, 0).unwrap_or_default();
-        Ok(Self { user, issued_at })
+        // Unknown (a token from before sign-in times): long ago.
+        let signed_in_at = DateTime::from_timestamp(claims.auth_time, 0).unwrap_or_default();
+        Ok(Self { user, signed_in_at })
     }
 }
 
