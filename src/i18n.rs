@@ -125,6 +125,25 @@ mod tests {
         Translations { languages }
     }
 
+    /// Every message of `errors::msg` has its French text.
+    #[test]
+    fn the_french_catalogue_covers_every_error_message() {
+        let french: HashMap<String, String> =
+            serde_json::from_str(include_str!("../assets/i18n/fr.json")).expect("fr.json");
+        let source = include_str!("errors.rs");
+        let start = source.find("pub mod msg {").expect("the msg module");
+        let module = &source[start..start + source[start..].find("\n}\n").expect("its end")];
+        let messages: Vec<&str> = module
+            .lines()
+            .filter(|line| line.trim_start().starts_with("pub const "))
+            .filter_map(|line| line.split('"').nth(1))
+            .collect();
+        assert!(messages.len() > 20, "{messages:?}");
+        for message in messages {
+            assert!(french.contains_key(message), "no French for {message:?}");
+        }
+    }
+
     #[test]
     fn translates_known_messages_and_keeps_unknown_ones() {
         let translations = catalogue();
