@@ -186,7 +186,9 @@ async fn confirming_needs_a_pending_email_and_a_six_digit_code() {
 #[tokio::test]
 async fn an_admin_sets_an_email_at_once_and_ends_the_users_sessions() {
     request(|server, _ctx| async move {
-        let (token, user) = register(&server, "jane@example.com").await;
+        let (_, user) = register(&server, "jane@example.com").await;
+        let session = login(&server, "jane@example.com", PASSWORD).await;
+        let (token, refresh) = (access_token(&session), session["refresh_token"].clone());
         let admin = admin_token(&server).await;
         let changed = server
             .put(&format!("/api/v1/users/{}", id_of(&user)))
@@ -202,6 +204,8 @@ async fn an_admin_sets_an_email_at_once_and_ends_the_users_sessions() {
             .authorization_bearer(&token)
             .await;
         assert_eq!(old.status_code(), 401);
+        let old_refresh = server.post("/api/v1/auth/refresh").json(&refresh).await;
+        assert_eq!(old_refresh.status_code(), 401, "refresh tokens too");
         login(&server, "jane.doe@example.com", PASSWORD).await;
         // The admin's own sessions are untouched.
         let me = server

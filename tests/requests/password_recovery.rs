@@ -74,6 +74,12 @@ async fn reset_validates_the_new_password() {
             short.json::<Value>()["detail"][0]["loc"],
             json!(["body", "new_password"])
         );
+        let common = reset(&server, &token, "qwerty123").await;
+        assert_eq!(common.status_code(), 422);
+        assert_eq!(
+            common.json::<Value>()["detail"][0]["msg"],
+            "Password is too common or too easy to guess"
+        );
         assert_eq!(
             reset(&server, &token, "long enough now")
                 .await
@@ -223,6 +229,38 @@ async fn fix_a_reset_voids_every_other_reset_link() {
                 .await
                 .status_code(),
             401
+        );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_recovery_job_decides_what_the_request_does_not_tell() {
+    use backend::workers::password_recovery::{PasswordRecoveryArgs, PasswordRecoveryWorker};
+    use loco_rs::bgworker::BackgroundWorker;
+
+    request(|server, ctx| async move {
+        register(&server, "jane@example.com").await;
+        let worker = PasswordRecoveryWorker::build(&ctx);
+        for email in ["nobody@example.com", "jane@example.com"] {
+            let args = PasswordRecoveryArgs {
+                email: crate::support::email(email),
+            };
+            worker.perform(args).await.expect("the job runs");
+        }
+        let messages = ctx.mailer.as_ref().expect("stub").deliveries().messages;
+        assert_eq!(
+            messages
+                .iter()
+                .filter(|m| m.contains("To: jane@example.com"))
+                .count(),
+            2,
+            "welcome and reset"
+        );
+        assert!(
+            messages
+                .iter()
+                .all(|m| !m.contains("To: nobody@example.com"))
         );
     })
     .await;

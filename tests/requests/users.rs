@@ -241,6 +241,17 @@ async fn admins_create_users_with_a_role() {
             .await;
         assert_eq!(taken.status_code(), 409);
 
+        let weak = server
+            .post("/api/v1/users")
+            .authorization_bearer(&admin)
+            .json(&json!({ "email": "weak@example.com", "password": "password1" }))
+            .await;
+        assert_eq!(weak.status_code(), 422);
+        assert_eq!(
+            weak.json::<Value>()["detail"][0]["loc"],
+            json!(["body", "password"])
+        );
+
         let bad_role = server
             .post("/api/v1/users?role=owner")
             .authorization_bearer(&admin)
