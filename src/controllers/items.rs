@@ -133,6 +133,7 @@ pub async fn update(
     responses(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
@@ -151,6 +152,7 @@ pub async fn destroy(
     responses(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn archive(
@@ -169,6 +171,7 @@ pub async fn archive(
     responses(
         (status = 200, body = ItemResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn unarchive(

@@ -289,6 +289,7 @@ pub async fn update(
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn archive(
@@ -307,6 +308,7 @@ pub async fn archive(
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn unarchive(
@@ -325,6 +327,7 @@ pub async fn unarchive(
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
