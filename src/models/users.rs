@@ -305,6 +305,23 @@ impl Model {
             .ok_or(ModelError::EntityNotFound)
     }
 
+    /// Whether `email` belongs to an account other than `user_id`'s.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn is_email_taken(
+        db: &impl ConnectionTrait,
+        email: &Email,
+        user_id: Uuid,
+    ) -> ModelResult<bool> {
+        let other = Entity::find()
+            .filter(Column::Email.eq(email.as_str()))
+            .filter(Column::Id.ne(user_id))
+            .one(db)
+            .await?;
+        Ok(other.is_some())
+    }
+
     /// The account a provider knows by `provider_id`.
     ///
     /// # Errors
@@ -844,8 +861,8 @@ impl ActiveModel {
         let txn = write_transaction::begin(db).await?;
         let mut new_email = false;
         if let Some(email) = &changes.email {
-            if let Ok(other) = Model::find_by_email(&txn, email).await
-                && self.id.try_as_ref() != Some(&other.id)
+            if let Some(id) = self.id.try_as_ref()
+                && Model::is_email_taken(&txn, email, *id).await?
             {
                 return Err(UserError::EmailTaken);
             }
@@ -904,7 +921,7 @@ impl Model {
         let txn = write_transaction::begin(db).await?;
         let mut email_change = None;
         if let Some(email) = new_email {
-            if Self::find_by_email(&txn, &email).await.is_ok() {
+            if Self::is_email_taken(&txn, &email, id).await? {
                 return Err(UserError::EmailTaken);
             }
             let code =
@@ -942,7 +959,7 @@ impl Model {
             return Ok(None);
         }
         let txn = write_transaction::begin(db).await?;
-        if Self::find_by_email(&txn, &pending).await.is_ok() {
+        if Self::is_email_taken(&txn, &pending, self.id).await? {
             return Err(UserError::EmailTaken);
         }
         let id = self.id;
