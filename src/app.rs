@@ -11,7 +11,10 @@ use loco_rs::{
     bgworker::{BackgroundWorker, Queue},
     boot::{BootResult, ServeParams, StartMode, create_app, shutdown_signal},
     config::Config,
-    controller::AppRoutes,
+    controller::{
+        AppRoutes,
+        middleware::{self, MiddlewareLayer},
+    },
     db::truncate_table,
     environment::Environment,
     task::Tasks,
@@ -24,6 +27,7 @@ use crate::{
     controllers, initializers,
     middleware::{
         fallback, language,
+        request_log::RequestLog,
         security_headers::{self, SecurityHeaders},
     },
     models::_entities::prelude::*,
@@ -141,6 +145,24 @@ impl Hooks for App {
         }
         Self::on_shutdown(ctx).await;
         Ok(())
+    }
+
+    /// Loco's stack, with its request log replaced by one that writes no
+    /// secret (`middleware::request_log`).
+    fn middlewares(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
+        middleware::default_middleware_stack(ctx)
+            .into_iter()
+            .map(|layer| -> Box<dyn MiddlewareLayer> {
+                if layer.name() == "logger" {
+                    Box::new(RequestLog {
+                        enable: layer.is_enabled(),
+                        environment: ctx.environment.clone(),
+                    })
+                } else {
+                    layer
+                }
+            })
+            .collect()
     }
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {

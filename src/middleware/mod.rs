@@ -1,6 +1,8 @@
 //! Layers every request passes through: answers for paths no route takes,
-//! error messages in the caller's language, and hardening headers.
+//! error messages in the caller's language, hardening headers, and a request
+//! log that writes no secret.
 
 pub mod fallback;
 pub mod language;
+pub mod request_log;
 pub mod security_headers;

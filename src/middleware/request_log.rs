@@ -1,0 +1,131 @@
+//! The request log: Loco's logger, but what it writes of the URI is the
+//! route (`/api/v1/auth/password-recovery/{email}`) and the names of the query
+//! parameters, never their values: paths carry emails, and the provider
+//! callback's query carries a code and a state.
+
+use axum::{
+    Router as AxumRouter,
+    extract::MatchedPath,
+    http::{Request, Uri, header},
+};
+use loco_rs::{
+    Result,
+    app::AppContext,
+    controller::middleware::{MiddlewareLayer, request_id::LocoRequestId},
+    environment::Environment,
+};
+use tower_http::trace::TraceLayer;
+
+/// Stands where Loco's `logger` middleware stood, on or off as it was.
+pub struct RequestLog {
+    pub enable: bool,
+    pub environment: Environment,
+}
+
+impl MiddlewareLayer for RequestLog {
+    fn name(&self) -> &'static str {
+        "logger"
+    }
+
+    fn is_enabled(&self) -> bool {
+        self.enable
+    }
+
+    fn config(&self) -> serde_json::Result<serde_json::Value> {
+        Ok(serde_json::json!({ "enable": self.enable }))
+    }
+
+    fn apply(&self, app: AxumRouter<AppContext>) -> Result<AxumRouter<AppContext>> {
+        let environment = self.environment.to_string();
+        Ok(app.layer(
+            TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
+                let request_id = request
+                    .extensions()
+                    .get::<LocoRequestId>()
+                    .map_or_else(|| "req-id-none".to_string(), |id| id.get().to_string());
+                let user_agent = request
+                    .headers()
+                    .get(header::USER_AGENT)
+                    .and_then(|agent| agent.to_str().ok())
+                    .unwrap_or_default();
+                let route = request
+                    .extensions()
+                    .get::<MatchedPath>()
+                    .map(MatchedPath::as_str);
+                tracing::error_span!(
+                    "http-request",
+                    "http.method" = %request.method(),
+                    "http.uri" = %logged_uri(request.uri(), route),
+                    "http.version" = ?request.version(),
+                    "http.user_agent" = %user_agent,
+                    "environment" = %environment,
+                    request_id = %request_id,
+                )
+            }),
+        ))
+    }
+}
+
+/// The route a request took, or, when none did, its path with every segment
+/// holding an `@` hidden; then the query's parameter names.
+#[must_use]
+pub fn logged_uri(uri: &Uri, route: Option<&str>) -> String {
+    let mut logged = route.map_or_else(
+        || {
+            uri.path()
+                .split('/')
+                .map(|segment| {
+                    if segment.contains('@') {
+                        "[hidden]"
+                    } else {
+                        segment
+                    }
+                })
+                .collect::<Vec<_>>()
+                .join("/")
+        },
+        str::to_string,
+    );
+    if let Some(query) = uri.query() {
+        let names: Vec<&str> = query
+            .split('&')
+            .filter(|pair| !pair.is_empty())
+            .map(|pair| pair.split_once('=').map_or(pair, |(name, _)| name))
+            .collect();
+        logged.push('?');
+        logged.push_str(&names.join("&"));
+    }
+    logged
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn logged(uri: &str, route: Option<&str>) -> String {
+        logged_uri(&uri.parse().expect("a URI"), route)
+    }
+
+    #[test]
+    fn logs_routes_and_query_names_never_values() {
+        assert_eq!(
+            logged(
+                "/api/v1/auth/password-recovery/jane@example.com",
+                Some("/api/v1/auth/password-recovery/{email}")
+            ),
+            "/api/v1/auth/password-recovery/{email}"
+        );
+        assert_eq!(
+            logged(
+                "/api/v1/auth/google/callback?code=4%2F0Ab&state=s3cr3t",
+                Some("/api/v1/auth/{provider}/callback")
+            ),
+            "/api/v1/auth/{provider}/callback?code&state"
+        );
+        assert_eq!(
+            logged("/api/v1/nope/jane@example.com/x?token=abc", None),
+            "/api/v1/nope/[hidden]/x?token"
+        );
+        assert_eq!(logged("/_ping", Some("/_ping")), "/_ping");
+    }
+}
