@@ -72,6 +72,9 @@ pub struct Settings {
     pub email_reset_token_expire_hours: i64,
     #[serde(default = "default_code_minutes")]
     pub verification_code_expiration_minutes: i64,
+    /// Days a sent mail's row (address, template, times) is kept.
+    #[serde(default = "default_sent_mail_days")]
+    pub sent_mail_retention_days: i64,
     /// The development code that signs in any existing user; ignored in production.
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub persistent_otp: SecretString,
@@ -132,6 +135,10 @@ fn default_accent_color() -> String {
 
 const fn default_reset_hours() -> i64 {
     48
+}
+
+const fn default_sent_mail_days() -> i64 {
+    7
 }
 
 const fn default_code_minutes() -> i64 {

@@ -125,6 +125,19 @@ impl Model {
             .await?)
     }
 
+    /// Deletes sent mails sent more than `retention` ago; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_sent(db: &DatabaseConnection, retention: Duration) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(Column::Status.eq(MailStatus::Sent))
+            .filter(Column::SentAt.lt(timestamps::now() - retention))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+
     /// Gives failed mails (all, or one) a fresh round of tries, starting now.
     ///
     /// # Errors
@@ -207,8 +220,10 @@ impl ActiveModel {
         let now = timestamps::now();
         self.status = ActiveValue::Set(MailStatus::Sent);
         self.sent_at = ActiveValue::Set(Some(now));
-        // A sent mail keeps no copy of what it said: codes and reset links live
-        // hashed or recorded elsewhere, not in the outbox.
+        // A sent mail keeps no copy of what it said, subject included (a
+        // code opens its subject): codes and reset links live hashed or
+        // recorded elsewhere, not in the outbox.
+        self.subject = ActiveValue::Set(String::new());
         self.html = ActiveValue::Set(String::new());
         self.text = ActiveValue::Set(String::new());
         self.locked_until = ActiveValue::Set(None);

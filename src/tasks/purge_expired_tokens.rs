@@ -1,14 +1,18 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
 //! refresh tokens, reset and SSO confirmation tokens, unfinished SSO sign-ins,
-//! budgets of wrong codes whose day is over. The scheduler runs it hourly.
+//! budgets of wrong codes whose day is over, and sent mails older than
+//! `SENT_MAIL_RETENTION_DAYS`. The scheduler runs it hourly.
 
 use loco_rs::{
     app::AppContext,
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::models::{
-    code_budgets, one_time_passwords, refresh_tokens, single_use_tokens, sso_logins,
+use crate::{
+    models::{
+        code_budgets, mails, one_time_passwords, refresh_tokens, single_use_tokens, sso_logins,
+    },
+    state::AppState,
 };
 
 pub struct PurgeExpiredTokens;
@@ -18,7 +22,8 @@ impl Task for PurgeExpiredTokens {
     fn task(&self) -> TaskInfo {
         TaskInfo {
             name: "purge_expired_tokens".to_string(),
-            detail: "Delete expired codes, tokens and unfinished SSO sign-ins".to_string(),
+            detail: "Delete expired codes, tokens, unfinished SSO sign-ins and old sent mails"
+                .to_string(),
         }
     }
 
@@ -31,16 +36,22 @@ impl Task for PurgeExpiredTokens {
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
         let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
+        let retention = AppState::from_context(ctx)?
+            .settings
+            .sent_mail_retention_days;
+        let sent_mails =
+            mails::Model::purge_sent(&ctx.db, chrono::Duration::days(retention)).await?;
         tracing::info!(
             codes,
             refresh,
             single_use,
             sso,
             budgets,
+            sent_mails,
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s)"
         );
         Ok(())
     }

@@ -1,6 +1,7 @@
 use backend::{
     app::App,
     models::{
+        mails,
         one_time_passwords::{self, CodePolicy, Purpose},
         refresh_tokens, single_use_tokens,
         tokens::{TokenKind, TokenSigner},
@@ -9,10 +10,10 @@ use backend::{
 };
 use chrono::Duration;
 use loco_rs::{boot::run_task, task::Vars};
-use sea_orm::{EntityTrait, PaginatorTrait};
+use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait};
 use uuid::Uuid;
 
-use crate::support::{app_state, boot, email};
+use crate::support::{app_state, boot, email, queue_mail};
 
 #[tokio::test]
 async fn purge_deletes_expired_codes_and_tokens_only() {
@@ -60,6 +61,20 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
             .expect("recorded");
     }
 
+    // Sent mails: one older than the retention (7 days in test), one recent,
+    // and one queued long ago, which stays.
+    for age_days in [8, 1, 30] {
+        let mail = queue_mail(ctx, "hello").await;
+        let sent = age_days != 30;
+        let at = chrono::Utc::now() - Duration::days(age_days);
+        let mut mail = mail.into_active_model();
+        if sent {
+            mail.status = sea_orm::ActiveValue::Set(mails::MailStatus::Sent);
+            mail.sent_at = sea_orm::ActiveValue::Set(Some(at.into()));
+        }
+        mail.update(&ctx.db).await.expect("aged");
+    }
+
     run_task::<App>(
         ctx,
         Some(&"purge_expired_tokens".to_string()),
@@ -88,5 +103,10 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
             .await
             .expect("count"),
         1
+    );
+    assert_eq!(
+        mails::Entity::find().count(&ctx.db).await.expect("count"),
+        2,
+        "the sent mail past its retention is gone"
     );
 }

@@ -74,8 +74,8 @@ async fn a_mail_reaches_a_real_smtp_server_as_multipart_alternative() {
     assert_eq!(mail.attempts, 1);
     assert!(mail.sent_at.is_some());
     assert!(
-        mail.html.is_empty() && mail.text.is_empty(),
-        "a sent mail keeps no copy"
+        mail.subject.is_empty() && mail.html.is_empty() && mail.text.is_empty(),
+        "a sent mail keeps no copy, not even its subject, where a code goes"
     );
 }
 
