@@ -185,6 +185,7 @@ impl Hooks for App {
         truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, OneTimePasswords).await?;
         truncate_table(&ctx.db, RefreshTokens).await?;
+        truncate_table(&ctx.db, SecurityEvents).await?;
         truncate_table(&ctx.db, SingleUseTokens).await?;
         truncate_table(&ctx.db, SsoLogins).await?;
         truncate_table(&ctx.db, TaskRuns).await?;

@@ -75,6 +75,9 @@ pub struct Settings {
     /// Days a sent mail's row (address, template, times) is kept.
     #[serde(default = "default_sent_mail_days")]
     pub sent_mail_retention_days: i64,
+    /// Days an account's security events are kept.
+    #[serde(default = "default_security_event_days")]
+    pub security_event_retention_days: i64,
     /// The development code that signs in any existing user; ignored in production.
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub persistent_otp: SecretString,
@@ -139,6 +142,10 @@ const fn default_reset_hours() -> i64 {
 
 const fn default_sent_mail_days() -> i64 {
     7
+}
+
+const fn default_security_event_days() -> i64 {
+    365
 }
 
 const fn default_code_minutes() -> i64 {

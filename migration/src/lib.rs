@@ -8,6 +8,7 @@ mod m20250101_000004_auth_tokens;
 mod m20251125_000005_task_runs;
 mod m20251125_000006_users_token_version;
 mod m20251126_000007_email_change_and_code_budgets;
+mod m20251126_000008_security_events;
 
 pub struct Migrator;
 
@@ -22,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251125_000005_task_runs::Migration),
             Box::new(m20251125_000006_users_token_version::Migration),
             Box::new(m20251126_000007_email_change_and_code_budgets::Migration),
+            Box::new(m20251126_000008_security_events::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -10,7 +10,8 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{ClientIp, CurrentUser, Db, FormBody, JsonBody},
+    extractors::{CurrentUser, FormBody, JsonBody},
+    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
@@ -19,6 +20,7 @@ use crate::{
         email::Email,
         one_time_passwords::{self, CodeSignIn},
         refresh_tokens,
+        security_events::{EventKind, Origin},
         users::{self, Resumed, Role, SignedIn, UserCreate},
     },
     rate_limit::Action,
@@ -72,19 +74,25 @@ pub async fn welcome_new(ctx: &AppContext, app: &AppState, signed_in: &SignedIn)
     }
 }
 
-/// Who a code (or the password form) signed in; refused with `refused`. When
-/// a wrong code spent its email's budget, the owner of the email is told.
+/// Who a code (or the password form) signed in as `email`; refused with
+/// `refused`, which goes in the security log of the account of `email`, if
+/// any. When a wrong code spent the email's budget, its owner is told.
 ///
 /// # Errors
 /// 401 with `refused` when the sign-in is refused.
 pub async fn signed_in_by_code(
     ctx: &AppContext,
     app: &AppState,
+    (email, origin): (&Email, &Origin),
     outcome: CodeSignIn,
     refused: &'static str,
 ) -> ApiResult<SignedIn> {
+    if let CodeSignIn::SignedIn(signed_in) = outcome {
+        return Ok(signed_in);
+    }
+    record_failed_sign_in(ctx, app, email, origin).await;
     match outcome {
-        CodeSignIn::SignedIn(signed_in) => return Ok(signed_in),
+        CodeSignIn::SignedIn(_) => {}
         CodeSignIn::BudgetSpent {
             owner: Some(owner),
             until,
@@ -102,6 +110,29 @@ pub async fn signed_in_by_code(
         CodeSignIn::BudgetSpent { owner: None, .. } | CodeSignIn::Refused => {}
     }
     Err(ApiError::Unauthorized(refused.into()))
+}
+
+/// A refused sign-in as `email` goes in the security log of its account, if any.
+async fn record_failed_sign_in(ctx: &AppContext, app: &AppState, email: &Email, origin: &Origin) {
+    if let Ok(user) = users::Model::find_by_email(&ctx.db, email).await {
+        let account = (user.id, user.email.as_str());
+        security_events::record(ctx, app, account, EventKind::SignInFailed, origin, None).await;
+    }
+}
+
+/// A sign-in: recorded in the user's security log, then `start_session`.
+///
+/// # Errors
+/// When the session cannot be recorded.
+pub async fn sign_in(
+    ctx: &AppContext,
+    app: &AppState,
+    signed_in: SignedIn,
+    origin: &Origin,
+) -> ApiResult<Json<AuthResponse>> {
+    let account = (signed_in.user.id, signed_in.user.email.as_str());
+    security_events::record(ctx, app, account, EventKind::SignIn, origin, None).await;
+    start_session(ctx, app, signed_in).await
 }
 
 /// Welcomes a new account, then starts a session and renders it.
@@ -132,11 +163,13 @@ pub async fn start_session(
 pub async fn register(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     JsonBody(params): JsonBody<UserCreate>,
 ) -> ApiResult<Json<AuthResponse>> {
     let email = params.email.as_str();
-    app.limiter.check(Action::Register, ip, Some(email)).await?;
+    app.limiter
+        .check(Action::Register, origin.ip, Some(email))
+        .await?;
     if params.password.is_none() {
         return Err(ApiError::field(
             vec!["body".into(), "password".into()],
@@ -150,7 +183,7 @@ pub async fn register(
         user,
         registered: true,
     };
-    start_session(&ctx, &app, signed_in).await
+    sign_in(&ctx, &app, signed_in, &origin).await
 }
 
 /// Signs in with the OAuth2 password form. The password may also be a
@@ -167,11 +200,11 @@ pub async fn register(
 pub async fn login(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     FormBody(form): FormBody<LoginForm>,
 ) -> ApiResult<Json<AuthResponse>> {
     app.limiter
-        .check(Action::Login, ip, Some(&form.username))
+        .check(Action::Login, origin.ip, Some(&form.username))
         .await?;
     let incorrect = || ApiError::Unauthorized(msg::INCORRECT_LOGIN.into());
     let email = Email::parse(&form.username).map_err(|_| incorrect())?;
@@ -182,8 +215,9 @@ pub async fn login(
         &form.password,
     )
     .await?;
-    let signed_in = signed_in_by_code(&ctx, &app, outcome, msg::INCORRECT_LOGIN).await?;
-    start_session(&ctx, &app, signed_in).await
+    let caller = (&email, &origin);
+    let signed_in = signed_in_by_code(&ctx, &app, caller, outcome, msg::INCORRECT_LOGIN).await?;
+    sign_in(&ctx, &app, signed_in, &origin).await
 }
 
 /// Trades a refresh token for a new pair; the one presented is used up.
@@ -199,13 +233,17 @@ pub async fn login(
 pub async fn refresh(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<Json<AuthResponse>> {
     match users::Model::resume_session(&ctx.db, &app.signer, body.token()).await? {
         Resumed::Session(user, session) => Ok(Json(AuthResponse::new(&user, &session))),
         Resumed::Replayed(user) => {
-            let notice = Notice::RefreshTokenReused;
-            AccountMailer::security_notice(&ctx, &app.settings, &user.email, notice, "").await;
+            let (account, kind) = (
+                (user.id, user.email.as_str()),
+                EventKind::RefreshTokenReused,
+            );
+            security_events::record(&ctx, &app, account, kind, &origin, None).await;
             Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
         }
         Resumed::Refused => Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())),
@@ -219,16 +257,19 @@ pub async fn refresh(
         (status = 204, description = "Signed out"),
         (status = 401, body = Detail), (status = 422, body = ValidationDetail),
     ))]
-#[debug_handler(state = AppContext)]
+#[debug_handler]
 pub async fn logout(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<StatusCode> {
-    refresh_tokens::Model::sign_out(&db, &app.signer, body.token(), user.id)
+    refresh_tokens::Model::sign_out(&ctx.db, &app.signer, body.token(), user.id)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
+    let account = (user.id, user.email.as_str());
+    security_events::record(&ctx, &app, account, EventKind::SignedOut, &origin, None).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -5,6 +5,7 @@ pub mod items;
 pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
+pub mod security_events;
 pub mod sso;
 pub mod users;
 pub mod utils;
@@ -21,6 +22,7 @@ pub fn all() -> Vec<ApiRoutes> {
         password_recovery::routes(),
         sso::routes(),
         users::routes(),
+        security_events::routes(),
         items::routes(),
         utils::routes(),
     ]

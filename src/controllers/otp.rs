@@ -11,7 +11,7 @@ use utoipa_axum::routes;
 use validator::ValidationError;
 
 use super::{
-    auth::{signed_in_by_code, start_session},
+    auth::{sign_in, signed_in_by_code},
     docs::ApiRoutes,
     extractors::{AdminUser, ClientIp, Db, JsonBody},
 };
@@ -21,6 +21,7 @@ use crate::{
     models::{
         email::Email,
         one_time_passwords::{self, CodeRequest, Purpose, is_code},
+        security_events::Origin,
         users,
     },
     rate_limit::Action,
@@ -100,18 +101,19 @@ pub async fn request_code(
 pub async fn verify_code(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     JsonBody(verification): JsonBody<CodeVerification>,
 ) -> ApiResult<Json<AuthResponse>> {
     let email = &verification.email;
     app.limiter
-        .check(Action::OtpVerify, ip, Some(email.as_str()))
+        .check(Action::OtpVerify, origin.ip, Some(email.as_str()))
         .await?;
     let outcome =
         one_time_passwords::Model::sign_in(&ctx.db, &app.code_policy, email, &verification.code)
             .await?;
-    let signed_in = signed_in_by_code(&ctx, &app, outcome, msg::INVALID_CODE).await?;
-    start_session(&ctx, &app, signed_in).await
+    let caller = (email, &origin);
+    let signed_in = signed_in_by_code(&ctx, &app, caller, outcome, msg::INVALID_CODE).await?;
+    sign_in(&ctx, &app, signed_in, &origin).await
 }
 
 /// Makes (or replaces) the Apple review team's long-lived code.

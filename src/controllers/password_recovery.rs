@@ -11,11 +11,16 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{ClientIp, Db, JsonBody, PathParams},
+    extractors::{ClientIp, JsonBody, PathParams},
+    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
-    models::{email::Email, users},
+    models::{
+        email::Email,
+        security_events::{EventKind, Origin},
+        users,
+    },
     rate_limit::Action,
     state::AppState,
     views::msg::Msg,
@@ -73,13 +78,17 @@ pub async fn recover(
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn reset(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     JsonBody(reset): JsonBody<PasswordReset>,
 ) -> ApiResult<Json<Msg>> {
-    users::Model::reset_password(&db, &app.signer, &reset.token, &reset.new_password)
+    let (token, password) = (&reset.token, &reset.new_password);
+    let user = users::Model::reset_password(&ctx.db, &app.signer, token, password)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
+    let account = (user.id, user.email.as_str());
+    security_events::record(&ctx, &app, account, EventKind::PasswordReset, &origin, None).await;
     Ok(Json(Msg::new(PASSWORD_UPDATED)))
 }
 

@@ -20,10 +20,12 @@ use super::{
     auth::welcome_new,
     docs::ApiRoutes,
     extractors::{ClientIp, Db, JsonBody, PathParams, QueryParams},
+    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
     models::{
+        security_events::{EventKind, Origin},
         single_use_tokens, sso_logins,
         sso_providers::ProviderConfig,
         users::{self, Provider},
@@ -233,13 +235,17 @@ pub async fn callback(
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn confirm(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     JsonBody(body): JsonBody<ConfirmationBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let (user, session) = users::Model::redeem_sso_confirmation(&db, &app.signer, body.token())
+    let token = body.token();
+    let (user, session) = users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
+    let account = (user.id, user.email.as_str());
+    security_events::record(&ctx, &app, account, EventKind::SignIn, &origin, None).await;
     Ok(Json(AuthResponse::new(&user, &session)))
 }
 

@@ -11,16 +11,16 @@ use utoipa_axum::routes;
 use super::{
     auth::start_session,
     docs::ApiRoutes,
-    extractors::{
-        AdminUser, ClientIp, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams,
-    },
+    extractors::{AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams},
     otp::six_digits,
+    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
-    mailers::account::{AccountMailer, Notice},
+    mailers::account::AccountMailer,
     models::{
         pagination::Pagination,
+        security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, SignedIn, UserCreate, UserUpdate},
     },
     rate_limit::Action,
@@ -43,6 +43,14 @@ pub struct RoleParam {
     #[serde(default)]
     #[param(inline)]
     pub role: Role,
+}
+
+/// What an admin's change says in the user's security log.
+const BY_ADMIN: Option<&str> = Some("by an admin");
+
+/// A user as the security log names them: id, and the address to tell.
+fn account(user: &users::Model) -> (Uuid, &str) {
+    (user.id, &user.email)
 }
 
 fn render(user: &users::Model) -> Json<UserResponse> {
@@ -120,7 +128,7 @@ pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
 pub async fn update_me(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     session: CurrentSession,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
@@ -128,7 +136,9 @@ pub async fn update_me(
     // A new email mails a code to any address: limited as code requests are.
     if let Some(email) = changes.new_email(&user.email) {
         let limit = Action::OtpRequest;
-        app.limiter.check(limit, ip, Some(email.as_str())).await?;
+        app.limiter
+            .check(limit, origin.ip, Some(email.as_str()))
+            .await?;
     }
     let languages = app.translations.languages();
     let update = user
@@ -142,8 +152,9 @@ pub async fn update_me(
         .await?;
     if let Some((new_email, code)) = &update.email_change {
         AccountMailer::send_email_change_code(&ctx, &app.settings, new_email, code).await?;
-        let (old, notice) = (&update.user.email, Notice::EmailChangeRequested);
-        AccountMailer::security_notice(&ctx, &app.settings, old, notice, new_email.as_str()).await;
+        let (account, kind) = (account(&update.user), EventKind::EmailChangeRequested);
+        let detail = Some(new_email.as_str());
+        security_events::record(&ctx, &app, account, kind, &origin, detail).await;
     }
     Ok(render(&update.user))
 }
@@ -168,6 +179,7 @@ pub struct EmailChangeConfirmation {
 pub async fn confirm_email(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     CurrentUser(user): CurrentUser,
     JsonBody(confirmation): JsonBody<EmailChangeConfirmation>,
 ) -> ApiResult<Json<AuthResponse>> {
@@ -176,8 +188,8 @@ pub async fn confirm_email(
         .confirm_email_change(&ctx.db, &app.code_policy, &confirmation.code)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
-    let notice = Notice::EmailChanged;
-    AccountMailer::security_notice(&ctx, &app.settings, &old_email, notice, &user.email).await;
+    let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
+    security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
     start_session(&ctx, &app, SignedIn::existing(user)).await
 }
 
@@ -209,20 +221,22 @@ pub struct PasswordChange {
 pub async fn change_password(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
-    ClientIp(ip): ClientIp,
+    origin: Origin,
     session: CurrentSession,
     JsonBody(change): JsonBody<PasswordChange>,
 ) -> ApiResult<Json<AuthResponse>> {
     // Checking the current password is a sign-in attempt: limited as one.
     let email = session.user.email.as_str();
-    app.limiter.check(Action::Login, ip, Some(email)).await?;
+    app.limiter
+        .check(Action::Login, origin.ip, Some(email))
+        .await?;
     let current = change.current_password.as_deref();
     let user = session
         .user
         .change_password(&ctx.db, current, &change.new_password, session.signed_in_at)
         .await?;
-    let notice = Notice::PasswordChanged;
-    AccountMailer::security_notice(&ctx, &app.settings, &user.email, notice, "").await;
+    let kind = EventKind::PasswordChanged;
+    security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
     start_session(&ctx, &app, SignedIn::existing(user)).await
 }
 
@@ -230,12 +244,16 @@ pub async fn change_password(
 #[utoipa::path(delete, path = "/api/v1/users/me/archive", tag = "users",
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
-#[debug_handler(state = AppContext)]
+#[debug_handler]
 pub async fn archive_me(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     CurrentUser(user): CurrentUser,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = user.into_active_model().archive(&db).await?;
+    let user = user.into_active_model().archive(&ctx.db).await?;
+    let kind = EventKind::Archived;
+    security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
     Ok(render(&user))
 }
 
@@ -267,19 +285,25 @@ pub async fn show(
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn update(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<AdminUserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&db, user_id).await?;
+    let user = find_user(&ctx.db, user_id).await?;
+    let old_email = user.email.clone();
     let languages = app.translations.languages();
     let (changes, role) = changes.split();
     let user = user
         .into_active_model()
-        .apply_update(&db, &changes, role, &languages)
+        .apply_update(&ctx.db, &changes, role, &languages)
         .await?;
+    if user.email != old_email {
+        let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
+        security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
+    }
     Ok(render(&user))
 }
 
@@ -293,12 +317,16 @@ pub async fn update(
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn archive(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&db, user_id).await?;
-    let user = user.into_active_model().archive(&db).await?;
+    let user = find_user(&ctx.db, user_id).await?;
+    let user = user.into_active_model().archive(&ctx.db).await?;
+    let kind = EventKind::Archived;
+    security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
     Ok(render(&user))
 }
 
@@ -312,12 +340,16 @@ pub async fn archive(
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn unarchive(
-    State(Db(db)): State<Db>,
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&db, user_id).await?;
-    let user = user.into_active_model().unarchive(&db).await?;
+    let user = find_user(&ctx.db, user_id).await?;
+    let user = user.into_active_model().unarchive(&ctx.db).await?;
+    let kind = EventKind::Unarchived;
+    security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
     Ok(render(&user))
 }
 

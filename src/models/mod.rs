@@ -7,6 +7,7 @@ pub mod one_time_passwords;
 pub mod pagination;
 pub mod passwords;
 pub mod refresh_tokens;
+pub mod security_events;
 pub mod single_use_tokens;
 pub mod sso_logins;
 pub mod sso_providers;

@@ -1,7 +1,8 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
 //! refresh tokens, reset and SSO confirmation tokens, unfinished SSO sign-ins,
-//! budgets of wrong codes whose day is over, and sent mails older than
-//! `SENT_MAIL_RETENTION_DAYS`. The scheduler runs it hourly.
+//! budgets of wrong codes whose day is over, sent mails older than
+//! `SENT_MAIL_RETENTION_DAYS`, and security events older than
+//! `SECURITY_EVENT_RETENTION_DAYS`. The scheduler runs it hourly.
 
 use loco_rs::{
     app::AppContext,
@@ -10,7 +11,8 @@ use loco_rs::{
 
 use crate::{
     models::{
-        code_budgets, mails, one_time_passwords, refresh_tokens, single_use_tokens, sso_logins,
+        code_budgets, mails, one_time_passwords, refresh_tokens, security_events,
+        single_use_tokens, sso_logins,
     },
     state::AppState,
 };
@@ -22,7 +24,7 @@ impl Task for PurgeExpiredTokens {
     fn task(&self) -> TaskInfo {
         TaskInfo {
             name: "purge_expired_tokens".to_string(),
-            detail: "Delete expired codes, tokens, unfinished SSO sign-ins and old sent mails"
+            detail: "Delete expired codes, tokens, unfinished SSO sign-ins, old mails and events"
                 .to_string(),
         }
     }
@@ -36,11 +38,12 @@ impl Task for PurgeExpiredTokens {
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
         let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
-        let retention = AppState::from_context(ctx)?
-            .settings
-            .sent_mail_retention_days;
+        let settings = &AppState::from_context(ctx)?.settings;
+        let days = chrono::Duration::days;
         let sent_mails =
-            mails::Model::purge_sent(&ctx.db, chrono::Duration::days(retention)).await?;
+            mails::Model::purge_sent(&ctx.db, days(settings.sent_mail_retention_days)).await?;
+        let retention = days(settings.security_event_retention_days);
+        let events = security_events::Model::purge_older_than(&ctx.db, retention).await?;
         tracing::info!(
             codes,
             refresh,
@@ -48,10 +51,11 @@ impl Task for PurgeExpiredTokens {
             sso,
             budgets,
             sent_mails,
+            events,
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {events} security event(s)"
         );
         Ok(())
     }

@@ -2,4 +2,5 @@ pub mod auth;
 pub mod items;
 pub mod msg;
 pub mod otp;
+pub mod security_events;
 pub mod users;

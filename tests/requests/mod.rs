@@ -9,6 +9,7 @@ mod password_recovery;
 mod prepare_data;
 mod rate_limits;
 mod routing;
+mod security_events;
 mod sso;
 mod users;
 mod utils;

@@ -3,14 +3,16 @@ use backend::{
     models::{
         mails,
         one_time_passwords::{self, CodePolicy, Purpose},
-        refresh_tokens, single_use_tokens,
+        refresh_tokens, security_events, single_use_tokens,
         tokens::{TokenKind, TokenSigner},
         users,
     },
 };
 use chrono::Duration;
 use loco_rs::{boot::run_task, task::Vars};
-use sea_orm::{ActiveModelTrait, EntityTrait, IntoActiveModel, PaginatorTrait};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait, QueryFilter,
+};
 use uuid::Uuid;
 
 use crate::support::{app_state, boot, email, queue_mail};
@@ -75,6 +77,32 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
         mail.update(&ctx.db).await.expect("aged");
     }
 
+    // Security events: one past the retention (365 days in test), one recent.
+    let origin = security_events::Origin {
+        ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        user_agent: String::new(),
+    };
+    for age_days in [400, 10] {
+        let event = security_events::Model::record(
+            &ctx.db,
+            user.id,
+            security_events::EventKind::SignIn,
+            &origin,
+            None,
+        )
+        .await
+        .expect("event");
+        security_events::Entity::update_many()
+            .col_expr(
+                security_events::Column::CreatedAt,
+                sea_orm::sea_query::Expr::value(chrono::Utc::now() - Duration::days(age_days)),
+            )
+            .filter(security_events::Column::Id.eq(event.id))
+            .exec(&ctx.db)
+            .await
+            .expect("aged");
+    }
+
     run_task::<App>(
         ctx,
         Some(&"purge_expired_tokens".to_string()),
@@ -108,5 +136,13 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
         mails::Entity::find().count(&ctx.db).await.expect("count"),
         2,
         "the sent mail past its retention is gone"
+    );
+    assert_eq!(
+        security_events::Entity::find()
+            .count(&ctx.db)
+            .await
+            .expect("count"),
+        1,
+        "the event past its retention is gone"
     );
 }

@@ -7,6 +7,7 @@ pub mod body;
 pub mod client_ip;
 pub mod db;
 pub mod input_error;
+pub mod origin;
 pub mod path;
 pub mod query;
 

@@ -8,6 +8,7 @@ pub mod mails;
 pub mod one_time_passwords;
 pub mod refresh_tokens;
 pub mod sea_orm_active_enums;
+pub mod security_events;
 pub mod single_use_tokens;
 pub mod sso_logins;
 pub mod task_runs;

@@ -5,6 +5,7 @@ pub use super::items::Entity as Items;
 pub use super::mails::Entity as Mails;
 pub use super::one_time_passwords::Entity as OneTimePasswords;
 pub use super::refresh_tokens::Entity as RefreshTokens;
+pub use super::security_events::Entity as SecurityEvents;
 pub use super::single_use_tokens::Entity as SingleUseTokens;
 pub use super::sso_logins::Entity as SsoLogins;
 pub use super::task_runs::Entity as TaskRuns;

@@ -1,0 +1,105 @@
+//! `/users/me/security-events` and `/users/{user_id}/security-events`: the
+//! account's security log; and how handlers write to it.
+
+use axum::Json;
+use loco_rs::prelude::*;
+use utoipa_axum::routes;
+
+use super::{
+    docs::ApiRoutes,
+    extractors::{AdminUser, CurrentUser, Db, PathParams, QueryParams},
+};
+use crate::{
+    errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    mailers::account::{AccountMailer, Notice},
+    models::{
+        pagination::Pagination,
+        security_events::{self, EventKind, Origin},
+        users,
+    },
+    state::AppState,
+    views::security_events::SecurityEventResponse,
+};
+
+/// The notice a user is mailed for an event of `kind`, if any.
+const fn notice_of(kind: EventKind) -> Option<Notice> {
+    match kind {
+        EventKind::PasswordChanged => Some(Notice::PasswordChanged),
+        EventKind::EmailChangeRequested => Some(Notice::EmailChangeRequested),
+        EventKind::EmailChanged => Some(Notice::EmailChanged),
+        EventKind::RefreshTokenReused => Some(Notice::RefreshTokenReused),
+        EventKind::SignIn
+        | EventKind::SignInFailed
+        | EventKind::SignedOut
+        | EventKind::PasswordReset
+        | EventKind::Archived
+        | EventKind::Unarchived => None,
+    }
+}
+
+/// Records `kind` in `user`'s security log and, for the events users hear
+/// of, mails them at `to` (their address before the event, for an email
+/// change).
+pub async fn record(
+    ctx: &AppContext,
+    app: &AppState,
+    (user_id, to): (Uuid, &str),
+    kind: EventKind,
+    origin: &Origin,
+    detail: Option<&str>,
+) {
+    security_events::Model::note(&ctx.db, user_id, kind, origin, detail).await;
+    if let Some(notice) = notice_of(kind) {
+        let detail = detail.unwrap_or_default();
+        AccountMailer::security_notice(ctx, &app.settings, to, notice, detail).await;
+    }
+}
+
+fn render(events: &[security_events::Model]) -> Json<Vec<SecurityEventResponse<'_>>> {
+    Json(events.iter().map(SecurityEventResponse::from).collect())
+}
+
+/// The caller's security log, newest first.
+#[utoipa::path(get, path = "/api/v1/users/me/security-events", tag = "users",
+    security(("bearer" = [])), params(Pagination),
+    responses(
+        (status = 200, body = [SecurityEventResponse]),
+        (status = 401, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler(state = AppContext)]
+pub async fn mine(
+    State(Db(db)): State<Db>,
+    CurrentUser(user): CurrentUser,
+    QueryParams(page): QueryParams<Pagination>,
+) -> ApiResult<Response> {
+    let events = security_events::Model::list_for(&db, user.id, &page).await?;
+    Ok(render(&events).into_response())
+}
+
+/// A user's security log, newest first.
+#[utoipa::path(get, path = "/api/v1/users/{user_id}/security-events", tag = "users",
+    security(("bearer" = [])), params(("user_id" = Uuid, Path), Pagination),
+    responses(
+        (status = 200, body = [SecurityEventResponse]),
+        (status = 401, body = Detail), (status = 403, body = Detail),
+        (status = 404, body = Detail), (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler(state = AppContext)]
+pub async fn of_user(
+    State(Db(db)): State<Db>,
+    AdminUser(_admin): AdminUser,
+    PathParams(user_id): PathParams<Uuid>,
+    QueryParams(page): QueryParams<Pagination>,
+) -> ApiResult<Response> {
+    let user = users::Model::find_by_id(&db, user_id)
+        .await
+        .or_not_found(msg::USER_NOT_FOUND)?;
+    let events = security_events::Model::list_for(&db, user.id, &page).await?;
+    Ok(render(&events).into_response())
+}
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .route(routes!(mine))
+        .route(routes!(of_user))
+}

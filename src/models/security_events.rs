@@ -1,0 +1,132 @@
+//! The account's security log: sign-ins, failed ones, sign-outs, password and
+//! email changes, replayed tokens, archiving. Served to the user and to
+//! admins, kept `SECURITY_EVENT_RETENTION_DAYS`.
+
+use std::net::IpAddr;
+
+use chrono::Duration;
+use loco_rs::prelude::*;
+use sea_orm::{QueryOrder, QuerySelect};
+
+pub use super::_entities::security_events::{ActiveModel, Column, Entity, Model};
+use super::{pagination::Pagination, timestamps};
+
+/// What happened. (`two_factor_*` and `session_ended` come with two-factor
+/// sign-in and sessions.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EventKind {
+    SignIn,
+    SignInFailed,
+    SignedOut,
+    PasswordChanged,
+    PasswordReset,
+    EmailChangeRequested,
+    EmailChanged,
+    RefreshTokenReused,
+    Archived,
+    Unarchived,
+}
+
+impl EventKind {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::SignInFailed => "sign_in_failed",
+            Self::SignedOut => "signed_out",
+            Self::PasswordChanged => "password_changed",
+            Self::PasswordReset => "password_reset",
+            Self::EmailChangeRequested => "email_change_requested",
+            Self::EmailChanged => "email_changed",
+            Self::RefreshTokenReused => "refresh_token_reused",
+            Self::Archived => "archived",
+            Self::Unarchived => "unarchived",
+        }
+    }
+}
+
+/// Where a request came from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Origin {
+    pub ip: IpAddr,
+    /// At most `USER_AGENT_CHARS` characters of it.
+    pub user_agent: String,
+}
+
+/// A user agent is kept to this many characters: the header has no limit.
+pub const USER_AGENT_CHARS: usize = 255;
+
+timestamps::stamped_model!();
+
+impl Model {
+    /// Records an event of `user_id`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn record(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        kind: EventKind,
+        origin: &Origin,
+        detail: Option<&str>,
+    ) -> ModelResult<Self> {
+        Ok(ActiveModel {
+            user_id: ActiveValue::Set(user_id),
+            kind: ActiveValue::Set(kind.as_str().to_string()),
+            ip: ActiveValue::Set(origin.ip.to_string()),
+            user_agent: ActiveValue::Set(origin.user_agent.clone()),
+            detail: ActiveValue::Set(detail.map(str::to_string)),
+            ..Default::default()
+        }
+        .insert(db)
+        .await?)
+    }
+
+    /// Records an event; a failure is logged, not returned: the log must not
+    /// stand in the way of what it records.
+    pub async fn note(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        kind: EventKind,
+        origin: &Origin,
+        detail: Option<&str>,
+    ) {
+        if let Err(error) = Self::record(db, user_id, kind, origin, detail).await {
+            tracing::error!(%error, %user_id, kind = kind.as_str(), "security event not recorded");
+        }
+    }
+
+    /// The events of `user_id`, newest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_for(
+        db: &DatabaseConnection,
+        user_id: Uuid,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        Ok(Entity::find()
+            .filter(Column::UserId.eq(user_id))
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id)
+            .offset(page.skip)
+            .limit(page.limit)
+            .all(db)
+            .await?)
+    }
+
+    /// Deletes events older than `retention`; returns how many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn purge_older_than(
+        db: &DatabaseConnection,
+        retention: Duration,
+    ) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(Column::CreatedAt.lt(timestamps::now() - retention))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+}
