@@ -21,17 +21,31 @@ async fn confirm(
         .await
 }
 
+/// `PUT /users/me` with `body`.
+async fn update_me(
+    server: &axum_test::TestServer,
+    token: &str,
+    body: Value,
+) -> axum_test::TestResponse {
+    server
+        .put("/api/v1/users/me")
+        .authorization_bearer(token)
+        .json(&body)
+        .await
+}
+
 #[tokio::test]
 async fn fix_a_new_email_waits_for_the_code_sent_to_it() {
     request(|server, ctx| async move {
         register(&server, "jane@example.com").await;
         let auth = login(&server, "jane@example.com", PASSWORD).await;
         let token = access_token(&auth);
-        let asked = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "email": "Jane.New@example.com", "first_name": "Jane" }))
-            .await;
+        let asked = update_me(
+            &server,
+            &token,
+            json!({ "email": "Jane.New@example.com", "first_name": "Jane" }),
+        )
+        .await;
         assert_eq!(asked.status_code(), 200);
         let user: Value = asked.json();
         assert_eq!(user["email"], "jane@example.com", "not changed yet");
@@ -96,11 +110,7 @@ async fn fix_a_new_email_waits_for_the_code_sent_to_it() {
 async fn fix_setting_someone_elses_email_does_not_take_their_account() {
     request(|server, ctx| async move {
         let (attacker, _) = register(&server, "mallory@example.com").await;
-        let asked = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&attacker)
-            .json(&json!({ "email": "victim@example.com" }))
-            .await;
+        let asked = update_me(&server, &attacker, json!({ "email": "victim@example.com" })).await;
         assert_eq!(asked.status_code(), 200);
         assert_eq!(asked.json::<Value>()["email"], "mallory@example.com");
 
@@ -129,11 +139,12 @@ async fn an_address_taken_before_or_during_the_change_is_a_conflict() {
     request(|server, ctx| async move {
         register(&server, "taken@example.com").await;
         let (token, _) = register(&server, "jane@example.com").await;
-        let taken = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "email": "taken@example.com", "first_name": "Changed" }))
-            .await;
+        let taken = update_me(
+            &server,
+            &token,
+            json!({ "email": "taken@example.com", "first_name": "Changed" }),
+        )
+        .await;
         assert_detail(
             &taken,
             409,
@@ -147,11 +158,7 @@ async fn an_address_taken_before_or_during_the_change_is_a_conflict() {
         assert_eq!(me["first_name"], "", "a refused change changes nothing");
         assert_eq!(me["pending_email"], Value::Null);
 
-        let asked = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "email": "new@example.com" }))
-            .await;
+        let asked = update_me(&server, &token, json!({ "email": "new@example.com" })).await;
         assert_eq!(asked.status_code(), 200);
         let code = code_mailed_to(&ctx, "new@example.com");
         register(&server, "new@example.com").await;
@@ -225,11 +232,7 @@ async fn fix_wrong_email_change_codes_spend_the_new_addresss_budget() {
         let (token, _) = register(&server, "mallory@example.com").await;
         // New codes give no new tries against the address being proven.
         for _ in 0..code_budgets::MAX_FAILURES / one_time_passwords::MAX_ATTEMPTS {
-            let asked = server
-                .put("/api/v1/users/me")
-                .authorization_bearer(&token)
-                .json(&json!({ "email": "victim@example.com" }))
-                .await;
+            let asked = update_me(&server, &token, json!({ "email": "victim@example.com" })).await;
             assert_eq!(asked.status_code(), 200);
             let code = code_mailed_to(&ctx, "victim@example.com");
             let wrong = if code == "111111" { "222222" } else { "111111" };
@@ -237,11 +240,7 @@ async fn fix_wrong_email_change_codes_spend_the_new_addresss_budget() {
                 assert_eq!(confirm(&server, &token, wrong).await.status_code(), 401);
             }
         }
-        let asked = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "email": "victim@example.com" }))
-            .await;
+        let asked = update_me(&server, &token, json!({ "email": "victim@example.com" })).await;
         assert_eq!(asked.status_code(), 200);
         let code = code_mailed_to(&ctx, "victim@example.com");
         assert_detail(
@@ -265,17 +264,14 @@ async fn fix_a_new_email_needs_a_recent_sign_in() {
         let (_, user) = register(&server, "jane@example.com").await;
         let old = session_signed_in(&ctx, id_of(&user).parse().expect("uuid"), 11).await;
         let token = old.access.token.clone();
-        let asked = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "email": "mallory@example.com", "first_name": "Jane" }))
-            .await;
+        let asked = update_me(
+            &server,
+            &token,
+            json!({ "email": "mallory@example.com", "first_name": "Jane" }),
+        )
+        .await;
         assert_detail(&asked, 401, "This needs a recent sign-in: sign in again");
-        let names = server
-            .put("/api/v1/users/me")
-            .authorization_bearer(&token)
-            .json(&json!({ "first_name": "Jane" }))
-            .await;
+        let names = update_me(&server, &token, json!({ "first_name": "Jane" })).await;
         assert_eq!(
             names.status_code(),
             200,
