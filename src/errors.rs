@@ -29,6 +29,7 @@ pub mod msg {
     pub const NOT_ENOUGH_PRIVILEGE: &str = "Current user do not have enough privilege";
     pub const USER_NOT_FOUND: &str = "User not found";
     pub const ITEM_NOT_FOUND: &str = "Item not found";
+    pub const SESSION_NOT_FOUND: &str = "Session not found";
     pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
     pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
     pub const INVALID_CODE: &str = "Invalid or expired authentication code";

@@ -9,6 +9,8 @@ mod m20251125_000005_task_runs;
 mod m20251125_000006_users_token_version;
 mod m20251126_000007_email_change_and_code_budgets;
 mod m20251126_000008_security_events;
+mod m20251201_000009_sessions;
+mod m20251201_000010_two_factor;
 
 pub struct Migrator;
 
@@ -24,6 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20251125_000006_users_token_version::Migration),
             Box::new(m20251126_000007_email_change_and_code_budgets::Migration),
             Box::new(m20251126_000008_security_events::Migration),
+            Box::new(m20251201_000009_sessions::Migration),
+            Box::new(m20251201_000010_two_factor::Migration),
             // inject-above (do not remove this comment)
         ]
     }

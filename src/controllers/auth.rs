@@ -132,7 +132,7 @@ pub async fn sign_in(
 ) -> ApiResult<Json<AuthResponse>> {
     let account = (signed_in.user.id, signed_in.user.email.as_str());
     security_events::record(ctx, app, account, EventKind::SignIn, origin, None).await;
-    start_session(ctx, app, signed_in).await
+    start_session(ctx, app, signed_in, origin).await
 }
 
 /// Welcomes a new account, then starts a session and renders it.
@@ -143,10 +143,11 @@ pub async fn start_session(
     ctx: &AppContext,
     app: &AppState,
     signed_in: SignedIn,
+    origin: &Origin,
 ) -> ApiResult<Json<AuthResponse>> {
     welcome_new(ctx, app, &signed_in).await;
     let user = signed_in.user;
-    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, None).await?;
+    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, origin).await?;
     Ok(Json(AuthResponse::new(&user, &session)))
 }
 
@@ -236,7 +237,7 @@ pub async fn refresh(
     origin: Origin,
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<Json<AuthResponse>> {
-    match users::Model::resume_session(&ctx.db, &app.signer, body.token()).await? {
+    match users::Model::resume_session(&ctx.db, &app.signer, body.token(), &origin).await? {
         Resumed::Session(user, session) => Ok(Json(AuthResponse::new(&user, &session))),
         Resumed::Replayed(user) => {
             let (account, kind) = (

@@ -6,6 +6,7 @@ pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
 pub mod security_events;
+pub mod sessions;
 pub mod sso;
 pub mod users;
 pub mod utils;
@@ -18,6 +19,7 @@ pub fn all() -> Vec<ApiRoutes> {
     vec![
         monitoring::routes(),
         auth::routes(),
+        sessions::routes(),
         otp::routes(),
         password_recovery::routes(),
         sso::routes(),

@@ -28,12 +28,15 @@ const fn notice_of(kind: EventKind) -> Option<Notice> {
         EventKind::EmailChangeRequested => Some(Notice::EmailChangeRequested),
         EventKind::EmailChanged => Some(Notice::EmailChanged),
         EventKind::RefreshTokenReused => Some(Notice::RefreshTokenReused),
+        EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
         EventKind::SignIn
         | EventKind::SignInFailed
         | EventKind::SignedOut
         | EventKind::PasswordReset
         | EventKind::Archived
-        | EventKind::Unarchived => None,
+        | EventKind::Unarchived
+        | EventKind::SessionEnded
+        | EventKind::TwoFactorEnabled => None,
     }
 }
 

@@ -241,9 +241,10 @@ pub async fn confirm(
     JsonBody(body): JsonBody<ConfirmationBody>,
 ) -> ApiResult<Json<AuthResponse>> {
     let token = body.token();
-    let (user, session) = users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token)
-        .await?
-        .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
+    let (user, session) =
+        users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token, &origin)
+            .await?
+            .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
     let account = (user.id, user.email.as_str());
     security_events::record(&ctx, &app, account, EventKind::SignIn, &origin, None).await;
     Ok(Json(AuthResponse::new(&user, &session)))

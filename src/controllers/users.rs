@@ -132,7 +132,7 @@ pub async fn update_me(
     session: CurrentSession,
     JsonBody(changes): JsonBody<UserUpdate>,
 ) -> ApiResult<Json<UserResponse>> {
-    let CurrentSession { user, signed_in_at } = session;
+    let (user, signed_in_at) = (session.user, session.signed_in_at);
     // A new email mails a code to any address: limited as code requests are.
     if let Some(email) = changes.new_email(&user.email) {
         let limit = Action::OtpRequest;
@@ -190,7 +190,7 @@ pub async fn confirm_email(
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
     let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
     security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
-    start_session(&ctx, &app, SignedIn::existing(user)).await
+    start_session(&ctx, &app, SignedIn::existing(user), &origin).await
 }
 
 /// Not `Debug`: it holds passwords.
@@ -237,7 +237,7 @@ pub async fn change_password(
         .await?;
     let kind = EventKind::PasswordChanged;
     security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
-    start_session(&ctx, &app, SignedIn::existing(user)).await
+    start_session(&ctx, &app, SignedIn::existing(user), &origin).await
 }
 
 /// Archives the caller: their tokens stop working.

@@ -87,6 +87,8 @@ pub enum Notice {
     RefreshTokenReused,
     /// Too many wrong sign-in codes; the detail says until when.
     CodesPaused,
+    /// Two-factor sign-in turned off; the detail says by whom, if not the user.
+    TwoFactorDisabled,
 }
 
 impl Notice {
@@ -98,6 +100,7 @@ impl Notice {
             Self::EmailChanged => "email_changed",
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::CodesPaused => "codes_paused",
+            Self::TwoFactorDisabled => "two_factor_disabled",
         }
     }
 }

@@ -1,6 +1,6 @@
 //! Refresh tokens are recorded, so they can be rotated and revoked. Each one
-//! descends from a login (its family); presenting one that was already used
-//! means it was stolen or replayed, and the whole family is revoked.
+//! descends from a sign-in (its family, the session it belongs to);
+//! presenting one that was already used means it was stolen or replayed.
 
 use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
@@ -8,9 +8,10 @@ use sea_orm::sea_query::Expr;
 
 pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    timestamps,
+    security_events::Origin,
+    sessions, timestamps,
     tokens::{Claims, IssuedToken, SessionStamp, TokenKind, TokenSigner},
-    users,
+    users, write_transaction,
 };
 
 /// The tokens of a signed-in session.
@@ -44,26 +45,45 @@ pub enum Rotation {
 timestamps::stamped_model!();
 
 impl Model {
-    /// Signs a fresh access and refresh token for `user` (under their
-    /// `token_version`), and records the refresh token in the sign-in it
-    /// descends from (`lineage`), or in a new one signed in now.
+    /// Starts a session of `user`, signed in now from `origin`: records it,
+    /// and signs its first access and refresh token (under the user's
+    /// `token_version`). One transaction: no session without its token.
     ///
     /// # Errors
     /// On a database error, or when a token cannot be signed.
     #[tracing::instrument(skip_all)]
     pub async fn start_session(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        user: &users::Model,
+        origin: &Origin,
+    ) -> ModelResult<Session> {
+        let lineage = Lineage {
+            family_id: Uuid::new_v4(),
+            auth_time: Utc::now().timestamp(),
+        };
+        let txn = write_transaction::begin(db).await?;
+        let session = Self::next_in_session(&txn, signer, user, lineage).await?;
+        sessions::Model::open(&txn, lineage.family_id, user.id, origin, &session.refresh).await?;
+        txn.commit().await?;
+        Ok(session)
+    }
+
+    /// Signs the next access and refresh token of the session `lineage`
+    /// names, and records the refresh token in it.
+    ///
+    /// # Errors
+    /// On a database error, or when a token cannot be signed.
+    pub async fn next_in_session(
         db: &impl ConnectionTrait,
         signer: &TokenSigner,
         user: &users::Model,
-        lineage: Option<Lineage>,
+        lineage: Lineage,
     ) -> ModelResult<Session> {
-        let lineage = lineage.unwrap_or_else(|| Lineage {
-            family_id: Uuid::new_v4(),
-            auth_time: Utc::now().timestamp(),
-        });
         let stamp = SessionStamp {
             version: user.token_version,
             auth_time: lineage.auth_time,
+            session_id: Some(lineage.family_id),
         };
         let lifetimes = signer.session_lifetimes();
         let access =
@@ -129,17 +149,22 @@ impl Model {
                 family_id: token.family_id,
                 auth_time: claims.auth_time,
             }))
+        } else if Entity::find_by_id(token.id).one(db).await?.is_none() {
+            // Its session was ended meanwhile (PostgreSQL lets that commit
+            // between the read and the update): void, not replayed.
+            Ok(Rotation::Unknown)
         } else {
             Self::revoke_family(db, token.family_id).await?;
             Ok(Rotation::Reused)
         }
     }
 
-    /// Forgets one of `user_id`'s refresh tokens, presented as signed;
-    /// returns whether it was theirs and live. Deleted, not revoked: a
-    /// signed-out token presented later is unknown, not a replay that would
-    /// end the user's other sessions. A token of someone else, or no
-    /// refresh token at all, is `None`.
+    /// Ends the session of one of `user_id`'s refresh tokens, presented as
+    /// signed: the token and the rest of its session stop working, its
+    /// access tokens included. Returns whether it was theirs and live. Its
+    /// tokens are deleted, not revoked: presented later, one is unknown, not
+    /// a replay that would end the user's other sessions. A token of someone
+    /// else, or no refresh token at all, is `None`.
     ///
     /// # Errors
     /// On a database error.
@@ -149,24 +174,23 @@ impl Model {
         refresh_token: &str,
         user_id: Uuid,
     ) -> ModelResult<Option<bool>> {
-        match signer.verify(refresh_token, TokenKind::Refresh) {
-            Some(claims) if claims.sub == user_id => {
-                Self::forget(db, claims.jti, user_id).await.map(Some)
-            }
-            _ => Ok(None),
-        }
-    }
-
-    /// Deletes one live token of `user_id`; returns whether there was one.
-    /// A used one stays, so that its replay is still caught.
-    async fn forget(db: &DatabaseConnection, id: Uuid, user_id: Uuid) -> ModelResult<bool> {
-        let deleted = Entity::delete_many()
-            .filter(Column::Id.eq(id))
+        let Some(claims) = signer
+            .verify(refresh_token, TokenKind::Refresh)
+            .filter(|claims| claims.sub == user_id)
+        else {
+            return Ok(None);
+        };
+        let live = Entity::find_by_id(claims.jti)
             .filter(Column::UserId.eq(user_id))
             .filter(Column::RevokedAt.is_null())
-            .exec(db)
+            .one(db)
             .await?;
-        Ok(deleted.rows_affected == 1)
+        match live {
+            Some(token) => sessions::Model::end(db, user_id, token.family_id)
+                .await
+                .map(Some),
+            None => Ok(Some(false)),
+        }
     }
 
     /// # Errors

@@ -11,8 +11,7 @@ use sea_orm::{QueryOrder, QuerySelect};
 pub use super::_entities::security_events::{ActiveModel, Column, Entity, Model};
 use super::{pagination::Pagination, timestamps};
 
-/// What happened. (`two_factor_*` and `session_ended` come with two-factor
-/// sign-in and sessions.)
+/// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum EventKind {
     SignIn,
@@ -25,6 +24,9 @@ pub enum EventKind {
     RefreshTokenReused,
     Archived,
     Unarchived,
+    SessionEnded,
+    TwoFactorEnabled,
+    TwoFactorDisabled,
 }
 
 impl EventKind {
@@ -41,6 +43,9 @@ impl EventKind {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::Archived => "archived",
             Self::Unarchived => "unarchived",
+            Self::SessionEnded => "session_ended",
+            Self::TwoFactorEnabled => "two_factor_enabled",
+            Self::TwoFactorDisabled => "two_factor_disabled",
         }
     }
 }

@@ -45,6 +45,10 @@ pub struct Claims {
     /// asks for a recent sign-in reads this, not `iat`. 0 when unknown.
     #[serde(default)]
     pub auth_time: i64,
+    /// The session an access or refresh token belongs to; an access token
+    /// without one (signed before sessions) is void.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sid: Option<Uuid>,
 }
 
 /// What a session's tokens carry besides their kind: the user's
@@ -53,6 +57,7 @@ pub struct Claims {
 pub struct SessionStamp {
     pub version: i32,
     pub auth_time: i64,
+    pub session_id: Option<Uuid>,
 }
 
 /// A signed token and what it says. Not `Debug`: the token is a secret.
@@ -133,6 +138,7 @@ impl TokenSigner {
         let stamp = SessionStamp {
             version: 0,
             auth_time: 0,
+            session_id: None,
         };
         self.issue_stamped(user_id, kind, lifetime_seconds, stamp)
     }
@@ -157,6 +163,7 @@ impl TokenSigner {
             jti: Uuid::new_v4(),
             ver: stamp.version,
             auth_time: stamp.auth_time,
+            sid: stamp.session_id,
         };
         let token = jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
             .map_err(|error| ModelError::Any(error.into()))?;

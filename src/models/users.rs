@@ -17,7 +17,8 @@ use super::{
     pagination::Pagination,
     passwords,
     refresh_tokens::{self, Session},
-    single_use_tokens,
+    security_events::Origin,
+    sessions, single_use_tokens,
     sso_providers::ProviderProfile,
     timestamps,
     tokens::{IssuedToken, TokenKind, TokenSigner},
@@ -181,7 +182,7 @@ impl From<DbErr> for UserError {
 
 /// What presenting a refresh token came to. Not `Debug`: it holds tokens.
 pub enum Resumed {
-    Session(Model, Session),
+    Session(Model, Box<Session>),
     /// Not a live token of an active user, or one of sessions ended since.
     Refused,
     /// A used token presented again (a copy in someone else's hands): every
@@ -282,6 +283,29 @@ impl Model {
         Self::find_active(db, id)
             .await?
             .ok_or(ModelError::EntityNotFound)
+    }
+
+    /// The active user `id`, if their session `session_id` lives: what an
+    /// access token is checked against, in one query.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn find_active_in_session(
+        db: &impl ConnectionTrait,
+        id: Uuid,
+        session_id: Uuid,
+    ) -> ModelResult<Option<Self>> {
+        let session = sea_orm::sea_query::Query::select()
+            .expr(Expr::val(1))
+            .from(sessions::Entity)
+            .and_where(sessions::Column::Id.eq(session_id))
+            .and_where(sessions::Column::UserId.eq(id))
+            .to_owned();
+        Ok(Entity::find_by_id(id)
+            .filter(Column::ArchivedAt.is_null())
+            .filter(Expr::exists(session))
+            .one(db)
+            .await?)
     }
 
     /// The user `id`, if they exist and are not archived.
@@ -532,6 +556,7 @@ impl Model {
         db: &DatabaseConnection,
         signer: &TokenSigner,
         refresh_token: &str,
+        origin: &Origin,
     ) -> ModelResult<Resumed> {
         let Some(claims) = signer.verify(refresh_token, TokenKind::Refresh) else {
             return Ok(Resumed::Refused);
@@ -551,10 +576,14 @@ impl Model {
         match refresh_tokens::Model::rotate(&txn, &claims).await? {
             refresh_tokens::Rotation::Rotated(lineage) => {
                 let session =
-                    refresh_tokens::Model::start_session(&txn, signer, &user, Some(lineage))
-                        .await?;
+                    refresh_tokens::Model::next_in_session(&txn, signer, &user, lineage).await?;
+                let (id, refresh) = (lineage.family_id, &session.refresh);
+                // Ended meanwhile: the rotation is rolled back with the rest.
+                if !sessions::Model::touch(&txn, id, user.id, origin, refresh).await? {
+                    return Ok(Resumed::Refused);
+                }
                 txn.commit().await?;
-                Ok(Resumed::Session(user, session))
+                Ok(Resumed::Session(user, Box::new(session)))
             }
             refresh_tokens::Rotation::Reused => {
                 // Sessions ended by another request since the version was
@@ -584,6 +613,7 @@ impl Model {
         db: &DatabaseConnection,
         signer: &TokenSigner,
         token: &str,
+        origin: &Origin,
     ) -> Result<Option<(Self, Session)>, UserError> {
         let Some(claims) = signer.verify(token, TokenKind::SsoConfirmation) else {
             return Ok(None);
@@ -596,7 +626,7 @@ impl Model {
         if !single_use_tokens::Model::use_once(db, &claims).await? {
             return Ok(None);
         }
-        let session = refresh_tokens::Model::start_session(db, signer, &user, None).await?;
+        let session = refresh_tokens::Model::start_session(db, signer, &user, origin).await?;
         Ok(Some((user, session)))
     }
 
@@ -727,10 +757,23 @@ impl Model {
         Self::end_sessions(txn, id).await
     }
 
+    /// Signs the user out everywhere: `end_sessions`, in a transaction of
+    /// its own. Returns the user as they are now.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn end_all_sessions(self, db: &DatabaseConnection) -> ModelResult<Self> {
+        let txn = write_transaction::begin(db).await?;
+        let user = Self::end_sessions(&txn, self.id).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
     /// Ends every token of a user: raises their `token_version` (which voids
-    /// every access token signed before), revokes every refresh token and
-    /// spends every unused reset link and provider confirmation. Returns the user as they are now, so
-    /// that a session started next is signed under the new version.
+    /// every access token signed before), ends every session, revokes every
+    /// refresh token and spends every unused reset link, provider
+    /// confirmation and sign-in challenge. Returns the user as they are now,
+    /// so that a session started next is signed under the new version.
     async fn end_sessions(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<Self> {
         Entity::update_many()
             .col_expr(Column::TokenVersion, Expr::col(Column::TokenVersion).add(1))
@@ -738,6 +781,7 @@ impl Model {
             .exec(db)
             .await?;
         refresh_tokens::Model::revoke_all_for_user(db, user_id).await?;
+        sessions::Model::forget_all(db, user_id).await?;
         single_use_tokens::Model::use_all(db, user_id).await?;
         Self::find_by_id(db, user_id).await
     }

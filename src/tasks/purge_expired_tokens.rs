@@ -1,5 +1,6 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
-//! refresh tokens, reset and SSO confirmation tokens, unfinished SSO sign-ins,
+//! refresh tokens, sessions, reset and SSO confirmation tokens, sign-in
+//! challenges, unfinished SSO sign-ins,
 //! budgets of wrong codes whose day is over, sent mails older than
 //! `SENT_MAIL_RETENTION_DAYS`, and security events older than
 //! `SECURITY_EVENT_RETENTION_DAYS`. The scheduler runs it hourly.
@@ -11,7 +12,7 @@ use loco_rs::{
 
 use crate::{
     models::{
-        code_budgets, mails, one_time_passwords, refresh_tokens, security_events,
+        code_budgets, mails, one_time_passwords, refresh_tokens, security_events, sessions,
         single_use_tokens, sso_logins,
     },
     state::AppState,
@@ -35,6 +36,7 @@ impl Task for PurgeExpiredTokens {
         }
         let codes = one_time_passwords::Model::purge_expired(&ctx.db).await?;
         let refresh = refresh_tokens::Model::purge_expired(&ctx.db).await?;
+        let sessions = sessions::Model::purge_expired(&ctx.db).await?;
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
         let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
@@ -47,6 +49,7 @@ impl Task for PurgeExpiredTokens {
         tracing::info!(
             codes,
             refresh,
+            sessions,
             single_use,
             sso,
             budgets,
@@ -55,7 +58,7 @@ impl Task for PurgeExpiredTokens {
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {events} security event(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {events} security event(s)"
         );
         Ok(())
     }

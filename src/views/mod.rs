@@ -3,4 +3,5 @@ pub mod items;
 pub mod msg;
 pub mod otp;
 pub mod security_events;
+pub mod sessions;
 pub mod users;

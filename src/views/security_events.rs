@@ -11,7 +11,8 @@ pub struct SecurityEventResponse<'a> {
     pub id: Uuid,
     /// `sign_in`, `sign_in_failed`, `signed_out`, `password_changed`,
     /// `password_reset`, `email_change_requested`, `email_changed`,
-    /// `refresh_token_reused`, `archived`, `unarchived`.
+    /// `refresh_token_reused`, `archived`, `unarchived`, `session_ended`,
+    /// `two_factor_enabled`, `two_factor_disabled`.
     pub kind: &'a str,
     pub created_at: DateTime<Utc>,
     pub ip: &'a str,

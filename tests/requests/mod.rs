@@ -10,6 +10,7 @@ mod prepare_data;
 mod rate_limits;
 mod routing;
 mod security_events;
+mod sessions;
 mod sso;
 mod users;
 mod utils;

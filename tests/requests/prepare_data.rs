@@ -151,12 +151,23 @@ pub async fn session_signed_in(
         family_id: uuid::Uuid::new_v4(),
         auth_time: chrono::Utc::now().timestamp() - minutes_ago * 60,
     };
-    backend::models::refresh_tokens::Model::start_session(
+    let signer = &crate::support::app_state(ctx).signer;
+    let session =
+        backend::models::refresh_tokens::Model::next_in_session(&ctx.db, signer, &user, lineage)
+            .await
+            .expect("session");
+    let origin = backend::models::security_events::Origin {
+        ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        user_agent: String::new(),
+    };
+    backend::models::sessions::Model::open(
         &ctx.db,
-        &crate::support::app_state(ctx).signer,
-        &user,
-        Some(lineage),
+        lineage.family_id,
+        user_id,
+        &origin,
+        &session.refresh,
     )
     .await
-    .expect("session")
+    .expect("session row");
+    session
 }

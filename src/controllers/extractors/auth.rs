@@ -5,7 +5,8 @@ use axum::{
     http::{HeaderMap, header, request::Parts},
 };
 use chrono::{DateTime, Utc};
-use loco_rs::{app::AppContext, model::ModelError};
+use loco_rs::app::AppContext;
+use uuid::Uuid;
 
 use crate::{
     errors::{ApiError, msg},
@@ -19,11 +20,13 @@ use crate::{
 #[derive(Debug)]
 pub struct CurrentUser(pub users::Model);
 
-/// The signed-in user and when they signed in (kept through refreshes).
+/// The signed-in user, when they signed in (kept through refreshes), and
+/// the session their token belongs to.
 #[derive(Debug)]
 pub struct CurrentSession {
     pub user: users::Model,
     pub signed_in_at: DateTime<Utc>,
+    pub session_id: Uuid,
 }
 
 /// A signed-in admin; anyone else is refused with 403.
@@ -64,30 +67,32 @@ impl FromRequestParts<AppContext> for CurrentSession {
             .extensions
             .get::<Arc<AppState>>()
             .ok_or_else(|| ApiError::internal("the app state layer is missing"))?;
+        let invalid = || ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into());
         let claims = state
             .signer
             .verify(token, TokenKind::Access)
-            .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
-        // A user since archived or deleted makes the token worthless.
-        let user = users::Model::find_active_by_id(&ctx.db, claims.sub)
-            .await
-            .map_err(|error| match error {
-                ModelError::EntityNotFound => {
-                    ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())
-                }
-                other => ApiError::Model(other),
-            })?;
+            .ok_or_else(invalid)?;
+        let session_id = claims.sid.ok_or_else(invalid)?;
+        // A user since archived or deleted, or a session since ended, makes
+        // the token worthless.
+        let user = users::Model::find_active_in_session(&ctx.db, claims.sub, session_id)
+            .await?
+            .ok_or_else(invalid)?;
         // Signed before the user's sessions were last ended: void. (The row
         // is read anyway: the check costs no query.)
         if claims.ver != user.token_version {
-            return Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()));
+            return Err(invalid());
         }
         if let Some(language) = parts.extensions.get::<CallerLanguage>() {
             language.set(&user.language);
         }
         // Unknown (a token from before sign-in times): long ago.
         let signed_in_at = DateTime::from_timestamp(claims.auth_time, 0).unwrap_or_default();
-        Ok(Self { user, signed_in_at })
+        Ok(Self {
+            user,
+            signed_in_at,
+            session_id,
+        })
     }
 }
 

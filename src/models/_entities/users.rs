@@ -25,6 +25,9 @@ pub struct Model {
     pub archived_at: Option<DateTimeWithTimeZone>,
     pub token_version: i32,
     pub pending_email: Option<String>,
+    pub two_factor_secret: Option<String>,
+    pub two_factor_enabled: bool,
+    pub two_factor_last_step: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
