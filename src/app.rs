@@ -177,6 +177,7 @@ impl Hooks for App {
         tasks.register(tasks::mail_preview::MailPreview);
         tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);
         tasks.register(tasks::send_test_email::SendTestEmail);
+        tasks.register(tasks::user_disable_2fa::UserDisable2fa);
         // tasks-inject (do not remove)
     }
 
@@ -184,8 +185,10 @@ impl Hooks for App {
         truncate_table(&ctx.db, CodeBudgets).await?;
         truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, OneTimePasswords).await?;
+        truncate_table(&ctx.db, RecoveryCodes).await?;
         truncate_table(&ctx.db, RefreshTokens).await?;
         truncate_table(&ctx.db, SecurityEvents).await?;
+        truncate_table(&ctx.db, Sessions).await?;
         truncate_table(&ctx.db, SingleUseTokens).await?;
         truncate_table(&ctx.db, SsoLogins).await?;
         truncate_table(&ctx.db, TaskRuns).await?;

@@ -16,7 +16,8 @@ use utoipa::ToSchema;
 use crate::{
     mailers::account::MailError,
     models::{
-        items::ItemAccessError, passwords::Saturated, sso_providers::SsoError, users::UserError,
+        items::ItemAccessError, passwords::Saturated, sso_providers::SsoError,
+        two_factor::TwoFactorError, users::UserError,
     },
     rate_limit::RateLimitError,
 };
@@ -36,6 +37,8 @@ pub mod msg {
     pub const INVALID_TOKEN: &str = "Invalid token";
     pub const INCORRECT_PASSWORD: &str = "Incorrect password";
     pub const SIGN_IN_AGAIN: &str = "This needs a recent sign-in: sign in again";
+    pub const TWO_FACTOR_ALREADY_ON: &str = "Two-factor sign-in is already on";
+    pub const TWO_FACTOR_NOT_SET_UP: &str = "Two-factor sign-in is not set up";
     pub const WEAK_PASSWORD: &str = "Password is too common or too easy to guess";
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const INVALID_STATE: &str = "Invalid state";
@@ -312,6 +315,21 @@ impl From<UserError> for ApiError {
             UserError::IncorrectPassword => Self::Unauthorized(msg::INCORRECT_PASSWORD.into()),
             UserError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             UserError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<TwoFactorError> for ApiError {
+    fn from(error: TwoFactorError) -> Self {
+        match error {
+            TwoFactorError::AlreadyOn => Self::Conflict(msg::TWO_FACTOR_ALREADY_ON.into()),
+            TwoFactorError::NotSetUp => Self::Conflict(msg::TWO_FACTOR_NOT_SET_UP.into()),
+            TwoFactorError::WrongCode | TwoFactorError::BudgetSpent(_) => {
+                Self::Unauthorized(msg::INVALID_CODE.into())
+            }
+            TwoFactorError::InvalidChallenge => Self::Unauthorized(msg::INVALID_TOKEN.into()),
+            TwoFactorError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
+            TwoFactorError::Model(error) => Self::Model(error),
         }
     }
 }

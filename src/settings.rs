@@ -12,6 +12,7 @@ use crate::models::{
     one_time_passwords::CodePolicy,
     sso_providers::ProviderConfig,
     tokens::{SessionLifetimes, TokenSigner},
+    two_factor::TwoFactorKeys,
     users::Provider,
 };
 
@@ -261,6 +262,12 @@ impl Settings {
             access_seconds: self.access_token_expires_seconds,
             refresh_seconds: self.refresh_token_expires_seconds,
         })
+    }
+
+    /// Seals two-factor secrets under `SECRET_KEY`; apps show `PROJECT_NAME`.
+    #[must_use]
+    pub fn two_factor_keys(&self) -> TwoFactorKeys {
+        TwoFactorKeys::new(self.secret_key.expose_secret(), self.project_name.trim())
     }
 
     /// The first admin to create at start, when one is configured.

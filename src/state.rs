@@ -10,7 +10,7 @@ use tokio::sync::RwLock;
 
 use crate::{
     i18n::Translations,
-    models::{one_time_passwords::CodePolicy, tokens::TokenSigner},
+    models::{one_time_passwords::CodePolicy, tokens::TokenSigner, two_factor::TwoFactorKeys},
     rate_limit::RateLimiter,
     settings::Settings,
     trusted_proxies::TrustedProxies,
@@ -23,6 +23,7 @@ pub struct AppState {
     pub settings: Settings,
     pub signer: TokenSigner,
     pub code_policy: CodePolicy,
+    pub two_factor: TwoFactorKeys,
     pub translations: Translations,
     pub limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
@@ -58,6 +59,7 @@ impl AppState {
             .map_err(|error| boot_error(&error))?;
         Ok(Self {
             signer: settings.token_signer(),
+            two_factor: settings.two_factor_keys(),
             code_policy,
             translations,
             limiter,

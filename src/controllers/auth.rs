@@ -25,7 +25,10 @@ use crate::{
     },
     rate_limit::Action,
     state::AppState,
-    views::{auth::AuthResponse, users::UserResponse},
+    views::{
+        auth::{AuthResponse, SignInResponse},
+        users::UserResponse,
+    },
 };
 
 /// The OAuth2 password form. `grant_type`, `scope`, `client_id` and
@@ -120,11 +123,32 @@ async fn record_failed_sign_in(ctx: &AppContext, app: &AppState, email: &Email, 
     }
 }
 
-/// A sign-in: recorded in the user's security log, then `start_session`.
+/// A sign-in that proved who the user is: with two-factor sign-in on, the
+/// challenge to answer with a code; otherwise `signed_in_now`.
+///
+/// # Errors
+/// When the challenge or the session cannot be recorded.
+pub async fn sign_in(
+    ctx: &AppContext,
+    app: &AppState,
+    signed_in: SignedIn,
+    origin: &Origin,
+) -> ApiResult<Json<SignInResponse>> {
+    let user = &signed_in.user;
+    if user.needs_second_factor(&app.code_policy) {
+        let challenge = user.challenge_second_factor(&ctx.db, &app.signer).await?;
+        return Ok(Json(SignInResponse::challenge(challenge)));
+    }
+    let Json(tokens) = signed_in_now(ctx, app, signed_in, origin).await?;
+    Ok(Json(SignInResponse::Tokens(Box::new(tokens))))
+}
+
+/// A complete sign-in: recorded in the user's security log, then
+/// `start_session`.
 ///
 /// # Errors
 /// When the session cannot be recorded.
-pub async fn sign_in(
+pub async fn signed_in_now(
     ctx: &AppContext,
     app: &AppState,
     signed_in: SignedIn,
@@ -184,7 +208,7 @@ pub async fn register(
         user,
         registered: true,
     };
-    sign_in(&ctx, &app, signed_in, &origin).await
+    signed_in_now(&ctx, &app, signed_in, &origin).await
 }
 
 /// Signs in with the OAuth2 password form. The password may also be a
@@ -192,7 +216,7 @@ pub async fn register(
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth",
     request_body(content = LoginForm, content_type = "application/x-www-form-urlencoded"),
     responses(
-        (status = 200, body = AuthResponse),
+        (status = 200, description = "Signed in; or, with two-factor sign-in on, the challenge to answer", body = SignInResponse),
         (status = 401, description = "Incorrect email, password, or OTP", body = Detail),
         (status = 422, body = ValidationDetail),
         (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
@@ -203,7 +227,7 @@ pub async fn login(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     FormBody(form): FormBody<LoginForm>,
-) -> ApiResult<Json<AuthResponse>> {
+) -> ApiResult<Json<SignInResponse>> {
     app.limiter
         .check(Action::Login, origin.ip, Some(&form.username))
         .await?;

@@ -8,6 +8,7 @@ pub mod password_recovery;
 pub mod security_events;
 pub mod sessions;
 pub mod sso;
+pub mod two_factor;
 pub mod users;
 pub mod utils;
 
@@ -20,6 +21,7 @@ pub fn all() -> Vec<ApiRoutes> {
         monitoring::routes(),
         auth::routes(),
         sessions::routes(),
+        two_factor::routes(),
         otp::routes(),
         password_recovery::routes(),
         sso::routes(),

@@ -26,7 +26,7 @@ use crate::{
     },
     rate_limit::Action,
     state::AppState,
-    views::{auth::AuthResponse, msg::Msg, otp::OneTimePasswordResponse},
+    views::{auth::SignInResponse, msg::Msg, otp::OneTimePasswordResponse},
 };
 
 pub const CODE_SENT: &str = "If an account exists, a verification code has been sent";
@@ -92,7 +92,7 @@ pub async fn request_code(
 #[utoipa::path(post, path = "/api/v1/auth/otp/verify", tag = "auth",
     request_body = CodeVerification,
     responses(
-        (status = 200, body = AuthResponse),
+        (status = 200, description = "Signed in; or, with two-factor sign-in on, the challenge to answer", body = SignInResponse),
         (status = 401, description = "Invalid or expired authentication code", body = Detail),
         (status = 422, body = ValidationDetail),
         (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
@@ -103,7 +103,7 @@ pub async fn verify_code(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     JsonBody(verification): JsonBody<CodeVerification>,
-) -> ApiResult<Json<AuthResponse>> {
+) -> ApiResult<Json<SignInResponse>> {
     let email = &verification.email;
     app.limiter
         .check(Action::OtpVerify, origin.ip, Some(email.as_str()))

@@ -17,23 +17,22 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
-    auth::welcome_new,
+    auth::{sign_in, welcome_new},
     docs::ApiRoutes,
     extractors::{ClientIp, Db, JsonBody, PathParams, QueryParams},
-    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
     models::{
-        security_events::{EventKind, Origin},
+        security_events::Origin,
         single_use_tokens, sso_logins,
         sso_providers::ProviderConfig,
-        users::{self, Provider},
+        users::{self, Provider, SignedIn},
     },
     rate_limit::Action,
     settings::Settings,
     state::AppState,
-    views::auth::AuthResponse,
+    views::auth::SignInResponse,
 };
 
 const STATE_COOKIE: &str = "sso_state";
@@ -229,7 +228,7 @@ pub async fn callback(
 #[utoipa::path(post, path = "/api/v1/auth/sso/confirm", tag = "sso",
     request_body = ConfirmationBody,
     responses(
-        (status = 200, body = AuthResponse),
+        (status = 200, description = "Signed in; or, with two-factor sign-in on, the challenge to answer", body = SignInResponse),
         (status = 401, description = "Invalid token", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
@@ -239,15 +238,12 @@ pub async fn confirm(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     JsonBody(body): JsonBody<ConfirmationBody>,
-) -> ApiResult<Json<AuthResponse>> {
+) -> ApiResult<Json<SignInResponse>> {
     let token = body.token();
-    let (user, session) =
-        users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token, &origin)
-            .await?
-            .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
-    let account = (user.id, user.email.as_str());
-    security_events::record(&ctx, &app, account, EventKind::SignIn, &origin, None).await;
-    Ok(Json(AuthResponse::new(&user, &session)))
+    let user = users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token)
+        .await?
+        .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
+    sign_in(&ctx, &app, SignedIn::existing(user), &origin).await
 }
 
 pub fn routes() -> ApiRoutes {

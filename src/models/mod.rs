@@ -16,5 +16,6 @@ pub mod sso_providers;
 pub mod task_runs;
 pub mod timestamps;
 pub mod tokens;
+pub mod two_factor;
 pub mod users;
 pub mod write_transaction;

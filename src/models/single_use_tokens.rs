@@ -1,9 +1,13 @@
-//! Tokens that work once (password reset links, SSO confirmations): each is
-//! recorded when issued, and marked used by its first use.
+//! Tokens that work once (password reset links, SSO confirmations, two-factor
+//! sign-in challenges): each is recorded when issued, and marked used by its
+//! first use.
 
 use chrono::DateTime;
 use loco_rs::prelude::*;
-use sea_orm::{Condition, sea_query::Expr};
+use sea_orm::{
+    Condition,
+    sea_query::{Expr, ExprTrait},
+};
 
 pub use super::_entities::single_use_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
@@ -13,6 +17,10 @@ use super::{
 
 /// Seconds a provider sign-in's confirmation token lives.
 pub const SSO_CONFIRMATION_SECONDS: i64 = 30;
+/// Seconds a two-factor sign-in challenge lives.
+pub const CHALLENGE_SECONDS: i64 = 5 * 60;
+/// Answers a two-factor sign-in challenge takes, right or wrong.
+pub const CHALLENGE_TRIES: i32 = 5;
 
 timestamps::stamped_model!();
 
@@ -86,6 +94,25 @@ impl Model {
         Ok(used.rows_affected == 1)
     }
 
+    /// Spends one of a live token's `CHALLENGE_TRIES` tries; returns whether
+    /// one was left. Conditional, so tries sent at once cannot overspend.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn spend_try(db: &impl ConnectionTrait, claims: &Claims) -> ModelResult<bool> {
+        let spent = Entity::update_many()
+            .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
+            .filter(Column::Id.eq(claims.jti))
+            .filter(Column::UserId.eq(claims.sub))
+            .filter(Column::Kind.eq(claims.kind.as_str()))
+            .filter(Column::UsedAt.is_null())
+            .filter(Column::ExpiresAt.gt(timestamps::now()))
+            .filter(Column::Attempts.lt(CHALLENGE_TRIES))
+            .exec(db)
+            .await?;
+        Ok(spent.rows_affected == 1)
+    }
+
     /// Whether the token is recorded, unused and unexpired (without using it).
     ///
     /// # Errors
@@ -101,8 +128,8 @@ impl Model {
         Ok(live.is_some())
     }
 
-    /// Marks every unused token of the user used: reset links and provider
-    /// sign-in confirmations alike.
+    /// Marks every unused token of the user used: reset links, provider
+    /// sign-in confirmations and two-factor challenges alike.
     ///
     /// # Errors
     /// On a database error.

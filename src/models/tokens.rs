@@ -14,6 +14,8 @@ pub enum TokenKind {
     Refresh,
     SsoConfirmation,
     PasswordReset,
+    /// What a sign-in with two-factor on answers, to trade with a code.
+    TwoFactorChallenge,
 }
 
 impl TokenKind {
@@ -24,6 +26,7 @@ impl TokenKind {
             Self::Refresh => "refresh",
             Self::SsoConfirmation => "sso_confirmation",
             Self::PasswordReset => "password_reset",
+            Self::TwoFactorChallenge => "two_factor_challenge",
         }
     }
 }

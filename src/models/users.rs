@@ -602,19 +602,17 @@ impl Model {
         }
     }
 
-    /// Trades a provider sign-in's confirmation token, once, for a session.
-    /// `None` when the token is not live.
+    /// Trades a provider sign-in's confirmation token, once, for its user,
+    /// to sign in. `None` when the token is not live.
     ///
     /// # Errors
-    /// `Archived` when its user is archived or gone since; a database error,
-    /// or tokens that cannot be signed.
+    /// `Archived` when its user is archived or gone since; a database error.
     #[tracing::instrument(skip_all)]
     pub async fn redeem_sso_confirmation(
         db: &DatabaseConnection,
         signer: &TokenSigner,
         token: &str,
-        origin: &Origin,
-    ) -> Result<Option<(Self, Session)>, UserError> {
+    ) -> Result<Option<Self>, UserError> {
         let Some(claims) = signer.verify(token, TokenKind::SsoConfirmation) else {
             return Ok(None);
         };
@@ -626,8 +624,7 @@ impl Model {
         if !single_use_tokens::Model::use_once(db, &claims).await? {
             return Ok(None);
         }
-        let session = refresh_tokens::Model::start_session(db, signer, &user, origin).await?;
-        Ok(Some((user, session)))
+        Ok(Some(user))
     }
 
     /// Records a reset link's token for the active account of `email`; `None`

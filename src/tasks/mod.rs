@@ -3,6 +3,7 @@ pub mod mail_failed;
 pub mod mail_preview;
 pub mod purge_expired_tokens;
 pub mod send_test_email;
+pub mod user_disable_2fa;
 
 use loco_rs::{app::AppContext, task::Vars};
 

@@ -2,7 +2,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::users::UserResponse;
+use super::{two_factor::TwoFactorChallengeResponse, users::UserResponse};
 use crate::models::{refresh_tokens::Session, users};
 
 /// `AuthResponse`: a fresh pair of tokens and the user they belong to.
@@ -28,5 +28,24 @@ impl AuthResponse {
             token_type: "bearer",
             user: UserResponse::from(user),
         }
+    }
+}
+
+/// What a sign-in answers: the tokens, or, when two-factor sign-in is on,
+/// the challenge to answer with a code.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum SignInResponse {
+    Tokens(Box<AuthResponse>),
+    Challenge(TwoFactorChallengeResponse),
+}
+
+impl SignInResponse {
+    #[must_use]
+    pub const fn challenge(challenge_token: String) -> Self {
+        Self::Challenge(TwoFactorChallengeResponse {
+            two_factor_required: true,
+            challenge_token,
+        })
     }
 }

@@ -22,6 +22,8 @@ pub struct UserResponse {
     pub is_moderator: bool,
     pub is_customer: bool,
     pub profile_picture_url: Option<String>,
+    /// Whether signing in asks for a TOTP or recovery code too.
+    pub two_factor_enabled: bool,
     pub archived: bool,
     pub archived_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -45,6 +47,7 @@ impl From<&users::Model> for UserResponse {
             is_moderator: role == Role::Moderator,
             is_customer: role == Role::Customer,
             profile_picture_url: None,
+            two_factor_enabled: user.two_factor_enabled,
             archived: user.is_archived(),
             archived_at: user.archived_at.map(Into::into),
             created_at: user.created_at.into(),

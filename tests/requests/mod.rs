@@ -12,5 +12,6 @@ mod routing;
 mod security_events;
 mod sessions;
 mod sso;
+mod two_factor;
 mod users;
 mod utils;

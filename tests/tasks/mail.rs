@@ -8,7 +8,7 @@ use sea_orm::EntityTrait;
 
 use crate::support::{boot, queue_mail};
 
-async fn run(ctx: &AppContext, task: &str, args: &[(&str, &str)]) -> loco_rs::Result<()> {
+pub async fn run(ctx: &AppContext, task: &str, args: &[(&str, &str)]) -> loco_rs::Result<()> {
     let vars = Vars::from_cli_args(
         args.iter()
             .map(|(key, value)| ((*key).to_string(), (*value).to_string()))

@@ -1,0 +1,223 @@
+//! `/auth/2fa`: TOTP two-factor sign-in, its recovery codes, and the answer
+//! to a sign-in's challenge.
+
+use std::sync::Arc;
+
+use axum::{Extension, Json};
+use loco_rs::prelude::*;
+use serde::Deserialize;
+use utoipa::ToSchema;
+use utoipa_axum::routes;
+
+use super::{
+    auth::signed_in_now,
+    docs::ApiRoutes,
+    extractors::{CurrentSession, CurrentUser, JsonBody},
+    security_events,
+};
+use crate::{
+    errors::{ApiError, ApiResult, Detail, ValidationDetail},
+    mailers::account::{AccountMailer, Notice},
+    models::{
+        security_events::{EventKind, Origin},
+        two_factor::TwoFactorError,
+        users::{self, SignedIn},
+    },
+    rate_limit::Action,
+    state::AppState,
+    views::{
+        auth::AuthResponse,
+        two_factor::{RecoveryCodesResponse, TwoFactorSetupResponse},
+        users::UserResponse,
+    },
+};
+
+/// Said of a refused sign-in in the user's log.
+const WRONG_SECOND_FACTOR: &str = "wrong two-factor code";
+
+/// A TOTP code (six digits) or a recovery code. Not `Debug`: it is a secret.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct TwoFactorCode {
+    #[validate(length(
+        max = 32,
+        code = "string_too_long",
+        message = "String should have at most 32 characters"
+    ))]
+    #[schema(max_length = 32, example = "123456")]
+    pub code: String,
+}
+
+/// The challenge a sign-in answered, and a code. Not `Debug`: secrets.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct ChallengeAnswer {
+    pub challenge_token: String,
+    #[validate(length(
+        max = 32,
+        code = "string_too_long",
+        message = "String should have at most 32 characters"
+    ))]
+    #[schema(max_length = 32, example = "123456")]
+    pub code: String,
+}
+
+/// A refused code: the error to answer, after telling the user when it
+/// spent their budget of wrong codes.
+async fn refused(ctx: &AppContext, app: &AppState, email: &str, error: TwoFactorError) -> ApiError {
+    if let TwoFactorError::BudgetSpent(until) = &error {
+        let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
+        let notice = Notice::CodesPaused;
+        AccountMailer::security_notice(ctx, &app.settings, email, notice, &until).await;
+    }
+    error.into()
+}
+
+/// Makes a new TOTP secret for the caller's authenticator app; not in force
+/// until enabled with a first code. A new setup replaces one not enabled.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/setup", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = TwoFactorSetupResponse),
+        (status = 401, body = Detail),
+        (status = 409, description = "Two-factor sign-in is already on", body = Detail),
+    ))]
+#[debug_handler]
+pub async fn setup(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<TwoFactorSetupResponse>> {
+    let setup = user.set_up_two_factor(&ctx.db, &app.two_factor).await?;
+    Ok(Json(setup.into()))
+}
+
+/// Turns two-factor sign-in on with a first code from the app, on a sign-in
+/// of the last 10 minutes; answers the ten recovery codes, shown this once.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/enable", tag = "auth",
+    security(("bearer" = [])), request_body = TwoFactorCode,
+    responses(
+        (status = 200, body = RecoveryCodesResponse),
+        (status = 401, description = "Wrong code, or a sign-in too old", body = Detail),
+        (status = 409, description = "Already on, or not set up", body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn enable(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
+    session: CurrentSession,
+    JsonBody(body): JsonBody<TwoFactorCode>,
+) -> ApiResult<Json<RecoveryCodesResponse>> {
+    let user = &session.user;
+    let keys = &app.two_factor;
+    let enabled = user
+        .enable_two_factor(&ctx.db, keys, &body.code, session.signed_in_at)
+        .await;
+    let (user, recovery_codes) = match enabled {
+        Ok(enabled) => enabled,
+        Err(error) => return Err(refused(&ctx, &app, &user.email, error).await),
+    };
+    let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorEnabled);
+    security_events::record(&ctx, &app, account, kind, &origin, None).await;
+    Ok(Json(RecoveryCodesResponse { recovery_codes }))
+}
+
+/// Turns two-factor sign-in off, with a TOTP or recovery code. The user is
+/// mailed.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/disable", tag = "auth",
+    security(("bearer" = [])), request_body = TwoFactorCode,
+    responses(
+        (status = 200, body = UserResponse),
+        (status = 401, description = "Wrong code", body = Detail),
+        (status = 409, description = "Two-factor sign-in is off", body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn disable(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<TwoFactorCode>,
+) -> ApiResult<Json<UserResponse>> {
+    let disabled = user
+        .disable_two_factor(&ctx.db, &app.two_factor, Some(&body.code))
+        .await;
+    let user = match disabled {
+        Ok(user) => user,
+        Err(error) => return Err(refused(&ctx, &app, &user.email, error).await),
+    };
+    let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
+    security_events::record(&ctx, &app, account, kind, &origin, None).await;
+    Ok(Json(UserResponse::from(&user)))
+}
+
+/// Ten new recovery codes in place of the old ones, with a TOTP or recovery code.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/recovery-codes", tag = "auth",
+    security(("bearer" = [])), request_body = TwoFactorCode,
+    responses(
+        (status = 200, body = RecoveryCodesResponse),
+        (status = 401, description = "Wrong code", body = Detail),
+        (status = 409, description = "Two-factor sign-in is off", body = Detail),
+        (status = 422, body = ValidationDetail),
+    ))]
+#[debug_handler]
+pub async fn recovery_codes(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+    JsonBody(body): JsonBody<TwoFactorCode>,
+) -> ApiResult<Json<RecoveryCodesResponse>> {
+    let keys = &app.two_factor;
+    match user
+        .regenerate_recovery_codes(&ctx.db, keys, &body.code)
+        .await
+    {
+        Ok(recovery_codes) => Ok(Json(RecoveryCodesResponse { recovery_codes })),
+        Err(error) => Err(refused(&ctx, &app, &user.email, error).await),
+    }
+}
+
+/// Answers a sign-in's challenge with a TOTP or recovery code, for the
+/// session's tokens. A challenge lives 5 minutes, takes 5 answers, and
+/// works once; a TOTP code works once.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/verify", tag = "auth",
+    request_body = ChallengeAnswer,
+    responses(
+        (status = 200, body = AuthResponse),
+        (status = 401, description = "Invalid token (the challenge), or invalid code", body = Detail),
+        (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
+    ))]
+#[debug_handler]
+pub async fn verify(
+    State(ctx): State<AppContext>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
+    JsonBody(answer): JsonBody<ChallengeAnswer>,
+) -> ApiResult<Json<AuthResponse>> {
+    app.limiter.check(Action::Login, origin.ip, None).await?;
+    let challenge =
+        users::Model::open_challenge(&ctx.db, &app.signer, &answer.challenge_token).await?;
+    let (id, email) = (challenge.user.id, challenge.user.email.clone());
+    match challenge
+        .answer(&ctx.db, &app.two_factor, &answer.code)
+        .await
+    {
+        Ok(user) => signed_in_now(&ctx, &app, SignedIn::existing(user), &origin).await,
+        Err(error) => {
+            let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
+            security_events::record(&ctx, &app, (id, &email), kind, &origin, detail).await;
+            Err(refused(&ctx, &app, &email, error).await)
+        }
+    }
+}
+
+pub fn routes() -> ApiRoutes {
+    ApiRoutes::new()
+        .route(routes!(setup))
+        .route(routes!(enable))
+        .route(routes!(disable))
+        .route(routes!(recovery_codes))
+        .route(routes!(verify))
+}

@@ -1,0 +1,495 @@
+//! Two-factor sign-in with TOTP (RFC 6238: 30 s steps, 6 digits, SHA-1, as
+//! authenticator apps expect). The secret is stored sealed with a key derived
+//! from `SECRET_KEY` and shown once, at setup; a code is accepted once (the
+//! last accepted step is kept), at the current step or one either side; ten
+//! single-use recovery codes stand in for a lost device. Every wrong code
+//! spends the email's budget of wrong sign-in codes.
+
+use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
+use chacha20poly1305::{
+    XChaCha20Poly1305, XNonce,
+    aead::{Aead, KeyInit},
+};
+use chrono::{DateTime, Utc};
+use hmac::{Hmac, Mac};
+use loco_rs::prelude::*;
+use sea_orm::{Condition, sea_query::Expr};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+use totp_rs::{Algorithm, TOTP};
+
+use super::{
+    code_budgets::{self, Failure},
+    email::Email,
+    one_time_passwords::{CodePolicy, is_code},
+    recovery_codes, single_use_tokens,
+    tokens::{Claims, TokenKind, TokenSigner},
+    users::{self, Column, Entity, Model},
+    write_transaction,
+};
+
+/// Seconds a TOTP code stands for.
+pub const STEP_SECONDS: u64 = 30;
+const DIGITS: usize = 6;
+/// Steps either side of now whose code is accepted: clock drift.
+const SKEW: i64 = 1;
+/// 160 bits, as RFC 4226 recommends.
+const SECRET_BYTES: usize = 20;
+const NONCE_BYTES: usize = 24;
+
+/// Seals TOTP secrets and hashes recovery codes, with keys derived from
+/// `SECRET_KEY`; built once at boot. Changing `SECRET_KEY` voids every
+/// secret and recovery code.
+pub struct TwoFactorKeys {
+    cipher: XChaCha20Poly1305,
+    recovery_key: [u8; 32],
+    /// The name authenticator apps show beside the account.
+    issuer: String,
+}
+
+/// What an authenticator app needs, shown once, at setup.
+pub struct Setup {
+    /// The secret, in base32.
+    pub secret: String,
+    pub otpauth_url: String,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum TwoFactorError {
+    #[error("two-factor sign-in is already on")]
+    AlreadyOn,
+    /// Off, or (to enable it) not set up.
+    #[error("two-factor sign-in is not set up")]
+    NotSetUp,
+    #[error("wrong two-factor code")]
+    WrongCode,
+    /// A wrong code that spent the email's budget of wrong codes until then.
+    #[error("wrong two-factor code; codes refused until {0}")]
+    BudgetSpent(DateTimeWithTimeZone),
+    /// A challenge token that is not live: unknown, used, expired, or out of tries.
+    #[error("invalid sign-in challenge")]
+    InvalidChallenge,
+    #[error("this needs a recent sign-in")]
+    SignInAgain,
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for TwoFactorError {
+    fn from(error: DbErr) -> Self {
+        Self::Model(error.into())
+    }
+}
+
+/// HMAC-SHA256 of `purpose` under `secret`: a key of its own for each use.
+fn derive_key(secret: &str, purpose: &[u8]) -> [u8; 32] {
+    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
+        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+    mac.update(purpose);
+    mac.finalize().into_bytes().into()
+}
+
+impl TwoFactorKeys {
+    #[must_use]
+    pub fn new(secret_key: &str, issuer: &str) -> Self {
+        let cipher_key = derive_key(secret_key, b"two-factor secrets");
+        Self {
+            cipher: XChaCha20Poly1305::new(&cipher_key.into()),
+            recovery_key: derive_key(secret_key, b"recovery codes"),
+            // A colon would end the issuer's part of the otpauth label.
+            issuer: issuer.replace(':', ""),
+        }
+    }
+
+    /// `nonce ‖ ciphertext`, in base64.
+    fn seal(&self, secret: &[u8]) -> Option<String> {
+        let nonce: [u8; NONCE_BYTES] = rand::random();
+        let sealed = self.cipher.encrypt(&XNonce::from(nonce), secret).ok()?;
+        Some(STANDARD_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
+    }
+
+    /// `None` for what was not sealed under this `SECRET_KEY`.
+    fn open(&self, sealed: &str) -> Option<Vec<u8>> {
+        let bytes = STANDARD_NO_PAD.decode(sealed).ok()?;
+        let (nonce, ciphertext) = bytes.split_at_checked(NONCE_BYTES)?;
+        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
+        self.cipher.decrypt(&XNonce::from(nonce), ciphertext).ok()
+    }
+
+    fn totp(&self, secret: Vec<u8>, account: &str) -> TOTP {
+        let step_skew = u8::try_from(SKEW).unwrap_or(1);
+        let (issuer, account) = (Some(self.issuer.clone()), account.to_string());
+        TOTP::new_unchecked(
+            Algorithm::SHA1,
+            DIGITS,
+            step_skew,
+            STEP_SECONDS,
+            secret,
+            issuer,
+            account,
+        )
+    }
+
+    /// The step whose code `code` is, within `SKEW` steps of `now`.
+    fn matching_step(&self, secret: Vec<u8>, code: &str, now: DateTime<Utc>) -> Option<i64> {
+        let totp = self.totp(secret, "");
+        let current = now.timestamp().div_euclid(STEP_SECONDS.cast_signed());
+        (current - SKEW..=current + SKEW).find(|&step| {
+            let time = u64::try_from(step).unwrap_or_default() * STEP_SECONDS;
+            bool::from(totp.generate(time).as_bytes().ct_eq(code.as_bytes()))
+        })
+    }
+
+    /// A recovery code's stored hash: keyed, and bound to its user.
+    #[must_use]
+    pub fn recovery_hash(&self, user_id: Uuid, code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.recovery_key)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(user_id.as_bytes());
+        mac.update(recovery_codes::normalize(code).as_bytes());
+        STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The code of `secret` at `time`, for tests and tools that play the
+    /// authenticator app.
+    #[must_use]
+    pub fn code_at(&self, secret_base32: &str, time: DateTime<Utc>) -> Option<String> {
+        let secret = totp_rs::Secret::Encoded(secret_base32.to_string())
+            .to_bytes()
+            .ok()?;
+        let time = u64::try_from(time.timestamp()).ok()?;
+        Some(self.totp(secret, "").generate(time))
+    }
+}
+
+impl Model {
+    /// Makes a new TOTP secret for this user, not yet in force: `enable`
+    /// with a first code turns it on. A new setup replaces one not enabled.
+    ///
+    /// # Errors
+    /// `AlreadyOn` when two-factor sign-in is on; a database error.
+    pub async fn set_up_two_factor(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+    ) -> Result<Setup, TwoFactorError> {
+        let secret: [u8; SECRET_BYTES] = rand::random();
+        let sealed = keys
+            .seal(&secret)
+            .ok_or_else(|| ModelError::Any("a TOTP secret could not be sealed".into()))?;
+        // Conditional: a setup racing an enable cannot swap the secret under it.
+        let stored = Entity::update_many()
+            .col_expr(Column::TwoFactorSecret, Expr::value(sealed))
+            .col_expr(Column::TwoFactorLastStep, Expr::value(Option::<i64>::None))
+            .col_expr(Column::UpdatedAt, Expr::value(super::timestamps::now()))
+            .filter(Column::Id.eq(self.id))
+            .filter(Column::TwoFactorEnabled.eq(false))
+            .exec(db)
+            .await?;
+        if stored.rows_affected == 0 {
+            return Err(TwoFactorError::AlreadyOn);
+        }
+        let totp = keys.totp(secret.to_vec(), &self.email);
+        Ok(Setup {
+            secret: totp.get_secret_base32(),
+            otpauth_url: totp.get_url(),
+        })
+    }
+
+    /// Turns two-factor sign-in on with a first code of the secret set up,
+    /// on a sign-in of the last minutes (so that a stolen access token cannot
+    /// lock the owner out behind a device of the thief's); returns the user
+    /// and their ten recovery codes, shown this once.
+    ///
+    /// # Errors
+    /// `SignInAgain`, `AlreadyOn`, `NotSetUp`, a wrong code, or a database error.
+    pub async fn enable_two_factor(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: &str,
+        signed_in_at: DateTime<Utc>,
+    ) -> Result<(Self, Vec<String>), TwoFactorError> {
+        if Utc::now() - signed_in_at > users::FRESH_SIGN_IN {
+            return Err(TwoFactorError::SignInAgain);
+        }
+        if self.two_factor_enabled {
+            return Err(TwoFactorError::AlreadyOn);
+        }
+        if self.two_factor_secret.is_none() {
+            return Err(TwoFactorError::NotSetUp);
+        }
+        self.check_second_factor(db, keys, code, Factor::TotpOnly)
+            .await?;
+        let txn = write_transaction::begin(db).await?;
+        let enabled = Entity::update_many()
+            .col_expr(Column::TwoFactorEnabled, Expr::value(true))
+            .col_expr(Column::UpdatedAt, Expr::value(super::timestamps::now()))
+            .filter(Column::Id.eq(self.id))
+            .filter(Column::TwoFactorEnabled.eq(false))
+            .exec(&txn)
+            .await?;
+        if enabled.rows_affected == 0 {
+            return Err(TwoFactorError::AlreadyOn);
+        }
+        let codes = recovery_codes::Model::replace_for(&txn, keys, self.id).await?;
+        let user = Self::find_by_id(&txn, self.id).await?;
+        txn.commit().await?;
+        Ok((user, codes))
+    }
+
+    /// Turns two-factor sign-in off, with a TOTP or recovery code, or
+    /// without one (`None`) for an operator; its secret and recovery codes
+    /// are deleted.
+    ///
+    /// # Errors
+    /// `NotSetUp` when it is off, a wrong code, or a database error.
+    pub async fn disable_two_factor(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: Option<&str>,
+    ) -> Result<Self, TwoFactorError> {
+        if !self.two_factor_enabled {
+            return Err(TwoFactorError::NotSetUp);
+        }
+        if let Some(code) = code {
+            self.check_second_factor(db, keys, code, Factor::TotpOrRecovery)
+                .await?;
+        }
+        let txn = write_transaction::begin(db).await?;
+        Entity::update_many()
+            .col_expr(Column::TwoFactorEnabled, Expr::value(false))
+            .col_expr(Column::TwoFactorSecret, Expr::value(Option::<String>::None))
+            .col_expr(Column::TwoFactorLastStep, Expr::value(Option::<i64>::None))
+            .col_expr(Column::UpdatedAt, Expr::value(super::timestamps::now()))
+            .filter(Column::Id.eq(self.id))
+            .exec(&txn)
+            .await?;
+        recovery_codes::Model::delete_for(&txn, self.id).await?;
+        let user = Self::find_by_id(&txn, self.id).await?;
+        txn.commit().await?;
+        Ok(user)
+    }
+
+    /// Ten new recovery codes in place of the old ones, with a TOTP or
+    /// recovery code.
+    ///
+    /// # Errors
+    /// `NotSetUp` when two-factor sign-in is off, a wrong code, or a
+    /// database error.
+    pub async fn regenerate_recovery_codes(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: &str,
+    ) -> Result<Vec<String>, TwoFactorError> {
+        if !self.two_factor_enabled {
+            return Err(TwoFactorError::NotSetUp);
+        }
+        self.check_second_factor(db, keys, code, Factor::TotpOrRecovery)
+            .await?;
+        let txn = write_transaction::begin(db).await?;
+        let codes = recovery_codes::Model::replace_for(&txn, keys, self.id).await?;
+        txn.commit().await?;
+        Ok(codes)
+    }
+
+    /// Whether signing in as this user asks for a second factor: when it
+    /// is on, but for the Apple review account (reviewers have no device).
+    #[must_use]
+    pub fn needs_second_factor(&self, policy: &CodePolicy) -> bool {
+        self.two_factor_enabled && self.email != policy.apple_review_email.as_str()
+    }
+
+    /// The challenge a sign-in of this user answers instead of tokens: a
+    /// token of its own kind, for `CHALLENGE_SECONDS`, with `CHALLENGE_TRIES`
+    /// tries, that works once.
+    ///
+    /// # Errors
+    /// On a database error, or when the token cannot be signed.
+    pub async fn challenge_second_factor(
+        &self,
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+    ) -> ModelResult<String> {
+        let kind = TokenKind::TwoFactorChallenge;
+        let lifetime = single_use_tokens::CHALLENGE_SECONDS;
+        let issued = single_use_tokens::Model::issue(db, signer, self.id, kind, lifetime).await?;
+        Ok(issued.token)
+    }
+
+    /// The live sign-in challenge `token` is, and its user: one of the
+    /// challenge's tries is spent.
+    ///
+    /// # Errors
+    /// `InvalidChallenge` for a challenge that is not live, out of tries, or
+    /// whose user is archived or gone since; a database error.
+    pub async fn open_challenge(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        token: &str,
+    ) -> Result<Challenge, TwoFactorError> {
+        let claims = signer
+            .verify(token, TokenKind::TwoFactorChallenge)
+            .ok_or(TwoFactorError::InvalidChallenge)?;
+        if !single_use_tokens::Model::spend_try(db, &claims).await? {
+            return Err(TwoFactorError::InvalidChallenge);
+        }
+        let user = Self::find_active(db, claims.sub)
+            .await?
+            .filter(|user| user.two_factor_enabled)
+            .ok_or(TwoFactorError::InvalidChallenge)?;
+        Ok(Challenge { user, claims })
+    }
+
+    /// Checks a second factor of this user; a wrong one spends their email's
+    /// budget of wrong codes, and once it is spent every code is refused.
+    async fn check_second_factor(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: &str,
+        factor: Factor,
+    ) -> Result<(), TwoFactorError> {
+        // A stored email always parses; were it not to, no budget applies.
+        let email = Email::parse(&self.email).ok();
+        if let Some(email) = &email
+            && code_budgets::Model::is_exhausted(db, email).await?
+        {
+            return Err(TwoFactorError::WrongCode);
+        }
+        let right = if is_code(code) {
+            self.accept_totp(db, keys, code).await?
+        } else {
+            factor == Factor::TotpOrRecovery
+                && recovery_codes::Model::use_once(db, keys, self.id, code).await?
+        };
+        if right {
+            return Ok(());
+        }
+        match email {
+            Some(email) => match code_budgets::Model::record_failure(db, &email).await? {
+                Failure::Exhausted { until } => Err(TwoFactorError::BudgetSpent(until)),
+                Failure::Counted | Failure::AlreadyExhausted => Err(TwoFactorError::WrongCode),
+            },
+            None => Err(TwoFactorError::WrongCode),
+        }
+    }
+
+    /// Accepts a TOTP code of this user's secret once: its step must come
+    /// after the last one accepted, and of two requests with it one wins.
+    async fn accept_totp(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: &str,
+    ) -> ModelResult<bool> {
+        let Some(secret) = self.two_factor_secret.as_deref().and_then(|s| keys.open(s)) else {
+            return Ok(false);
+        };
+        let Some(step) = keys.matching_step(secret, code, Utc::now()) else {
+            return Ok(false);
+        };
+        let claimed = Entity::update_many()
+            .col_expr(Column::TwoFactorLastStep, Expr::value(step))
+            .filter(Column::Id.eq(self.id))
+            .filter(
+                Condition::any()
+                    .add(Column::TwoFactorLastStep.is_null())
+                    .add(Column::TwoFactorLastStep.lt(step)),
+            )
+            .exec(db)
+            .await?;
+        Ok(claimed.rows_affected == 1)
+    }
+}
+
+/// A live sign-in challenge, one of whose tries is being spent.
+pub struct Challenge {
+    pub user: Model,
+    claims: Claims,
+}
+
+impl Challenge {
+    /// Answers with a TOTP or recovery code: the user it signs in. The right
+    /// answer spends the challenge.
+    ///
+    /// # Errors
+    /// A wrong code; `InvalidChallenge` when another answer spent it first;
+    /// a database error.
+    pub async fn answer(
+        self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: &str,
+    ) -> Result<Model, TwoFactorError> {
+        self.user
+            .check_second_factor(db, keys, code, Factor::TotpOrRecovery)
+            .await?;
+        if !single_use_tokens::Model::use_once(db, &self.claims).await? {
+            return Err(TwoFactorError::InvalidChallenge);
+        }
+        Ok(self.user)
+    }
+}
+
+/// Which second factors a check takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Factor {
+    /// Enabling proves the app has the secret: a recovery code would not.
+    TotpOnly,
+    TotpOrRecovery,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_open_under_their_own_key_only() {
+        let keys = TwoFactorKeys::new("a secret key", "Backend");
+        let sealed = keys.seal(b"twenty bytes secret!").expect("sealed");
+        assert_eq!(
+            keys.open(&sealed).as_deref(),
+            Some(&b"twenty bytes secret!"[..])
+        );
+        assert_ne!(
+            keys.seal(b"twenty bytes secret!"),
+            Some(sealed.clone()),
+            "fresh nonce"
+        );
+        let other = TwoFactorKeys::new("another key", "Backend");
+        assert_eq!(other.open(&sealed), None);
+        assert_eq!(keys.open("not sealed"), None);
+        assert_eq!(keys.open(""), None);
+    }
+
+    #[test]
+    fn codes_match_their_step_and_one_either_side_only() {
+        let keys = TwoFactorKeys::new("a secret key", "Backend");
+        // RFC 6238's SHA-1 test secret; its 8-digit code at 59 s is 94287082.
+        let secret = b"12345678901234567890".to_vec();
+        let at = |seconds| DateTime::from_timestamp(seconds, 0).expect("time");
+        assert_eq!(keys.totp(secret.clone(), "").generate(59), "287082");
+        let code = "287082"; // step 1 (30..59 s)
+        assert_eq!(keys.matching_step(secret.clone(), code, at(45)), Some(1));
+        assert_eq!(keys.matching_step(secret.clone(), code, at(75)), Some(1));
+        assert_eq!(keys.matching_step(secret.clone(), code, at(15)), Some(1));
+        assert_eq!(keys.matching_step(secret.clone(), code, at(95)), None);
+        assert_eq!(keys.matching_step(secret, "000000", at(45)), None);
+    }
+
+    #[test]
+    fn the_otpauth_url_is_what_authenticator_apps_read() {
+        let keys = TwoFactorKeys::new("a secret key", "My:App");
+        let url = keys
+            .totp(vec![7; SECRET_BYTES], "jane@example.com")
+            .get_url();
+        assert!(
+            url.starts_with("otpauth://totp/MyApp:jane%40example.com?secret="),
+            "{url}"
+        );
+        assert!(url.contains("issuer=MyApp"), "{url}");
+    }
+}
