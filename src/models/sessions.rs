@@ -114,7 +114,9 @@ impl Model {
         let ended = Self::end_where(
             &txn,
             Column::UserId.eq(user_id).and(Column::Id.eq(id)),
-            refresh_tokens::Column::FamilyId.eq(id),
+            refresh_tokens::Column::UserId
+                .eq(user_id)
+                .and(refresh_tokens::Column::FamilyId.eq(id)),
         )
         .await?;
         txn.commit().await?;
@@ -156,18 +158,20 @@ impl Model {
             .rows_affected)
     }
 
+    /// Deletes the `tokens`, then the `sessions` they belong to; returns how
+    /// many sessions. Tokens first, as a refresh locks them (its token, then
+    /// its session): the same order, so that the two wait for each other
+    /// instead of deadlocking on PostgreSQL.
     async fn end_where(
         db: &impl ConnectionTrait,
         sessions: sea_orm::sea_query::SimpleExpr,
         tokens: sea_orm::sea_query::SimpleExpr,
     ) -> ModelResult<u64> {
+        refresh_tokens::Entity::delete_many()
+            .filter(tokens)
+            .exec(db)
+            .await?;
         let ended = Entity::delete_many().filter(sessions).exec(db).await?;
-        if ended.rows_affected > 0 {
-            refresh_tokens::Entity::delete_many()
-                .filter(tokens)
-                .exec(db)
-                .await?;
-        }
         Ok(ended.rows_affected)
     }
 
