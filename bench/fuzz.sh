@@ -47,9 +47,10 @@ token="$(curl -sf "${BASE}/api/v1/auth/login" \
   python3 -c 'import json, sys; print(json.load(sys.stdin)["access_token"])')"
 
 # Operations that can end the caller's own session (an admin archiving,
-# deleting or re-addressing themselves ends their tokens): fuzzed last, in a
-# pass of their own, so that they do not turn the main pass into 401s.
-SESSION_ENDING='^(DELETE /api/v1/users/me/archive|PUT /api/v1/users/\{user_id\}|DELETE /api/v1/users/\{user_id\}(/archive)?)$'
+# deleting or re-addressing themselves, or ending their sessions, ends their
+# tokens): fuzzed last, in a pass of their own, so that they do not turn the
+# main pass into 401s.
+SESSION_ENDING='^(DELETE /api/v1/users/me/archive|PUT /api/v1/users/\{user_id\}|DELETE /api/v1/users/\{user_id\}(/archive|/sessions)?|DELETE /api/v1/auth/sessions/\{id\})$'
 fuzz() {
   "$VENV/bin/st" run "${BASE}/api/v1/openapi.json" \
     --header "Authorization: Bearer ${token}" \
