@@ -99,20 +99,23 @@ pub async fn signed_in_by_code(
         CodeSignIn::BudgetSpent {
             owner: Some(owner),
             until,
-        } => {
-            let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
-            AccountMailer::security_notice(
-                ctx,
-                &app.settings,
-                &owner.email,
-                Notice::CodesPaused,
-                &until,
-            )
-            .await;
-        }
+        } => tell_codes_paused(ctx, app, &owner.email, until).await,
         CodeSignIn::BudgetSpent { owner: None, .. } | CodeSignIn::Refused => {}
     }
     Err(ApiError::Unauthorized(refused.into()))
+}
+
+/// Tells the owner of `email` that wrong codes spent its budget: its codes
+/// are refused until `until`.
+pub async fn tell_codes_paused(
+    ctx: &AppContext,
+    app: &AppState,
+    email: &str,
+    until: DateTimeWithTimeZone,
+) {
+    let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
+    let notice = Notice::CodesPaused;
+    AccountMailer::security_notice(ctx, &app.settings, email, notice, &until).await;
 }
 
 /// A refused sign-in as `email` goes in the security log of its account, if any.

@@ -80,11 +80,15 @@ pub async fn end(
     if !sessions::Model::end(&ctx.db, target.user_id, id).await? {
         return Err(not_found());
     }
-    let owner = users::Model::find_by_id(&ctx.db, target.user_id)
-        .await
-        .or_not_found(msg::SESSION_NOT_FOUND)?;
-    let detail = (owner.id != caller.id).then_some(BY_ADMIN);
-    let (account, kind) = ((owner.id, owner.email.as_str()), EventKind::SessionEnded);
+    let (account, detail) = if target.user_id == caller.id {
+        ((caller.id, caller.email.clone()), None)
+    } else {
+        let owner = users::Model::find_by_id(&ctx.db, target.user_id)
+            .await
+            .or_not_found(msg::SESSION_NOT_FOUND)?;
+        ((owner.id, owner.email), Some(BY_ADMIN))
+    };
+    let (account, kind) = ((account.0, account.1.as_str()), EventKind::SessionEnded);
     security_events::record(&ctx, &app, account, kind, &origin, detail).await;
     Ok(StatusCode::NO_CONTENT)
 }

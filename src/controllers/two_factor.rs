@@ -10,14 +10,13 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::{
-    auth::signed_in_now,
+    auth::{signed_in_now, tell_codes_paused},
     docs::ApiRoutes,
     extractors::{CurrentSession, CurrentUser, JsonBody},
     security_events,
 };
 use crate::{
-    errors::{ApiError, ApiResult, Detail, ValidationDetail},
-    mailers::account::{AccountMailer, Notice},
+    errors::{ApiResult, Detail, ValidationDetail},
     models::{
         security_events::{EventKind, Origin},
         two_factor::TwoFactorError,
@@ -60,15 +59,18 @@ pub struct ChallengeAnswer {
     pub code: String,
 }
 
-/// A refused code: the error to answer, after telling the user when it
-/// spent their budget of wrong codes.
-async fn refused(ctx: &AppContext, app: &AppState, email: &str, error: TwoFactorError) -> ApiError {
-    if let TwoFactorError::BudgetSpent(until) = &error {
-        let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
-        let notice = Notice::CodesPaused;
-        AccountMailer::security_notice(ctx, &app.settings, email, notice, &until).await;
+/// What a check of `email`'s code came to, as an answer: a code that spent
+/// the email's budget of wrong codes is told to its owner first.
+async fn or_refused<T>(
+    ctx: &AppContext,
+    app: &AppState,
+    email: &str,
+    checked: Result<T, TwoFactorError>,
+) -> ApiResult<T> {
+    if let Err(TwoFactorError::BudgetSpent(until)) = &checked {
+        tell_codes_paused(ctx, app, email, *until).await;
     }
-    error.into()
+    Ok(checked?)
 }
 
 /// Makes a new TOTP secret for the caller's authenticator app; not in force
@@ -108,15 +110,11 @@ pub async fn enable(
     session: CurrentSession,
     JsonBody(body): JsonBody<TwoFactorCode>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
-    let user = &session.user;
-    let keys = &app.two_factor;
+    let (user, keys) = (&session.user, &app.two_factor);
     let enabled = user
         .enable_two_factor(&ctx.db, keys, &body.code, session.signed_in_at)
         .await;
-    let (user, recovery_codes) = match enabled {
-        Ok(enabled) => enabled,
-        Err(error) => return Err(refused(&ctx, &app, &user.email, error).await),
-    };
+    let (user, recovery_codes) = or_refused(&ctx, &app, &user.email, enabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorEnabled);
     security_events::record(&ctx, &app, account, kind, &origin, None).await;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
@@ -143,10 +141,7 @@ pub async fn disable(
     let disabled = user
         .disable_two_factor(&ctx.db, &app.two_factor, Some(&body.code))
         .await;
-    let user = match disabled {
-        Ok(user) => user,
-        Err(error) => return Err(refused(&ctx, &app, &user.email, error).await),
-    };
+    let user = or_refused(&ctx, &app, &user.email, disabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
     security_events::record(&ctx, &app, account, kind, &origin, None).await;
     Ok(Json(UserResponse::from(&user)))
@@ -169,13 +164,11 @@ pub async fn recovery_codes(
     JsonBody(body): JsonBody<TwoFactorCode>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
     let keys = &app.two_factor;
-    match user
+    let made = user
         .regenerate_recovery_codes(&ctx.db, keys, &body.code)
-        .await
-    {
-        Ok(recovery_codes) => Ok(Json(RecoveryCodesResponse { recovery_codes })),
-        Err(error) => Err(refused(&ctx, &app, &user.email, error).await),
-    }
+        .await;
+    let recovery_codes = or_refused(&ctx, &app, &user.email, made).await?;
+    Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
 /// Answers a sign-in's challenge with a TOTP or recovery code, for the
@@ -200,17 +193,15 @@ pub async fn verify(
     let challenge =
         users::Model::open_challenge(&ctx.db, &app.signer, &answer.challenge_token).await?;
     let (id, email) = (challenge.user.id, challenge.user.email.clone());
-    match challenge
+    let answered = challenge
         .answer(&ctx.db, &app.two_factor, &answer.code)
-        .await
-    {
-        Ok(user) => signed_in_now(&ctx, &app, SignedIn::existing(user), &origin).await,
-        Err(error) => {
-            let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
-            security_events::record(&ctx, &app, (id, &email), kind, &origin, detail).await;
-            Err(refused(&ctx, &app, &email, error).await)
-        }
+        .await;
+    if answered.is_err() {
+        let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
+        security_events::record(&ctx, &app, (id, &email), kind, &origin, detail).await;
     }
+    let user = or_refused(&ctx, &app, &email, answered).await?;
+    signed_in_now(&ctx, &app, SignedIn::existing(user), &origin).await
 }
 
 pub fn routes() -> ApiRoutes {

@@ -4,7 +4,6 @@
 //! and an access token is only accepted while its session's row exists (read
 //! in the query that reads the user), so its access tokens die with it.
 
-use chrono::DateTime;
 use loco_rs::prelude::*;
 use sea_orm::{
     QueryOrder, QuerySelect,
@@ -38,7 +37,7 @@ impl Model {
             ip: ActiveValue::Set(origin.ip.to_string()),
             user_agent: ActiveValue::Set(origin.user_agent.clone()),
             last_used_at: ActiveValue::Set(timestamps::now()),
-            expires_at: ActiveValue::Set(expiry(refresh)),
+            expires_at: ActiveValue::Set(refresh.expires_at().into()),
             ..Default::default()
         }
         .insert(db)
@@ -62,7 +61,10 @@ impl Model {
         let touched = Entity::update_many()
             .col_expr(Column::LastUsedAt, Expr::value(now))
             .col_expr(Column::UpdatedAt, Expr::value(now))
-            .col_expr(Column::ExpiresAt, Expr::value(expiry(refresh)))
+            .col_expr(
+                Column::ExpiresAt,
+                Expr::value(DateTimeWithTimeZone::from(refresh.expires_at())),
+            )
             .col_expr(Column::Ip, Expr::value(origin.ip.to_string()))
             .col_expr(Column::UserAgent, Expr::value(origin.user_agent.clone()))
             .filter(Column::Id.eq(id))
@@ -186,10 +188,4 @@ impl Model {
             .await?
             .rows_affected)
     }
-}
-
-fn expiry(refresh: &IssuedToken) -> DateTimeWithTimeZone {
-    DateTime::from_timestamp(refresh.claims.exp, 0)
-        .unwrap_or_default()
-        .into()
 }

@@ -32,7 +32,7 @@ use super::{
 pub const STEP_SECONDS: u64 = 30;
 const DIGITS: usize = 6;
 /// Steps either side of now whose code is accepted: clock drift.
-const SKEW: i64 = 1;
+const SKEW: u8 = 1;
 /// 160 bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
 const NONCE_BYTES: usize = 24;
@@ -117,12 +117,11 @@ impl TwoFactorKeys {
     }
 
     fn totp(&self, secret: Vec<u8>, account: &str) -> TOTP {
-        let step_skew = u8::try_from(SKEW).unwrap_or(1);
         let (issuer, account) = (Some(self.issuer.clone()), account.to_string());
         TOTP::new_unchecked(
             Algorithm::SHA1,
             DIGITS,
-            step_skew,
+            SKEW,
             STEP_SECONDS,
             secret,
             issuer,
@@ -134,7 +133,8 @@ impl TwoFactorKeys {
     fn matching_step(&self, secret: Vec<u8>, code: &str, now: DateTime<Utc>) -> Option<i64> {
         let totp = self.totp(secret, "");
         let current = now.timestamp().div_euclid(STEP_SECONDS.cast_signed());
-        (current - SKEW..=current + SKEW).find(|&step| {
+        let skew = i64::from(SKEW);
+        (current - skew..=current + skew).find(|&step| {
             let time = u64::try_from(step).unwrap_or_default() * STEP_SECONDS;
             bool::from(totp.generate(time).as_bytes().ct_eq(code.as_bytes()))
         })
@@ -216,21 +216,29 @@ impl Model {
         if self.two_factor_enabled {
             return Err(TwoFactorError::AlreadyOn);
         }
-        if self.two_factor_secret.is_none() {
+        let Some(secret) = &self.two_factor_secret else {
             return Err(TwoFactorError::NotSetUp);
-        }
+        };
         self.check_second_factor(db, keys, code, Factor::TotpOnly)
             .await?;
         let txn = write_transaction::begin(db).await?;
+        // Only the secret the code was checked against: a setup since then
+        // replaced it, and the app does not have the new one.
         let enabled = Entity::update_many()
             .col_expr(Column::TwoFactorEnabled, Expr::value(true))
             .col_expr(Column::UpdatedAt, Expr::value(super::timestamps::now()))
             .filter(Column::Id.eq(self.id))
             .filter(Column::TwoFactorEnabled.eq(false))
+            .filter(Column::TwoFactorSecret.eq(secret.as_str()))
             .exec(&txn)
             .await?;
         if enabled.rows_affected == 0 {
-            return Err(TwoFactorError::AlreadyOn);
+            let now = Self::find_by_id(&txn, self.id).await?;
+            return Err(if now.two_factor_enabled {
+                TwoFactorError::AlreadyOn
+            } else {
+                TwoFactorError::WrongCode
+            });
         }
         let codes = recovery_codes::Model::replace_for(&txn, keys, self.id).await?;
         let user = Self::find_by_id(&txn, self.id).await?;

@@ -1,2 +1,3 @@
 mod items;
+mod sessions;
 mod users;

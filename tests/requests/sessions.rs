@@ -77,7 +77,7 @@ async fn event_kinds(ctx: &loco_rs::app::AppContext, user: &Value) -> Vec<String
 #[tokio::test]
 async fn a_user_sees_their_sessions_newest_first_with_the_current_one_marked() {
     request(|server, _ctx| async move {
-        let (_, jane) = register(&server, "jane@example.com").await;
+        register(&server, "jane@example.com").await;
         let phone = sign_in_from(&server, "jane@example.com", PASSWORD, "phone/1.0").await;
         let laptop = sign_in_from(&server, "jane@example.com", PASSWORD, "laptop/2.0").await;
         register(&server, "john@example.com").await;
@@ -108,7 +108,6 @@ async fn a_user_sees_their_sessions_newest_first_with_the_current_one_marked() {
         assert_eq!(too_many.status_code(), 422);
         let anonymous = server.get("/api/v1/auth/sessions").await;
         assert_detail(&anonymous, 401, "Not authenticated");
-        assert_eq!(jane["email"], "jane@example.com");
     })
     .await;
 }

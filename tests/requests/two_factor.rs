@@ -3,6 +3,7 @@
 
 use axum_test::{TestResponse, TestServer};
 use backend::models::{code_budgets, email::Email, single_use_tokens, tokens::TokenKind, users};
+use base64::Engine;
 use loco_rs::app::AppContext;
 use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
 use serde_json::{Value, json};
@@ -161,19 +162,18 @@ async fn the_secret_is_stored_sealed_and_never_shown_again() {
         let (token, secret, _) = jane_with_two_factor(&server, &ctx).await;
         let stored = user(&ctx).await.two_factor_secret.expect("stored");
         assert!(!stored.contains(&secret));
+        // Stored neither as the secret nor as its bytes, in plain or in base64.
         let raw = totp_rs::Secret::Encoded(secret.clone())
             .to_bytes()
             .expect("bytes");
-        assert!(!stored.contains(&hex(&raw)));
+        let decoded = base64::engine::general_purpose::STANDARD_NO_PAD
+            .decode(&stored)
+            .expect("base64");
+        assert!(!decoded.windows(raw.len()).any(|window| window == raw));
         let shown = me(&server, &token).await.to_string();
         assert!(!shown.contains(&secret) && !shown.contains(&stored));
     })
     .await;
-}
-
-/// The bytes as hex, one of the plain forms a careless store would use.
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[tokio::test]
@@ -364,6 +364,61 @@ async fn fix_a_challenge_takes_five_answers_and_is_its_own_kind_of_token() {
             .json::<Value>();
         assert_eq!(events[0]["kind"], "sign_in_failed");
         assert_eq!(events[0]["detail"], "wrong two-factor code");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_answers_sent_at_once_get_five_tries_between_them() {
+    request(|server, ctx| async move {
+        let (_, secret, _) = jane_with_two_factor(&server, &ctx).await;
+        let challenge = challenge(&password_sign_in(&server).await);
+        let answers = (0..10).map(|_| verify(&server, &challenge, "000000"));
+        let answers = futures::future::join_all(answers).await;
+        let wrong_code = answers
+            .iter()
+            .filter(|answer| {
+                answer.json::<Value>()["detail"] == "Invalid or expired authentication code"
+            })
+            .count();
+        assert_eq!(wrong_code, 5, "the other five find the challenge spent");
+        let spent = verify(&server, &challenge, &next_code(&ctx, &secret).await).await;
+        assert_detail(&spent, 401, "Invalid token");
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn fix_enabling_with_a_code_of_a_secret_replaced_since_is_refused() {
+    request(|server, ctx| async move {
+        let (token, _) = register(&server, JANE).await;
+        let first = post(&server, "setup", &token, json!(null)).await;
+        let first = first.json::<Value>()["secret"]
+            .as_str()
+            .expect("secret")
+            .to_string();
+        // The enable read Jane with the first secret; a second setup lands
+        // before it writes.
+        let stale = user(&ctx).await;
+        let code = next_code(&ctx, &first).await;
+        assert_eq!(
+            post(&server, "setup", &token, json!(null))
+                .await
+                .status_code(),
+            200
+        );
+        let keys = &app_state(&ctx).two_factor;
+        let enabled = stale
+            .enable_two_factor(&ctx.db, keys, &code, chrono::Utc::now())
+            .await;
+        assert!(
+            matches!(
+                enabled,
+                Err(backend::models::two_factor::TwoFactorError::WrongCode)
+            ),
+            "not turned on with a secret the app does not have"
+        );
+        assert!(!user(&ctx).await.two_factor_enabled);
     })
     .await;
 }
