@@ -115,6 +115,10 @@ async fn setting_up_enabling_and_signing_in_with_a_code() {
         let setup = post(&server, "setup", &token, json!(null)).await;
         assert_eq!(setup.status_code(), 200);
         let setup: Value = setup.json();
+        insta::assert_json_snapshot!(setup, {
+            ".secret" => "[secret]",
+            ".otpauth_url" => "[otpauth url]",
+        });
         let secret = setup["secret"].as_str().expect("secret").to_string();
         assert_eq!(secret.len(), 32, "160 bits in base32");
         let url = setup["otpauth_url"].as_str().expect("url");
@@ -133,6 +137,9 @@ async fn setting_up_enabling_and_signing_in_with_a_code() {
         let enabled = post(&server, "enable", &token, json!({ "code": code })).await;
         assert_eq!(enabled.status_code(), 200, "{}", enabled.text());
         let codes = enabled.json::<Value>()["recovery_codes"].clone();
+        insta::assert_json_snapshot!(enabled.json::<Value>(), {
+            ".recovery_codes[]" => "[recovery code]",
+        });
         assert_eq!(codes.as_array().expect("codes").len(), 10);
         assert_eq!(me(&server, &token).await["two_factor_enabled"], true);
         let again = post(&server, "setup", &token, json!(null)).await;
