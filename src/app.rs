@@ -79,6 +79,13 @@ impl Hooks for App {
             std::mem::replace(&mut ctx.db, pool).close().await?;
         }
         let state = AppState::build(&ctx).await?;
+        ctx.storage = Arc::new(
+            state
+                .settings
+                .files
+                .store()
+                .map_err(|error| loco_rs::Error::string(&error.to_string()))?,
+        );
         ctx.shared_store.insert(Arc::new(state));
         // Every request clones the context (`State<AppContext>`), config
         // included: keep the settings as one string rather than a JSON tree.
@@ -176,6 +183,7 @@ impl Hooks for App {
         tasks.register(tasks::mail_failed::MailFailed);
         tasks.register(tasks::mail_preview::MailPreview);
         tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);
+        tasks.register(tasks::purge_orphan_files::PurgeOrphanFiles);
         tasks.register(tasks::send_test_email::SendTestEmail);
         tasks.register(tasks::user_disable_2fa::UserDisable2fa);
         // tasks-inject (do not remove)
@@ -183,6 +191,7 @@ impl Hooks for App {
 
     async fn truncate(ctx: &AppContext) -> Result<()> {
         truncate_table(&ctx.db, CodeBudgets).await?;
+        truncate_table(&ctx.db, FileDeletions).await?;
         truncate_table(&ctx.db, Mails).await?;
         truncate_table(&ctx.db, OneTimePasswords).await?;
         truncate_table(&ctx.db, RecoveryCodes).await?;
@@ -193,6 +202,7 @@ impl Hooks for App {
         truncate_table(&ctx.db, SsoLogins).await?;
         truncate_table(&ctx.db, TaskRuns).await?;
         truncate_table(&ctx.db, Items).await?;
+        truncate_table(&ctx.db, Files).await?;
         truncate_table(&ctx.db, Users).await?;
         Ok(())
     }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::{
     mailers::account::MailError,
     models::{
-        items::ItemAccessError, passwords::Saturated, sso_providers::SsoError,
+        files::FileError, items::ItemAccessError, passwords::Saturated, sso_providers::SsoError,
         two_factor::TwoFactorError, users::UserError,
     },
     rate_limit::RateLimitError,
@@ -31,6 +31,12 @@ pub mod msg {
     pub const USER_NOT_FOUND: &str = "User not found";
     pub const ITEM_NOT_FOUND: &str = "Item not found";
     pub const SESSION_NOT_FOUND: &str = "Session not found";
+    pub const FILE_NOT_FOUND: &str = "File not found";
+    pub const FILE_TOO_LARGE: &str = "File too large";
+    pub const FILE_EMPTY: &str = "File is empty";
+    pub const FILE_UNREADABLE: &str = "The upload is not a readable multipart/form-data body";
+    pub const NOT_A_PICTURE: &str = "Profile pictures must be JPEG, PNG, WebP or GIF images";
+    pub const PICTURE_TOO_LARGE: &str = "Image dimensions are too large";
     pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
     pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
     pub const INVALID_CODE: &str = "Invalid or expired authentication code";
@@ -117,6 +123,11 @@ pub enum ApiError {
     Conflict(Cow<'static, str>),
     #[error("{0}")]
     PayloadTooLarge(Cow<'static, str>),
+    #[error("{0}")]
+    UnsupportedMediaType(Cow<'static, str>),
+    /// Busy or cut off from a service it needs: try again soon.
+    #[error("{0}")]
+    Unavailable(Cow<'static, str>),
     /// A service this request needed did not answer in time.
     #[error("{0}")]
     GatewayTimeout(Cow<'static, str>),
@@ -157,6 +168,8 @@ impl ApiError {
             Self::NotFound(text) => detail(StatusCode::NOT_FOUND, text),
             Self::Conflict(text) => detail(StatusCode::CONFLICT, text),
             Self::PayloadTooLarge(text) => detail(StatusCode::PAYLOAD_TOO_LARGE, text),
+            Self::UnsupportedMediaType(text) => detail(StatusCode::UNSUPPORTED_MEDIA_TYPE, text),
+            Self::Unavailable(text) => detail(StatusCode::SERVICE_UNAVAILABLE, text),
             Self::GatewayTimeout(text) => detail(StatusCode::GATEWAY_TIMEOUT, text),
             Self::TooManyRequests(_) => detail(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -340,6 +353,30 @@ impl From<ItemAccessError> for ApiError {
             ItemAccessError::NotFound => Self::NotFound(msg::ITEM_NOT_FOUND.into()),
             ItemAccessError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()),
             ItemAccessError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<FileError> for ApiError {
+    fn from(error: FileError) -> Self {
+        let file = || vec![LocPart::from("body"), LocPart::from("file")];
+        match error {
+            FileError::NotFound => Self::NotFound(msg::FILE_NOT_FOUND.into()),
+            FileError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()),
+            FileError::TooLarge(_) => Self::PayloadTooLarge(msg::FILE_TOO_LARGE.into()),
+            FileError::Empty => Self::field(file(), msg::FILE_EMPTY, "value_error"),
+            FileError::Unreadable(_) => Self::field(file(), msg::FILE_UNREADABLE, "value_error"),
+            FileError::NotAPicture => Self::UnsupportedMediaType(msg::NOT_A_PICTURE.into()),
+            FileError::PictureTooLarge => Self::PayloadTooLarge(msg::PICTURE_TOO_LARGE.into()),
+            FileError::Saturated => {
+                tracing::warn!("image decoding saturated: request turned away");
+                Self::Unavailable(msg::UNAVAILABLE.into())
+            }
+            FileError::Storage(error) => {
+                tracing::error!(%error, "file store failed");
+                Self::Unavailable(msg::UNAVAILABLE.into())
+            }
+            FileError::Model(error) => Self::Model(error),
         }
     }
 }

@@ -2,7 +2,10 @@
 //! where every value comes from the environment variable the contract names.
 
 use chrono::Duration;
-use loco_rs::environment::Environment;
+use loco_rs::{
+    environment::Environment,
+    storage::{Storage, drivers},
+};
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -99,6 +102,68 @@ pub struct Settings {
     /// Counts rate limits in Redis, across processes, when set.
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub redis_url: SecretString,
+    pub files: FileSettings,
+}
+
+/// `settings.files`: where uploads are stored, and how big they may be.
+#[derive(Debug, Clone, Deserialize)]
+pub struct FileSettings {
+    /// `FILE_STORAGE_PATH`: the folder of the local store.
+    pub storage_path: String,
+    /// `FILE_MAX_BYTES`.
+    pub max_bytes: u64,
+    /// `PROFILE_PICTURE_MAX_BYTES`.
+    pub profile_picture_max_bytes: u64,
+    /// `S3_BUCKET`: when set, files go to this bucket instead of the folder.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub s3_bucket: String,
+    /// `S3_ENDPOINT`, for S3-compatible services; empty means AWS.
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub s3_endpoint: String,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub s3_region: String,
+    /// `AWS_ACCESS_KEY_ID`; empty means the usual AWS sources (the
+    /// environment, an instance role).
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub aws_access_key_id: String,
+    #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
+    pub aws_secret_access_key: SecretString,
+}
+
+impl FileSettings {
+    /// The store these settings name: the bucket when one is set, else the
+    /// folder (created when missing).
+    ///
+    /// # Errors
+    /// When the folder cannot be created or the bucket's client cannot be
+    /// configured.
+    pub fn store(&self) -> Result<Storage, SettingsError> {
+        let driver = if self.s3_bucket.is_empty() {
+            std::fs::create_dir_all(&self.storage_path).map_err(|error| {
+                SettingsError::FileStorage(format!("FILE_STORAGE_PATH {:?}: {error}", self.storage_path))
+            })?;
+            drivers::local::new_with_prefix(&self.storage_path)
+        } else {
+            let region = if self.s3_region.is_empty() { "us-east-1" } else { &self.s3_region };
+            let credential = drivers::aws::Credential {
+                key_id: self.aws_access_key_id.clone(),
+                secret_key: self.aws_secret_access_key.expose_secret().to_string(),
+                token: None,
+            };
+            match (self.aws_access_key_id.is_empty(), self.s3_endpoint.is_empty()) {
+                (true, true) => drivers::aws::new(&self.s3_bucket, region),
+                (false, true) => drivers::aws::with_credentials(&self.s3_bucket, region, credential),
+                (_, false) => drivers::aws::with_credentials_and_endpoint(
+                    &self.s3_bucket,
+                    region,
+                    &self.s3_endpoint,
+                    credential,
+                ),
+            }
+        }
+        .map_err(|error| SettingsError::FileStorage(format!("S3_BUCKET {:?}: {error}", self.s3_bucket)))?;
+        Ok(Storage::single(driver))
+    }
 }
 
 /// At most `per_ip` requests from one address, and `per_email` for one email,
@@ -197,6 +262,8 @@ pub enum SettingsError {
         "SECRET_KEY is missing, shorter than 32 bytes, or a well-known default; set SECRET_KEY to a long random string (for example `openssl rand -hex 32`)"
     )]
     WeakSecret,
+    #[error("file storage: {0}")]
+    FileStorage(String),
     #[error("{name} is not an email address: {value:?}")]
     InvalidEmail { name: &'static str, value: String },
     #[error("SSO_ALLOWED_RETURN_URLS: {value:?} is not a URL")]

@@ -96,11 +96,81 @@ impl Drop for TestDatabase {
     }
 }
 
-/// A booted application on a database of its own.
+/// A file store that exists for one test: a folder, or a bucket on the S3
+/// server that `TEST_S3_ENDPOINT` names (left there: the server is a
+/// scratch one).
+pub struct TestStore {
+    folder: Option<std::path::PathBuf>,
+}
+
+/// Which store a test's files go to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    Folder,
+    S3,
+}
+
+/// The S3-compatible server the S3 tests use (`.ci/run` starts one).
+pub fn s3_endpoint() -> Option<String> {
+    std::env::var("TEST_S3_ENDPOINT")
+        .ok()
+        .filter(|endpoint| !endpoint.is_empty())
+}
+
+/// The stores to run a file test against: the folder, and S3 when a server
+/// is named.
+pub fn store_kinds() -> Vec<StoreKind> {
+    let mut kinds = vec![StoreKind::Folder];
+    if s3_endpoint().is_some() {
+        kinds.push(StoreKind::S3);
+    }
+    kinds
+}
+
+impl TestStore {
+    async fn create(kind: StoreKind, settings: &mut serde_json::Value) -> Self {
+        let name = format!("test-{}", Uuid::new_v4().simple());
+        let files = &mut settings["files"];
+        match kind {
+            StoreKind::Folder => {
+                let folder = std::env::temp_dir().join(name);
+                files["storage_path"] = folder.display().to_string().into();
+                Self {
+                    folder: Some(folder),
+                }
+            }
+            StoreKind::S3 => {
+                let endpoint = s3_endpoint().expect("TEST_S3_ENDPOINT");
+                let created = reqwest::Client::new()
+                    .put(format!("{endpoint}/{name}"))
+                    .send()
+                    .await
+                    .expect("the S3 server answers");
+                assert!(created.status().is_success(), "bucket created: {created:?}");
+                files["s3_bucket"] = name.into();
+                files["s3_endpoint"] = endpoint.into();
+                files["aws_access_key_id"] = "test".into();
+                files["aws_secret_access_key"] = "test".into();
+                Self { folder: None }
+            }
+        }
+    }
+}
+
+impl Drop for TestStore {
+    fn drop(&mut self) {
+        if let Some(folder) = &self.folder {
+            let _ = std::fs::remove_dir_all(folder);
+        }
+    }
+}
+
+/// A booted application on a database and a file store of its own.
 pub struct Booted {
     pub app_context: AppContext,
     pub server: TestServer,
     _database: TestDatabase,
+    _store: TestStore,
 }
 
 pub async fn boot() -> Booted {
@@ -120,9 +190,19 @@ pub async fn boot_configured(configure: impl FnOnce(&mut Config)) -> Booted {
 
 /// Boots the test configuration, changed by `configure`, as environment `env`.
 pub async fn boot_in(env: &Environment, configure: impl FnOnce(&mut Config)) -> Booted {
+    boot_on(StoreKind::Folder, env, configure).await
+}
+
+/// `boot_in`, with the files in a store of `kind`.
+pub async fn boot_on(
+    kind: StoreKind,
+    env: &Environment,
+    configure: impl FnOnce(&mut Config),
+) -> Booted {
     let mut config = App::load_config(&Environment::Test)
         .await
         .expect("test config");
+    let store = TestStore::create(kind, config.settings.as_mut().expect("settings")).await;
     configure(&mut config);
     let database = TestDatabase::create(&config.database.uri).await;
     config.database.uri = database.uri.clone();
@@ -136,6 +216,7 @@ pub async fn boot_in(env: &Environment, configure: impl FnOnce(&mut Config)) -> 
         app_context: boot.app_context,
         server,
         _database: database,
+        _store: store,
     }
 }
 
@@ -167,11 +248,21 @@ where
     F: FnOnce(TestServer, AppContext) -> Fut,
     Fut: Future<Output = ()>,
 {
+    request_on(StoreKind::Folder, configure, callback).await;
+}
+
+/// `request_configured`, with the files in a store of `kind`.
+pub async fn request_on<F, Fut>(kind: StoreKind, configure: impl FnOnce(&mut Config), callback: F)
+where
+    F: FnOnce(TestServer, AppContext) -> Fut,
+    Fut: Future<Output = ()>,
+{
     let Booted {
         app_context,
         server,
         _database,
-    } = boot_configured(configure).await;
+        _store,
+    } = boot_on(kind, &Environment::Test, configure).await;
     callback(server, app_context.clone()).await;
     let _ = app_context.db.close().await;
 }

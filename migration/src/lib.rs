@@ -11,6 +11,7 @@ mod m20251126_000007_email_change_and_code_budgets;
 mod m20251126_000008_security_events;
 mod m20251201_000009_sessions;
 mod m20251201_000010_two_factor;
+mod m20251202_000011_files;
 
 pub struct Migrator;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251126_000008_security_events::Migration),
             Box::new(m20251201_000009_sessions::Migration),
             Box::new(m20251201_000010_two_factor::Migration),
+            Box::new(m20251202_000011_files::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -175,7 +175,7 @@ pub async fn start_session(
     welcome_new(ctx, app, &signed_in).await;
     let user = signed_in.user;
     let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, origin).await?;
-    Ok(Json(AuthResponse::new(&user, &session)))
+    Ok(Json(AuthResponse::new(&user, &session, &app.settings.server_host)))
 }
 
 /// Creates a customer account with a password and signs it in.
@@ -265,7 +265,11 @@ pub async fn refresh(
     JsonBody(body): JsonBody<RefreshTokenBody>,
 ) -> ApiResult<Json<AuthResponse>> {
     match users::Model::resume_session(&ctx.db, &app.signer, body.token(), &origin).await? {
-        Resumed::Session(user, session) => Ok(Json(AuthResponse::new(&user, &session))),
+        Resumed::Session(user, session) => Ok(Json(AuthResponse::new(
+            &user,
+            &session,
+            &app.settings.server_host,
+        ))),
         Resumed::Replayed(user) => {
             let (account, kind) = (
                 (user.id, user.email.as_str()),
@@ -306,8 +310,11 @@ pub async fn logout(
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
 #[debug_handler(state = AppContext)]
-pub async fn test_token(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
-    Json(UserResponse::from(&user))
+pub async fn test_token(
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+) -> Json<UserResponse> {
+    Json(UserResponse::new(&user, &app.settings.server_host))
 }
 
 pub fn routes() -> ApiRoutes {

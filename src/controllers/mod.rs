@@ -1,10 +1,12 @@
 pub mod auth;
 pub mod docs;
 pub mod extractors;
+pub mod files;
 pub mod items;
 pub mod monitoring;
 pub mod otp;
 pub mod password_recovery;
+pub mod profile_pictures;
 pub mod security_events;
 pub mod sessions;
 pub mod sso;
@@ -26,8 +28,10 @@ pub fn all() -> Vec<ApiRoutes> {
         password_recovery::routes(),
         sso::routes(),
         users::routes(),
+        profile_pictures::routes(),
         security_events::routes(),
         items::routes(),
+        files::routes(),
         utils::routes(),
     ]
 }

@@ -144,7 +144,7 @@ pub async fn disable(
     let user = or_refused(&ctx, &app, &user.email, disabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
     security_events::record(&ctx, &app, account, kind, &origin, None).await;
-    Ok(Json(UserResponse::from(&user)))
+    Ok(Json(UserResponse::new(&user, &app.settings.server_host)))
 }
 
 /// Ten new recovery codes in place of the old ones, with a TOTP or recovery code.

@@ -11,7 +11,9 @@ use utoipa_axum::routes;
 use super::{
     auth::start_session,
     docs::ApiRoutes,
-    extractors::{AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    extractors::{
+        AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams, Store,
+    },
     otp::six_digits,
     security_events,
 };
@@ -53,8 +55,8 @@ fn account(user: &users::Model) -> (Uuid, &str) {
     (user.id, &user.email)
 }
 
-fn render(user: &users::Model) -> Json<UserResponse> {
-    Json(UserResponse::from(user))
+fn render(app: &AppState, user: &users::Model) -> Json<UserResponse> {
+    Json(UserResponse::new(user, &app.settings.server_host))
 }
 
 /// Any user, archived included.
@@ -75,12 +77,14 @@ async fn find_user(db: &DatabaseConnection, id: Uuid) -> ApiResult<users::Model>
 #[debug_handler(state = AppContext)]
 pub async fn list(
     State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     QueryParams(page): QueryParams<Pagination>,
     QueryParams(filter): QueryParams<ListFilter>,
 ) -> ApiResult<Json<Vec<UserResponse>>> {
     let users = users::Model::list(&db, &page, filter.with_archived).await?;
-    Ok(Json(users.iter().map(UserResponse::from).collect()))
+    let host = &app.settings.server_host;
+    Ok(Json(users.iter().map(|user| UserResponse::new(user, host)).collect()))
 }
 
 /// Creates a user with the given role.
@@ -102,7 +106,7 @@ pub async fn create(
     let languages = app.translations.languages();
     let user = users::Model::create(&ctx.db, &params, param.role, &languages).await?;
     AccountMailer::welcome(&ctx, &app.settings, &user).await;
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
 /// The caller.
@@ -110,8 +114,11 @@ pub async fn create(
     security(("bearer" = [])),
     responses((status = 200, body = UserResponse), (status = 401, body = Detail)))]
 #[debug_handler(state = AppContext)]
-pub async fn me(CurrentUser(user): CurrentUser) -> Json<UserResponse> {
-    render(&user)
+pub async fn me(
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+) -> Json<UserResponse> {
+    render(&app, &user)
 }
 
 /// Changes the caller's own account (not their role). A new email is only
@@ -156,7 +163,7 @@ pub async fn update_me(
         let detail = Some(new_email.as_str());
         security_events::record(&ctx, &app, account, kind, &origin, detail).await;
     }
-    Ok(render(&update.user))
+    Ok(render(&app, &update.user))
 }
 
 #[derive(Deserialize, Validate, ToSchema)]
@@ -254,7 +261,7 @@ pub async fn archive_me(
     let user = user.into_active_model().archive(&ctx.db).await?;
     let kind = EventKind::Archived;
     security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
 /// Any user, archived included.
@@ -268,11 +275,12 @@ pub async fn archive_me(
 #[debug_handler(state = AppContext)]
 pub async fn show(
     State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
     let user = find_user(&db, user_id).await?;
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
 /// Changes any user, role included.
@@ -304,7 +312,7 @@ pub async fn update(
         let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
         security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
     }
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
 /// Archives a user.
@@ -327,7 +335,7 @@ pub async fn archive(
     let user = user.into_active_model().archive(&ctx.db).await?;
     let kind = EventKind::Archived;
     security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
 /// Brings an archived user back.
@@ -350,10 +358,10 @@ pub async fn unarchive(
     let user = user.into_active_model().unarchive(&ctx.db).await?;
     let kind = EventKind::Unarchived;
     security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
-    Ok(render(&user))
+    Ok(render(&app, &user))
 }
 
-/// Deletes a user for good, with their items.
+/// Deletes a user for good, with their items and files (stored bytes too).
 #[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users",
     security(("bearer" = [])), params(("user_id" = Uuid, Path)),
     responses(
@@ -364,12 +372,14 @@ pub async fn unarchive(
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
     State(Db(db)): State<Db>,
+    State(Store(storage)): State<Store>,
+    Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
     let user = find_user(&db, user_id).await?;
-    let user = user.destroy(&db).await?;
-    Ok(render(&user))
+    let user = user.destroy(&db, &storage).await?;
+    Ok(render(&app, &user))
 }
 
 pub fn routes() -> ApiRoutes {

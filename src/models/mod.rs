@@ -1,11 +1,14 @@
 pub mod _entities;
 pub mod code_budgets;
 pub mod email;
+pub mod file_deletions;
+pub mod files;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;
 pub mod pagination;
 pub mod passwords;
+pub mod profile_pictures;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod security_events;

@@ -1,5 +1,5 @@
 use chrono::{DateTime, Utc};
-use loco_rs::prelude::*;
+use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::{
     QueryOrder, QuerySelect, SqlErr,
     sea_query::{Expr, ExprTrait},
@@ -13,6 +13,7 @@ pub use super::_entities::{
 };
 use super::{
     email::Email,
+    file_deletions, files,
     one_time_passwords::{self, CodePolicy},
     pagination::Pagination,
     passwords,
@@ -477,12 +478,18 @@ impl Model {
         Ok(user.filter(|user| valid && !user.is_archived()))
     }
 
-    /// Deletes the user, and with them their items; returns what they were.
+    /// Deletes the user, and with them their items and files (rows, then
+    /// bytes); returns what they were.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn destroy(self, db: &DatabaseConnection) -> ModelResult<Self> {
-        Entity::delete_by_id(self.id).exec(db).await?;
+    pub async fn destroy(self, db: &DatabaseConnection, storage: &Storage) -> ModelResult<Self> {
+        let txn = write_transaction::begin(db).await?;
+        let keys = files::Model::keys_of_owner(&txn, self.id).await?;
+        file_deletions::record(&txn, &keys).await?;
+        Entity::delete_by_id(self.id).exec(&txn).await?;
+        txn.commit().await?;
+        file_deletions::carry_out(db, storage, &keys).await;
         Ok(self)
     }
 

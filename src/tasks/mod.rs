@@ -2,6 +2,7 @@ pub mod deliver_mail;
 pub mod mail_failed;
 pub mod mail_preview;
 pub mod purge_expired_tokens;
+pub mod purge_orphan_files;
 pub mod send_test_email;
 pub mod user_disable_2fa;
 

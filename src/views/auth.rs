@@ -19,14 +19,14 @@ pub struct AuthResponse {
 
 impl AuthResponse {
     #[must_use]
-    pub fn new(user: &users::Model, session: &Session) -> Self {
+    pub fn new(user: &users::Model, session: &Session, server_host: &str) -> Self {
         Self {
             access_token: session.access.token.clone(),
             refresh_token: session.refresh.token.clone(),
             access_token_expiration_date: session.access.expires_at(),
             refresh_token_expiration_date: session.refresh.expires_at(),
             token_type: "bearer",
-            user: UserResponse::from(user),
+            user: UserResponse::new(user, server_host),
         }
     }
 }

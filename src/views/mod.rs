@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod files;
 pub mod items;
 pub mod msg;
 pub mod otp;

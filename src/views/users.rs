@@ -30,8 +30,10 @@ pub struct UserResponse {
     pub updated_at: DateTime<Utc>,
 }
 
-impl From<&users::Model> for UserResponse {
-    fn from(user: &users::Model) -> Self {
+impl UserResponse {
+    /// The user as clients see them; `server_host` begins the picture's URL.
+    #[must_use]
+    pub fn new(user: &users::Model, server_host: &str) -> Self {
         let role = user.role;
         Self {
             id: user.id,
@@ -46,7 +48,12 @@ impl From<&users::Model> for UserResponse {
             is_admin: role == Role::Admin,
             is_moderator: role == Role::Moderator,
             is_customer: role == Role::Customer,
-            profile_picture_url: None,
+            profile_picture_url: user.profile_picture_id.map(|file_id| {
+                format!(
+                    "{server_host}/api/v1/users/{}/profile-picture/{file_id}",
+                    user.id
+                )
+            }),
             two_factor_enabled: user.two_factor_enabled,
             archived: user.is_archived(),
             archived_at: user.archived_at.map(Into::into),

@@ -10,6 +10,8 @@ pub mod input_error;
 pub mod origin;
 pub mod path;
 pub mod query;
+pub mod store;
+pub mod upload;
 
 pub use auth::{AdminUser, CurrentSession, CurrentUser};
 pub use body::{FormBody, JsonBody};
@@ -17,3 +19,5 @@ pub use client_ip::ClientIp;
 pub use db::Db;
 pub use path::PathParams;
 pub use query::QueryParams;
+pub use store::Store;
+pub use upload::FileUpload;

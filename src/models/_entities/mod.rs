@@ -3,6 +3,8 @@
 pub mod prelude;
 
 pub mod code_budgets;
+pub mod file_deletions;
+pub mod files;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;

@@ -28,12 +28,21 @@ pub struct Model {
     pub two_factor_secret: Option<String>,
     pub two_factor_enabled: bool,
     pub two_factor_last_step: Option<i64>,
+    pub profile_picture_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {
+    #[sea_orm(has_many = "super::files::Entity")]
+    Files,
     #[sea_orm(has_many = "super::items::Entity")]
     Items,
+}
+
+impl Related<super::files::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Files.def()
+    }
 }
 
 impl Related<super::items::Entity> for Entity {

@@ -1,0 +1,418 @@
+//! Stored files: a row here, the bytes in the file store (a folder or an S3
+//! bucket) under a generated key, never the client's name. An upload streams
+//! to the store as it arrives, counted against its limit; its type is read
+//! from its first bytes.
+
+use std::{
+    path::Path,
+    sync::{Arc, Mutex, PoisonError},
+};
+
+use bytes::Bytes;
+use chrono::{DateTime, Utc};
+use futures_util::{Stream, StreamExt};
+use loco_rs::{
+    prelude::*,
+    storage::{Storage, StorageError, stream::BytesStream},
+};
+use sea_orm::{QueryOrder, QuerySelect};
+
+pub use super::_entities::files::{self, ActiveModel, Column, Entity, Model, Relation};
+use super::{file_deletions, pagination::Pagination, timestamps, users, write_transaction};
+
+/// Where uploaded files are kept in the store.
+pub const FILES_PREFIX: &str = "files/";
+/// Where profile pictures are kept in the store.
+pub const PICTURES_PREFIX: &str = "pictures/";
+
+/// The longest name kept; longer ones are cut (at a character boundary).
+const MAX_NAME_CHARS: usize = 255;
+
+/// How many leading bytes the type is read from.
+const SNIFF_BYTES: usize = 8192;
+
+/// What a stored object is for: a file of the `/files` routes, or a user's
+/// profile picture (served by its own route, not listed with the files).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    File,
+    ProfilePicture,
+}
+
+impl Purpose {
+    #[must_use]
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Self::File => "file",
+            Self::ProfilePicture => "profile_picture",
+        }
+    }
+
+    const fn prefix(self) -> &'static str {
+        match self {
+            Self::File => FILES_PREFIX,
+            Self::ProfilePicture => PICTURES_PREFIX,
+        }
+    }
+
+    /// A new key in the store: time-ordered (UUIDv7), so that the purge can
+    /// tell an upload under way from an orphan without asking the store.
+    #[must_use]
+    pub fn new_key(self) -> String {
+        format!("{}{}", self.prefix(), Uuid::now_v7())
+    }
+}
+
+/// When the object under `key` was created, for keys this module made.
+#[must_use]
+pub fn key_created_at(key: &str) -> Option<DateTime<Utc>> {
+    let id = PURPOSES
+        .iter()
+        .find_map(|purpose| key.strip_prefix(purpose.prefix()))?;
+    let (seconds, nanos) = Uuid::try_parse(id).ok()?.get_timestamp()?.to_unix();
+    DateTime::from_timestamp(i64::try_from(seconds).ok()?, nanos)
+}
+
+const PURPOSES: [Purpose; 2] = [Purpose::File, Purpose::ProfilePicture];
+
+/// Why a file could not be stored or had.
+#[derive(Debug, thiserror::Error)]
+pub enum FileError {
+    #[error("file not found")]
+    NotFound,
+    /// It exists, and is neither the caller's nor theirs to manage.
+    #[error("not the caller's file")]
+    Forbidden,
+    #[error("the upload is over its limit of {0} bytes")]
+    TooLarge(u64),
+    #[error("the upload is empty")]
+    Empty,
+    /// The body is not a readable `multipart/form-data` upload.
+    #[error("the upload could not be read: {0}")]
+    Unreadable(String),
+    /// Not an image of an accepted type, or one whose bytes do not decode.
+    #[error("not a JPEG, PNG, WebP or GIF image")]
+    NotAPicture,
+    /// An image whose dimensions or decoded size are over the limits.
+    #[error("the image is too large to decode")]
+    PictureTooLarge,
+    /// More pictures are waiting than can be decoded in time.
+    #[error("image decoding is saturated")]
+    Saturated,
+    #[error("file store: {0}")]
+    Storage(#[from] StorageError),
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for FileError {
+    fn from(error: DbErr) -> Self {
+        Self::Model(error.into())
+    }
+}
+
+timestamps::stamped_model!();
+
+/// The name a file is kept under: the last part of the client's name (no
+/// folders), without control characters, at most 255 characters; `file`
+/// when nothing is left.
+#[must_use]
+pub fn clean_name(name: Option<&str>) -> String {
+    let base = name
+        .unwrap_or_default()
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let cleaned: String = base
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(MAX_NAME_CHARS)
+        .collect();
+    match cleaned.trim() {
+        "" | "." | ".." => "file".to_string(),
+        trimmed => trimmed.to_string(),
+    }
+}
+
+/// The content type of bytes that begin with `head`: a known signature, else
+/// text when it reads as UTF-8, else `application/octet-stream`.
+#[must_use]
+pub fn sniff(head: &[u8]) -> &'static str {
+    if let Some(kind) = infer::get(head) {
+        return kind.mime_type();
+    }
+    let text = match std::str::from_utf8(head) {
+        Ok(_) => true,
+        // A character cut by the end of the sniffed bytes still reads as text.
+        Err(error) => error.error_len().is_none() && head.len() - error.valid_up_to() < 4,
+    };
+    if text && !head.contains(&0) {
+        "text/plain; charset=utf-8"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+/// What has gone by of an upload: its size, its first bytes, and why it was
+/// cut, if it was.
+#[derive(Default)]
+struct Tally {
+    size: u64,
+    head: Vec<u8>,
+    failure: Option<FileError>,
+}
+
+/// A new file row, ready to insert.
+pub struct NewFile<'a> {
+    pub owner_id: Uuid,
+    pub name: String,
+    pub mime_type: &'a str,
+    pub size: u64,
+    pub storage_key: String,
+    pub purpose: Purpose,
+}
+
+impl NewFile<'_> {
+    #[must_use]
+    pub fn into_active_model(self) -> ActiveModel {
+        ActiveModel {
+            owner_id: ActiveValue::Set(self.owner_id),
+            name: ActiveValue::Set(self.name),
+            mime_type: ActiveValue::Set(self.mime_type.to_string()),
+            size: ActiveValue::Set(i64::try_from(self.size).unwrap_or(i64::MAX)),
+            storage_key: ActiveValue::Set(self.storage_key),
+            purpose: ActiveValue::Set(self.purpose.as_str().to_string()),
+            ..Default::default()
+        }
+    }
+
+    /// Inserts the row.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn insert<C: ConnectionTrait>(self, db: &C) -> Result<Model, DbErr> {
+        self.into_active_model().insert(db).await
+    }
+}
+
+impl Model {
+    /// Owners and admins may act on a file; nobody else.
+    #[must_use]
+    pub fn is_managed_by(&self, user: &users::Model) -> bool {
+        self.owner_id == user.id || user.is_admin()
+    }
+
+    /// Streams `body` into the store under a new key, at most `limit` bytes,
+    /// then writes its row. Past the limit, or when the body or the store
+    /// fails, nothing stays behind: no row, and the object is removed.
+    ///
+    /// # Errors
+    /// `TooLarge`, `Empty`, `Unreadable` (the body's own error), `Storage`,
+    /// or a database error.
+    #[tracing::instrument(skip(db, storage, body), fields(owner_id = %owner_id))]
+    pub async fn upload<S>(
+        db: &DatabaseConnection,
+        storage: &Storage,
+        owner_id: Uuid,
+        name: String,
+        limit: u64,
+        body: S,
+    ) -> Result<Self, FileError>
+    where
+        S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin + 'static,
+    {
+        let mut body = body;
+        // The first bytes before anything is written: an empty upload leaves
+        // no trace in the store.
+        let first = loop {
+            match body.next().await.transpose()? {
+                Some(chunk) if chunk.is_empty() => {}
+                Some(chunk) => break chunk,
+                None => return Err(FileError::Empty),
+            }
+        };
+        let tally = Arc::new(Mutex::new(Tally::default()));
+        let counted = {
+            let tally = Arc::clone(&tally);
+            futures_util::stream::once(async { Ok(first) })
+                .chain(body)
+                .map(move |chunk| count(&tally, chunk, limit))
+        };
+        let key = Purpose::File.new_key();
+        let written = storage
+            .upload_stream(Path::new(&key), BytesStream::from_body_stream(counted))
+            .await;
+        let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(PoisonError::into_inner));
+        let stored = match (tally.failure, written) {
+            (Some(failure), _) => Err(failure),
+            (None, Err(error)) => Err(FileError::Storage(error)),
+            (None, Ok(())) => {
+                NewFile {
+                    owner_id,
+                    name,
+                    mime_type: sniff(&tally.head),
+                    size: tally.size,
+                    storage_key: key.clone(),
+                    purpose: Purpose::File,
+                }
+                .insert(db)
+                .await
+                .map_err(FileError::from)
+            }
+        };
+        if stored.is_err() {
+            file_deletions::discard(db, storage, &key).await;
+        }
+        stored
+    }
+
+    /// The file `id`, when `user` may act on it.
+    ///
+    /// # Errors
+    /// `NotFound` when there is no such file, `Forbidden` when it is someone
+    /// else's.
+    #[tracing::instrument(skip(db, user), fields(user_id = %user.id))]
+    pub async fn find_for(
+        db: &DatabaseConnection,
+        id: Uuid,
+        user: &users::Model,
+    ) -> Result<Self, FileError> {
+        let file = Entity::find_by_id(id)
+            .filter(Column::Purpose.eq(Purpose::File.as_str()))
+            .one(db)
+            .await?
+            .ok_or(FileError::NotFound)?;
+        if file.is_managed_by(user) {
+            Ok(file)
+        } else {
+            Err(FileError::Forbidden)
+        }
+    }
+
+    /// The files a user sees, oldest first: their own, or everyone's for an
+    /// admin.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_for(
+        db: &DatabaseConnection,
+        viewer: &users::Model,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        let mut query = Entity::find().filter(Column::Purpose.eq(Purpose::File.as_str()));
+        if !viewer.is_admin() {
+            query = query.filter(Column::OwnerId.eq(viewer.id));
+        }
+        Ok(query
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .offset(page.skip)
+            .limit(page.limit)
+            .all(db)
+            .await?)
+    }
+
+    /// The keys of every object `owner_id` has in the store.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn keys_of_owner<C: ConnectionTrait>(
+        db: &C,
+        owner_id: Uuid,
+    ) -> Result<Vec<String>, DbErr> {
+        Entity::find()
+            .select_only()
+            .column(Column::StorageKey)
+            .filter(Column::OwnerId.eq(owner_id))
+            .into_tuple()
+            .all(db)
+            .await
+    }
+
+    /// The bytes, as they come from the store.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub async fn open(&self, storage: &Storage) -> Result<BytesStream, FileError> {
+        Ok(storage
+            .download_stream(Path::new(&self.storage_key))
+            .await?)
+    }
+
+    /// Deletes the row, then the bytes (or records them for the purge when
+    /// the store fails), and returns what the file was.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn destroy(self, db: &DatabaseConnection, storage: &Storage) -> ModelResult<Self> {
+        let keys = [self.storage_key.clone()];
+        let txn = write_transaction::begin(db).await?;
+        file_deletions::record(&txn, &keys).await?;
+        Entity::delete_by_id(self.id).exec(&txn).await?;
+        txn.commit().await?;
+        file_deletions::carry_out(db, storage, &keys).await;
+        Ok(self)
+    }
+}
+
+/// Counts one chunk of an upload; past `limit`, or on the body's own error,
+/// notes why and cuts the stream.
+fn count(
+    tally: &Mutex<Tally>,
+    chunk: Result<Bytes, FileError>,
+    limit: u64,
+) -> Result<Bytes, std::io::Error> {
+    let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
+    let failure = match chunk {
+        Ok(chunk) => {
+            tally.size += chunk.len() as u64;
+            if tally.size <= limit {
+                let room = SNIFF_BYTES.saturating_sub(tally.head.len());
+                tally.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                return Ok(chunk);
+            }
+            FileError::TooLarge(limit)
+        }
+        Err(error) => error,
+    };
+    let message = failure.to_string();
+    tally.failure.get_or_insert(failure);
+    Err(std::io::Error::other(message))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_keep_their_last_part_without_control_characters() {
+        assert_eq!(clean_name(Some("../../etc/passwd")), "passwd");
+        assert_eq!(clean_name(Some("C:\\Users\\me\\cv.pdf")), "cv.pdf");
+        assert_eq!(clean_name(Some("a\r\nb\0.txt")), "ab.txt");
+        assert_eq!(clean_name(Some("..")), "file");
+        assert_eq!(clean_name(Some("   ")), "file");
+        assert_eq!(clean_name(None), "file");
+        assert_eq!(clean_name(Some("été \"q\".txt")), "été \"q\".txt");
+        assert_eq!(clean_name(Some(&"é".repeat(300))).chars().count(), 255);
+    }
+
+    #[test]
+    fn types_come_from_the_bytes() {
+        assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
+        assert_eq!(sniff(b"%PDF-1.7\n"), "application/pdf");
+        assert_eq!(sniff("caf\u{e9}".as_bytes()), "text/plain; charset=utf-8");
+        // A two-byte character cut in half at the end of the sniffed bytes.
+        assert_eq!(sniff(&"é".as_bytes()[..1]), "text/plain; charset=utf-8");
+        assert_eq!(sniff(b"\xff\xfe\x00\x01binary"), "application/octet-stream");
+    }
+
+    #[test]
+    fn keys_tell_when_they_were_made() {
+        let key = Purpose::File.new_key();
+        let made = key_created_at(&key).expect("a time");
+        assert!((Utc::now() - made).num_seconds().abs() < 5);
+        assert!(key_created_at("files/not-a-uuid").is_none());
+        assert!(key_created_at("elsewhere/0190c8a0-0000-7000-8000-000000000000").is_none());
+        assert!(key_created_at(&format!("files/{}", Uuid::new_v4())).is_none());
+    }
+}
