@@ -140,19 +140,32 @@ impl FileSettings {
     pub fn store(&self) -> Result<Storage, SettingsError> {
         let driver = if self.s3_bucket.is_empty() {
             std::fs::create_dir_all(&self.storage_path).map_err(|error| {
-                SettingsError::FileStorage(format!("FILE_STORAGE_PATH {:?}: {error}", self.storage_path))
+                SettingsError::FileStorage(format!(
+                    "FILE_STORAGE_PATH {:?}: {error}",
+                    self.storage_path
+                ))
             })?;
             drivers::local::new_with_prefix(&self.storage_path)
         } else {
-            let region = if self.s3_region.is_empty() { "us-east-1" } else { &self.s3_region };
+            opendal::install_default();
+            let region = if self.s3_region.is_empty() {
+                "us-east-1"
+            } else {
+                &self.s3_region
+            };
             let credential = drivers::aws::Credential {
                 key_id: self.aws_access_key_id.clone(),
                 secret_key: self.aws_secret_access_key.expose_secret().to_string(),
                 token: None,
             };
-            match (self.aws_access_key_id.is_empty(), self.s3_endpoint.is_empty()) {
+            match (
+                self.aws_access_key_id.is_empty(),
+                self.s3_endpoint.is_empty(),
+            ) {
                 (true, true) => drivers::aws::new(&self.s3_bucket, region),
-                (false, true) => drivers::aws::with_credentials(&self.s3_bucket, region, credential),
+                (false, true) => {
+                    drivers::aws::with_credentials(&self.s3_bucket, region, credential)
+                }
                 (_, false) => drivers::aws::with_credentials_and_endpoint(
                     &self.s3_bucket,
                     region,
@@ -161,7 +174,9 @@ impl FileSettings {
                 ),
             }
         }
-        .map_err(|error| SettingsError::FileStorage(format!("S3_BUCKET {:?}: {error}", self.s3_bucket)))?;
+        .map_err(|error| {
+            SettingsError::FileStorage(format!("S3_BUCKET {:?}: {error}", self.s3_bucket))
+        })?;
         Ok(Storage::single(driver))
     }
 }

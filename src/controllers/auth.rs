@@ -175,7 +175,11 @@ pub async fn start_session(
     welcome_new(ctx, app, &signed_in).await;
     let user = signed_in.user;
     let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, origin).await?;
-    Ok(Json(AuthResponse::new(&user, &session, &app.settings.server_host)))
+    Ok(Json(AuthResponse::new(
+        &user,
+        &session,
+        &app.settings.server_host,
+    )))
 }
 
 /// Creates a customer account with a password and signs it in.

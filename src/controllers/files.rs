@@ -62,7 +62,10 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let files = files::Model::list_for(&db, &user, &page).await?;
     let host = &app.settings.server_host;
-    let files: Vec<_> = files.iter().map(|file| FileResponse::new(file, host)).collect();
+    let files: Vec<_> = files
+        .iter()
+        .map(|file| FileResponse::new(file, host))
+        .collect();
     Ok(Json(files).into_response())
 }
 

@@ -71,7 +71,5 @@ pub async fn show(
 }
 
 pub fn routes() -> ApiRoutes {
-    ApiRoutes::new()
-        .route(routes!(upload))
-        .route(routes!(show))
+    ApiRoutes::new().route(routes!(upload)).route(routes!(show))
 }

@@ -84,7 +84,12 @@ pub async fn list(
 ) -> ApiResult<Json<Vec<UserResponse>>> {
     let users = users::Model::list(&db, &page, filter.with_archived).await?;
     let host = &app.settings.server_host;
-    Ok(Json(users.iter().map(|user| UserResponse::new(user, host)).collect()))
+    Ok(Json(
+        users
+            .iter()
+            .map(|user| UserResponse::new(user, host))
+            .collect(),
+    ))
 }
 
 /// Creates a user with the given role.

@@ -246,19 +246,17 @@ impl Model {
         let stored = match (tally.failure, written) {
             (Some(failure), _) => Err(failure),
             (None, Err(error)) => Err(FileError::Storage(error)),
-            (None, Ok(())) => {
-                NewFile {
-                    owner_id,
-                    name,
-                    mime_type: sniff(&tally.head),
-                    size: tally.size,
-                    storage_key: key.clone(),
-                    purpose: Purpose::File,
-                }
-                .insert(db)
-                .await
-                .map_err(FileError::from)
+            (None, Ok(())) => NewFile {
+                owner_id,
+                name,
+                mime_type: sniff(&tally.head),
+                size: tally.size,
+                storage_key: key.clone(),
+                purpose: Purpose::File,
             }
+            .insert(db)
+            .await
+            .map_err(FileError::from),
         };
         if stored.is_err() {
             file_deletions::discard(db, storage, &key).await;
@@ -368,7 +366,9 @@ fn count(
             tally.size += chunk.len() as u64;
             if tally.size <= limit {
                 let room = SNIFF_BYTES.saturating_sub(tally.head.len());
-                tally.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+                tally
+                    .head
+                    .extend_from_slice(&chunk[..room.min(chunk.len())]);
                 return Ok(chunk);
             }
             FileError::TooLarge(limit)

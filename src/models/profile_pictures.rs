@@ -4,13 +4,7 @@
 //! comment. JPEG stays JPEG; the others become PNG (lossless, transparency
 //! kept). A user has one; a new one replaces it.
 
-use std::{
-    io::Cursor,
-    num::NonZeroUsize,
-    path::Path,
-    sync::LazyLock,
-    time::Duration,
-};
+use std::{io::Cursor, num::NonZeroUsize, path::Path, sync::LazyLock, time::Duration};
 
 use bytes::Bytes;
 use image::{

@@ -98,7 +98,10 @@ pub fn bytes(file: &files::Model, stream: BytesStream, extra: HeaderMap) -> Resp
 pub fn download(file: &files::Model, stream: BytesStream) -> Response {
     let mut headers = HeaderMap::new();
     headers.insert(header::CONTENT_DISPOSITION, content_disposition(&file.name));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     bytes(file, stream, headers)
 }
 

@@ -1,3 +1,4 @@
+mod files;
 mod items;
 mod sessions;
 mod users;

@@ -67,6 +67,8 @@ macro_rules! assert_redacted_snapshot {
             ".**.id" => placeholder("[uuid]"),
             ".**.owner_id" => placeholder("[uuid]"),
             ".**.user_id" => placeholder("[uuid]"),
+            ".**.url" => placeholder("[url]"),
+            ".**.profile_picture_url" => placeholder("[url]"),
             ".**.access_token" => placeholder("[token]"),
             ".**.refresh_token" => placeholder("[token]"),
             ".**.verification_code" => placeholder("[code]"),

@@ -1,3 +1,4 @@
 mod mail;
 mod purge_expired_tokens;
+mod purge_orphan_files;
 mod user_disable_2fa;

@@ -122,7 +122,10 @@ impl<S: Send + Sync, L: UploadLimit> FromRequest<S> for FileUpload<L> {
                 break field;
             }
             // Read past it: its size is capped by the constraints.
-            field.bytes().await.map_err(|error| read_error(error, limit))?;
+            field
+                .bytes()
+                .await
+                .map_err(|error| read_error(error, limit))?;
         };
         let name = files::clean_name(field.file_name());
         let body = field

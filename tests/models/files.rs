@@ -1,0 +1,74 @@
+use backend::models::files::{self, FileError};
+use bytes::Bytes;
+use futures::{StreamExt, stream};
+
+use crate::{
+    requests::uploads::{file_rows, stored_keys},
+    support::{boot_on, store_kinds},
+};
+
+/// A body of `chunks` chunks of 64 KiB (binary), arriving one by one as from a
+/// client that sent no length, then `end`.
+fn body(
+    chunks: usize,
+    end: Option<FileError>,
+) -> futures::stream::BoxStream<'static, Result<Bytes, FileError>> {
+    let chunk = Bytes::from(vec![0u8; 64 * 1024]);
+    stream::iter((0..chunks).map(move |_| Ok(chunk.clone())))
+        .chain(stream::iter(end.map(Err)))
+        .boxed()
+}
+
+#[tokio::test]
+async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
+    for kind in store_kinds() {
+        let booted = boot_on(kind, &loco_rs::environment::Environment::Test, |_| {}).await;
+        let ctx = &booted.app_context;
+        let owner = backend::models::users::Model::find_by_email(
+            &ctx.db,
+            &crate::support::email("admin@example.com"),
+        )
+        .await
+        .expect("the first admin");
+        let limit = 200 * 1024;
+        let over = files::Model::upload(
+            &ctx.db,
+            &ctx.storage,
+            owner.id,
+            "big".into(),
+            limit,
+            body(100, None),
+        )
+        .await;
+        assert!(
+            matches!(over, Err(FileError::TooLarge(l)) if l == limit),
+            "{kind:?}: {over:?}"
+        );
+        let cut = files::Model::upload(
+            &ctx.db,
+            &ctx.storage,
+            owner.id,
+            "cut".into(),
+            limit,
+            body(2, Some(FileError::Unreadable("connection reset".into()))),
+        )
+        .await;
+        assert!(matches!(cut, Err(FileError::Unreadable(_))), "{cut:?}");
+        assert!(file_rows(ctx).await.is_empty());
+        assert!(stored_keys(ctx).await.is_empty(), "{kind:?}");
+
+        let whole = files::Model::upload(
+            &ctx.db,
+            &ctx.storage,
+            owner.id,
+            "ok".into(),
+            limit,
+            body(3, None),
+        )
+        .await
+        .expect("stored");
+        assert_eq!(whole.size, 3 * 64 * 1024);
+        assert_eq!(whole.mime_type, "application/octet-stream");
+        assert_eq!(stored_keys(ctx).await, vec![whole.storage_key.clone()]);
+    }
+}
