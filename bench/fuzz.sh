@@ -31,9 +31,11 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Development settings on an SQLite file of its own; mail is logged, not sent.
+# Development settings on an SQLite file and a file store of their own; mail
+# is logged, not sent.
 env -u REDIS_URL -u SMTP_HOST LOCO_ENV=development \
-  DATABASE_URL="sqlite://${work}/fuzz.sqlite?mode=rwc" PORT="$PORT" BINDING=127.0.0.1 \
+  DATABASE_URL="sqlite://${work}/fuzz.sqlite?mode=rwc" FILE_STORAGE_PATH="${work}/storage" \
+  PORT="$PORT" BINDING=127.0.0.1 \
   LOG_LEVEL="${LOG_LEVEL:-error}" "$BIN" start >"${work}/server.log" 2>&1 &
 server_pid=$!
 for _ in $(seq 1 600); do

@@ -93,7 +93,7 @@ pub async fn show(
     security(("bearer" = [])), params(("id" = Uuid, Path)),
     responses(
         (status = 200, description = "The bytes, with the type read from them",
-            content_type = "application/octet-stream", body = Vec<u8>),
+            content_type = "*/*", body = Vec<u8>),
         (status = 401, body = Detail), (status = 403, body = Detail),
         (status = 404, body = Detail), (status = 422, body = ValidationDetail),
         (status = 503, body = Detail),

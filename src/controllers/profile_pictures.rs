@@ -50,7 +50,8 @@ pub async fn upload(
 #[utoipa::path(get, path = "/api/v1/users/{user_id}/profile-picture/{file_id}", tag = "users",
     params(("user_id" = Uuid, Path), ("file_id" = Uuid, Path)),
     responses(
-        (status = 200, description = "The picture", content_type = "image/jpeg", body = Vec<u8>),
+        (status = 200, description = "The picture: JPEG for a JPEG upload, else PNG",
+            content((Vec<u8> = "image/jpeg"), (Vec<u8> = "image/png"))),
         (status = 304, description = "The cached copy is current"),
         (status = 404, body = Detail), (status = 422, body = ValidationDetail),
         (status = 503, body = Detail),
