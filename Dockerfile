@@ -29,10 +29,14 @@ WORKDIR /app
 COPY --from=builder /app/target/release/backend-cli /usr/local/bin/backend-cli
 COPY config config
 COPY assets assets
+# Uploads (unless S3_BUCKET is set); the compose files mount a volume here,
+# which takes this folder's owner.
+RUN mkdir -p /app/storage && chown app /app/storage
 USER app
 ENV LOCO_ENV=production \
     BINDING=0.0.0.0 \
-    PORT=5150
+    PORT=5150 \
+    FILE_STORAGE_PATH=/app/storage
 EXPOSE 5150
 # Server, job workers and scheduler (mail retries, token clean-up) in one process.
 CMD ["backend-cli", "start", "--all"]
