@@ -40,7 +40,7 @@ pub async fn upload(
     CurrentUser(user): CurrentUser,
     upload: FileUpload<ProfilePicture>,
 ) -> ApiResult<Json<UserResponse>> {
-    let picture = Picture::prepare(upload.collect().await?).await?;
+    let picture = Picture::prepare(upload.body).await?;
     let user = picture.replace(&db, &storage, user).await?;
     Ok(Json(UserResponse::new(&user, &app.settings.server_host)))
 }

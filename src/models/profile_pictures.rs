@@ -7,13 +7,14 @@
 use std::{io::Cursor, num::NonZeroUsize, path::Path, sync::LazyLock, time::Duration};
 
 use bytes::Bytes;
+use futures_util::{Stream, StreamExt};
 use image::{
     DynamicImage, ImageDecoder, ImageError, ImageFormat, ImageReader, Limits,
     codecs::jpeg::JpegEncoder, imageops::FilterType,
 };
 use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::{JoinType, QuerySelect, RelationTrait};
-use tokio::sync::Semaphore;
+use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::{
     file_deletions,
@@ -42,6 +43,11 @@ static DECODERS: LazyLock<Semaphore> = LazyLock::new(|| {
     Semaphore::new(std::thread::available_parallelism().map_or(1, NonZeroUsize::get))
 });
 
+/// Uploads held in memory at once, read or waiting for a decoder: each holds
+/// up to `PROFILE_PICTURE_MAX_BYTES`, so a crowd of uploads cannot add up to
+/// more than this many of them.
+static RECEIVING: Semaphore = Semaphore::const_new(16);
+
 /// A picture ready to store.
 #[derive(Debug)]
 pub struct Picture {
@@ -52,17 +58,20 @@ pub struct Picture {
 }
 
 impl Picture {
-    /// Decodes, resizes and encodes `upload` again, off the async threads.
+    /// Reads the upload (its size capped by the caller), then decodes,
+    /// resizes and encodes it again, off the async threads.
     ///
     /// # Errors
     /// `NotAPicture` for another type or bytes that do not decode,
-    /// `PictureTooLarge` past the decoding limits, `Saturated` when no decoder
-    /// frees up in time.
-    pub async fn prepare(upload: Bytes) -> Result<Self, FileError> {
-        let _permit = tokio::time::timeout(MAX_WAIT, DECODERS.acquire())
-            .await
-            .map_err(|_| FileError::Saturated)?
-            .map_err(|_| FileError::Saturated)?;
+    /// `PictureTooLarge` past the decoding limits, `Empty`, the body's own
+    /// error, or `Saturated` when no room or decoder frees up in time.
+    pub async fn prepare<S>(body: S) -> Result<Self, FileError>
+    where
+        S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin,
+    {
+        let _room = permit(&RECEIVING).await?;
+        let upload = collect(body).await?;
+        let _decoder = permit(&DECODERS).await?;
         tokio::task::spawn_blocking(move || Self::process(&upload))
             .await
             .map_err(|error| FileError::Model(ModelError::Any(error.into())))?
@@ -210,6 +219,27 @@ pub async fn find(
         .one(db)
         .await?
         .ok_or(FileError::NotFound)
+}
+
+async fn permit(semaphore: &Semaphore) -> Result<SemaphorePermit<'_>, FileError> {
+    tokio::time::timeout(MAX_WAIT, semaphore.acquire())
+        .await
+        .map_err(|_| FileError::Saturated)?
+        .map_err(|_| FileError::Saturated)
+}
+
+async fn collect<S>(mut body: S) -> Result<Vec<u8>, FileError>
+where
+    S: Stream<Item = Result<Bytes, FileError>> + Unpin,
+{
+    let mut bytes = Vec::new();
+    while let Some(chunk) = body.next().await {
+        bytes.extend_from_slice(&chunk?);
+    }
+    if bytes.is_empty() {
+        return Err(FileError::Empty);
+    }
+    Ok(bytes)
 }
 
 /// Limits passed are "too large"; anything else that does not decode is

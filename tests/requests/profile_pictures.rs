@@ -113,6 +113,28 @@ async fn a_new_picture_replaces_the_old_one_and_its_bytes() {
 }
 
 #[tokio::test]
+async fn pictures_uploaded_at_once_replace_one_another() {
+    request(|server, ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        let uploads =
+            (0..4).map(|n| set_picture(&server, &token, image(10 + n, 10, ImageFormat::Png)));
+        for response in futures::future::join_all(uploads).await {
+            assert_eq!(response.status_code(), 200, "{}", response.text());
+        }
+        let rows = file_rows(&ctx).await;
+        assert_eq!(rows.len(), 1, "one picture is left");
+        assert_eq!(stored_keys(&ctx).await, vec![rows[0].storage_key.clone()]);
+        let me: Value = server
+            .get("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .await
+            .json();
+        assert!(picture_path(&me).ends_with(&rows[0].id.to_string()));
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn exif_and_gps_are_dropped_from_jpegs() {
     request(|server, _ctx| async move {
         let (token, _) = register(&server, "jane@example.com").await;

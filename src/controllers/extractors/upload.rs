@@ -61,23 +61,6 @@ pub struct FileUpload<L> {
     kind: PhantomData<L>,
 }
 
-impl<L> FileUpload<L> {
-    /// The whole file, for uploads small enough to be handled in memory.
-    ///
-    /// # Errors
-    /// When the body fails or is empty.
-    pub async fn collect(mut self) -> Result<Bytes, FileError> {
-        let mut bytes = Vec::new();
-        while let Some(chunk) = self.body.next().await {
-            bytes.extend_from_slice(&chunk?);
-        }
-        if bytes.is_empty() {
-            return Err(FileError::Empty);
-        }
-        Ok(bytes.into())
-    }
-}
-
 impl<S: Send + Sync, L: UploadLimit> FromRequest<S> for FileUpload<L> {
     type Rejection = ApiError;
 
