@@ -185,7 +185,11 @@ impl Hooks for App {
         tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);
         tasks.register(tasks::purge_orphan_files::PurgeOrphanFiles);
         tasks.register(tasks::send_test_email::SendTestEmail);
+        tasks.register(tasks::user_archive::UserArchive);
+        tasks.register(tasks::user_create::UserCreateTask);
         tasks.register(tasks::user_disable_2fa::UserDisable2fa);
+        tasks.register(tasks::user_end_sessions::UserEndSessions);
+        tasks.register(tasks::user_unarchive::UserUnarchive);
         // tasks-inject (do not remove)
     }
 

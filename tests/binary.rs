@@ -68,6 +68,37 @@ fn a_production_start_without_a_required_variable_says_which_in_one_line() {
     assert!(line.starts_with("error: SECRET_KEY is missing"), "{line}");
 }
 
+#[tokio::test]
+async fn an_operator_task_with_bad_arguments_prints_its_usage_and_fails() {
+    let database = std::env::temp_dir().join(format!("task_{}.sqlite", Uuid::new_v4().simple()));
+    let url = format!("sqlite://{}?mode=rwc", database.display());
+    for (args, expected) in [
+        (vec!["user_create"], "usage: user_create email:<address>"),
+        (
+            vec!["user_create", "email:a@example.com", "role:root"],
+            "usage: user_create",
+        ),
+        (vec!["user_archive"], "usage: user_archive email:<address>"),
+        (
+            vec!["user_end_sessions", "email:nobody@example.com"],
+            "no user with email",
+        ),
+    ] {
+        let output = binary()
+            .arg("task")
+            .args(&args)
+            .env("LOCO_ENV", "development")
+            .env("DATABASE_URL", &url)
+            .output()
+            .await
+            .expect("the binary runs");
+        assert!(!output.status.success(), "{args:?} exits non-zero");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+    let _ = std::fs::remove_file(&database);
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|listener| listener.local_addr())

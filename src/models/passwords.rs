@@ -19,6 +19,7 @@ use argon2::{
     password_hash::{Output, ParamsString, PasswordHash, SaltString, rand_core::OsRng},
 };
 use loco_rs::model::{ModelError, ModelResult};
+use rand::Rng;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
@@ -30,6 +31,20 @@ pub fn is_strong(password: &str, context: &[&str]) -> bool {
     // zxcvbn's work grows with the length; past 100 characters, length is strength.
     let judged: String = password.chars().take(100).collect();
     zxcvbn::zxcvbn(&judged, context).score() >= zxcvbn::Score::Two
+}
+
+/// Letters and digits that cannot be taken for one another.
+const GENERATED_ALPHABET: &[u8] = b"abcdefghjkmnpqrstuvwxyzABCDEFGHJKLMNPQRSTUVWXYZ23456789";
+/// 20 of them: about 115 bits.
+const GENERATED_LENGTH: usize = 20;
+
+/// A password for an account an operator makes without one, from a CSPRNG.
+#[must_use]
+pub fn generate() -> String {
+    let mut rng = rand::rng();
+    (0..GENERATED_LENGTH)
+        .map(|_| char::from(GENERATED_ALPHABET[rng.random_range(0..GENERATED_ALPHABET.len())]))
+        .collect()
 }
 
 /// The working memory of one hash.

@@ -2,24 +2,19 @@
 //! sign-in off for a user who lost their device and their recovery codes.
 //! Recorded in their security log, and mailed to them.
 
-use std::net::Ipv4Addr;
-
 use loco_rs::{
     app::AppContext,
     task::{Task, TaskInfo, Vars},
 };
 
+use super::operator::{self, BY_OPERATOR};
 use crate::{
     mailers::account::{AccountMailer, Notice},
-    models::{
-        email::Email,
-        security_events::{self, EventKind, Origin},
-        users,
-    },
+    models::security_events::{self, EventKind},
     state::AppState,
 };
 
-const BY_OPERATOR: &str = "by an operator";
+const USAGE: &str = "user_disable_2fa email:<address>";
 
 pub struct UserDisable2fa;
 
@@ -28,28 +23,19 @@ impl Task for UserDisable2fa {
     fn task(&self) -> TaskInfo {
         TaskInfo {
             name: "user_disable_2fa".to_string(),
-            detail: "Turn two-factor sign-in off for a user: user_disable_2fa email:<address>"
-                .to_string(),
+            detail: format!("Turn two-factor sign-in off for a user: {USAGE}"),
         }
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        let usage = || loco_rs::Error::string("usage: user_disable_2fa email:<address>");
-        let raw = vars.cli_arg("email").map_err(|_| usage())?;
-        let email = Email::parse(raw)
-            .map_err(|_| loco_rs::Error::string(&format!("not an email address: {raw}")))?;
-        let user = users::Model::find_by_email(&ctx.db, &email)
-            .await
-            .map_err(|_| loco_rs::Error::string(&format!("no user with email {email}")))?;
+        let user = operator::user_arg(ctx, vars, USAGE).await?;
+        let email = user.email.clone();
         let state = AppState::from_context(ctx)?;
         let user = user
             .disable_two_factor(&ctx.db, &state.two_factor, None)
             .await
             .map_err(|error| loco_rs::Error::string(&format!("{email}: {error}")))?;
-        let origin = Origin {
-            ip: Ipv4Addr::LOCALHOST.into(),
-            user_agent: "cargo loco task user_disable_2fa".to_string(),
-        };
+        let origin = operator::origin("user_disable_2fa");
         let kind = EventKind::TwoFactorDisabled;
         security_events::Model::note(&ctx.db, user.id, kind, &origin, Some(BY_OPERATOR)).await;
         let notice = Notice::TwoFactorDisabled;

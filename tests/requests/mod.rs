@@ -7,7 +7,7 @@ mod monitoring;
 mod otp;
 mod password_change;
 mod password_recovery;
-mod prepare_data;
+pub mod prepare_data;
 mod profile_pictures;
 mod rate_limits;
 mod routing;

@@ -1,4 +1,5 @@
 mod mail;
+mod operators;
 mod purge_expired_tokens;
 mod purge_orphan_files;
 mod user_disable_2fa;
