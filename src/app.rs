@@ -180,6 +180,7 @@ impl Hooks for App {
 
     fn register_tasks(tasks: &mut Tasks) {
         tasks.register(tasks::deliver_mail::DeliverMail);
+        tasks.register(tasks::import_legacy::ImportLegacy);
         tasks.register(tasks::mail_failed::MailFailed);
         tasks.register(tasks::mail_preview::MailPreview);
         tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);

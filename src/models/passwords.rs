@@ -23,6 +23,8 @@ use rand::Rng;
 use subtle::ConstantTimeEq;
 use tokio::sync::Semaphore;
 
+use super::legacy_passwords;
+
 /// Whether `password` is hard enough to guess: zxcvbn's score of 2 or more
 /// ("somewhat guessable" at worst), judged knowing `context` (the owner's
 /// email and names), so that `jane2024` is weak for Jane.
@@ -166,9 +168,12 @@ fn hash_with(buffer: &mut Buffer, password: &str) -> ModelResult<String> {
 }
 
 /// Whether `password` gives `hashed`, a PHC string of any argon2 variant and
-/// parameters. Hashes needing more memory than a buffer holds (made elsewhere,
+/// parameters, or a hash the legacy import brought. Hashes needing more memory than a buffer holds (made elsewhere,
 /// with other parameters) get a buffer of their own.
 fn verify_with(buffer: &mut Buffer, password: &str, hashed: &str) -> bool {
+    if legacy_passwords::is_legacy(hashed) {
+        return legacy_passwords::verify(password, hashed);
+    }
     let Ok(hash) = PasswordHash::new(hashed) else {
         return false;
     };

@@ -13,7 +13,7 @@ pub use super::_entities::{
 };
 use super::{
     email::Email,
-    file_deletions, files,
+    file_deletions, files, legacy_passwords,
     one_time_passwords::{self, CodePolicy},
     pagination::Pagination,
     passwords,
@@ -475,7 +475,38 @@ impl Model {
         };
         let hashed = user.as_ref().and_then(|user| user.hashed_password.clone());
         let valid = passwords::verify(password.to_string(), hashed).await?;
-        Ok(user.filter(|user| valid && !user.is_archived()))
+        match user.filter(|user| valid && !user.is_archived()) {
+            Some(user) if user.has_legacy_password() => {
+                Ok(Some(user.replace_legacy_password(db, password).await?))
+            }
+            other => Ok(other),
+        }
+    }
+
+    fn has_legacy_password(&self) -> bool {
+        self.hashed_password
+            .as_deref()
+            .is_some_and(legacy_passwords::is_legacy)
+    }
+
+    /// A legacy hash that was just checked gives way to argon2id, unless the
+    /// password changed meanwhile. The same password: sessions stay.
+    async fn replace_legacy_password(
+        self,
+        db: &DatabaseConnection,
+        password: &str,
+    ) -> ModelResult<Self> {
+        let hashed = passwords::hash(password.to_string()).await?;
+        let txn = write_transaction::begin(db).await?;
+        Entity::update_many()
+            .col_expr(Column::HashedPassword, Expr::value(hashed))
+            .filter(Column::Id.eq(self.id))
+            .filter(Column::HashedPassword.eq(self.hashed_password.clone()))
+            .exec(&txn)
+            .await?;
+        let user = Self::find_by_id(&txn, self.id).await?;
+        txn.commit().await?;
+        Ok(user)
     }
 
     /// Deletes the user, and with them their items and files (rows, then

@@ -1,4 +1,5 @@
 pub mod deliver_mail;
+pub mod import_legacy;
 pub mod mail_failed;
 pub mod mail_preview;
 pub mod operator;

@@ -1,4 +1,5 @@
 mod files;
 mod items;
+mod legacy_passwords;
 mod sessions;
 mod users;

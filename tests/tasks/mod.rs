@@ -1,3 +1,4 @@
+mod import_legacy;
 mod mail;
 mod operators;
 mod purge_expired_tokens;
