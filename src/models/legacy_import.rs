@@ -80,6 +80,8 @@ pub struct Target<'a> {
     pub languages: &'a [&'a str],
     /// The legacy `FILE_PATH` folder; without it, file rows are skipped.
     pub files_from: Option<PathBuf>,
+    /// `FILE_MAX_BYTES`: a larger file is skipped, as its upload would be refused.
+    pub max_bytes: u64,
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -388,15 +390,26 @@ async fn import_items(
 }
 
 /// The bytes of a legacy file: `filename` in `folder`, when it is a plain
-/// name (a row cannot point outside the folder) and the file is there.
-async fn legacy_bytes(folder: &Path, filename: Option<&str>) -> Result<Bytes, &'static str> {
+/// name (a row cannot point outside the folder), the file is there, and it
+/// is at most `max_bytes` long.
+async fn legacy_bytes(
+    folder: &Path,
+    filename: Option<&str>,
+    max_bytes: u64,
+) -> Result<Bytes, &'static str> {
     let name = filename
         .filter(|name| !name.is_empty() && !name.contains(['/', '\\']) && *name != "..")
         .ok_or("its filename is not a plain file name")?;
-    tokio::fs::read(folder.join(name))
+    let path = folder.join(name);
+    let missing = "its bytes are not in the files: folder";
+    let size = tokio::fs::metadata(&path).await.map_err(|_| missing)?.len();
+    if size > max_bytes {
+        return Err("it is larger than FILE_MAX_BYTES");
+    }
+    tokio::fs::read(path)
         .await
         .map(Bytes::from)
-        .map_err(|_| "its bytes are not in the files: folder")
+        .map_err(|_| missing)
 }
 
 async fn import_files(
@@ -455,7 +468,7 @@ async fn import_files(
             );
             continue;
         };
-        let bytes = match legacy_bytes(folder, file.filename.as_deref()).await {
+        let bytes = match legacy_bytes(folder, file.filename.as_deref(), target.max_bytes).await {
             Ok(bytes) => bytes,
             Err(why) => {
                 Report::skip(tally, skipped, "file", file.id, why);

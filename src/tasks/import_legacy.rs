@@ -39,6 +39,7 @@ impl Task for ImportLegacy {
             storage,
             languages: &languages,
             files_from: vars.cli.get("files").map(Into::into),
+            max_bytes: state.settings.files.max_bytes,
         };
         let report = legacy_import::run(&legacy, &target)
             .await

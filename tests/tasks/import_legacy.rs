@@ -42,6 +42,16 @@ async fn legacy_database() -> (TestDatabase, DatabaseConnection) {
 }
 
 async fn import(ctx: &AppContext, legacy: &DatabaseConnection, folder: &Path) -> Report {
+    let max_bytes = app_state(ctx).settings.files.max_bytes;
+    import_at_most(ctx, legacy, folder, max_bytes).await
+}
+
+async fn import_at_most(
+    ctx: &AppContext,
+    legacy: &DatabaseConnection,
+    folder: &Path,
+    max_bytes: u64,
+) -> Report {
     let state = app_state(ctx);
     let languages = state.translations.languages();
     let target = Target {
@@ -49,6 +59,7 @@ async fn import(ctx: &AppContext, legacy: &DatabaseConnection, folder: &Path) ->
         storage: ctx.storage.as_ref(),
         languages: &languages,
         files_from: Some(folder.to_path_buf()),
+        max_bytes,
     };
     legacy_import::run(legacy, &target).await.expect("import")
 }
@@ -268,6 +279,60 @@ async fn a_database_at_another_revision_or_not_legacy_is_refused() {
             1,
             "nothing came over: only the development admin"
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(legacy_tests),
+    ignore = "set LEGACY_DATABASE_URL to a PostgreSQL server to run it"
+)]
+async fn files_named_outside_their_folder_or_over_the_limit_stay_behind() {
+    let (_database, legacy) = legacy_database().await;
+    let folder = tempfile_folder();
+    std::fs::write(folder.join(BRUNO_PICTURE), JPEG).expect("legacy bytes");
+    let outside = folder.with_extension("secret");
+    std::fs::write(&outside, b"not the legacy app's").expect("a file beside the folder");
+    let escape = format!(
+        "../{}",
+        outside
+            .file_name()
+            .and_then(|name| name.to_str())
+            .expect("name")
+    );
+    legacy
+        .execute_unprepared(&format!(
+            "UPDATE file SET filename = '{escape}' WHERE id = 'c0000000-0000-4000-8000-000000000002'"
+        ))
+        .await
+        .expect("a name that climbs out");
+    request(|_server, ctx| async move {
+        let report = import_at_most(&ctx, &legacy, &folder, JPEG.len() as u64 - 1).await;
+        assert_eq!(
+            report.files,
+            Tally {
+                imported: 0,
+                present: 0,
+                skipped: 2
+            }
+        );
+        assert_eq!(
+            report.skipped,
+            [
+                "item b0000000-0000-4000-8000-000000000011: it has no owner",
+                "file c0000000-0000-4000-8000-000000000001: it is larger than FILE_MAX_BYTES",
+                "file c0000000-0000-4000-8000-000000000002: its filename is not a plain file name",
+            ]
+        );
+        assert!(
+            files::Entity::find()
+                .all(&ctx.db)
+                .await
+                .expect("files")
+                .is_empty()
+        );
+        let _ = std::fs::remove_file(&outside);
     })
     .await;
 }
