@@ -208,6 +208,7 @@ impl Hooks for App {
         truncate_table(&ctx.db, TaskRuns).await?;
         truncate_table(&ctx.db, Items).await?;
         truncate_table(&ctx.db, Files).await?;
+        // inject-above: truncate (cargo loco generate; keep this line)
         truncate_table(&ctx.db, Users).await?;
         Ok(())
     }

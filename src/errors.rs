@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 use crate::{
     mailers::account::MailError,
     models::{
-        files::FileError, items::ItemAccessError, passwords::Saturated, sso_providers::SsoError,
+        access::AccessError, files::FileError, passwords::Saturated, sso_providers::SsoError,
         two_factor::TwoFactorError, users::UserError,
     },
     rate_limit::RateLimitError,
@@ -60,6 +60,7 @@ pub mod msg {
     pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
     pub const INTERNAL: &str = "Internal Server Error";
     pub const UNAVAILABLE: &str = "Service temporarily unavailable";
+    // inject-above: messages (cargo loco generate; keep this line)
 }
 
 /// One entry of a 422 body, as FastAPI writes it.
@@ -310,6 +311,18 @@ impl<T> ModelResultExt<T> for ModelResult<T> {
     }
 }
 
+/// An owned row someone asked for: unknown (404, with `message`), or
+/// someone else's (403).
+impl<T> ModelResultExt<T> for Result<T, AccessError> {
+    fn or_not_found(self, message: &'static str) -> ApiResult<T> {
+        self.map_err(|error| match error {
+            AccessError::NotFound => ApiError::NotFound(Cow::Borrowed(message)),
+            AccessError::Forbidden => ApiError::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()),
+            AccessError::Model(error) => ApiError::Model(error),
+        })
+    }
+}
+
 impl From<UserError> for ApiError {
     fn from(error: UserError) -> Self {
         match error {
@@ -343,16 +356,6 @@ impl From<TwoFactorError> for ApiError {
             TwoFactorError::InvalidChallenge => Self::Unauthorized(msg::INVALID_TOKEN.into()),
             TwoFactorError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             TwoFactorError::Model(error) => Self::Model(error),
-        }
-    }
-}
-
-impl From<ItemAccessError> for ApiError {
-    fn from(error: ItemAccessError) -> Self {
-        match error {
-            ItemAccessError::NotFound => Self::NotFound(msg::ITEM_NOT_FOUND.into()),
-            ItemAccessError::Forbidden => Self::Forbidden(msg::NOT_ENOUGH_PRIVILEGE.into()),
-            ItemAccessError::Model(error) => Self::Model(error),
         }
     }
 }

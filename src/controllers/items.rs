@@ -3,9 +3,6 @@
 
 use axum::{Json, response::IntoResponse};
 use loco_rs::prelude::*;
-use serde::Deserialize;
-use utoipa::IntoParams;
-
 use utoipa_axum::routes;
 
 use super::{
@@ -15,19 +12,13 @@ use super::{
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     models::{
+        access::OwnerParam,
         items::{self, Archived, ItemCreate, ItemUpdate},
         pagination::Pagination,
         users,
     },
     views::items::ItemResponse,
 };
-
-#[derive(Debug, Deserialize, Validate, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct OwnerParam {
-    /// The user who will own the item.
-    pub user_id: Uuid,
-}
 
 fn render(item: &items::Model) -> Response {
     Json(ItemResponse::from(item)).into_response()
@@ -103,7 +94,9 @@ pub async fn show(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Excluded).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Excluded)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
     Ok(render(&item))
 }
 
@@ -122,7 +115,9 @@ pub async fn update(
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Excluded).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Excluded)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&item))
 }
@@ -141,7 +136,9 @@ pub async fn destroy(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.destroy(&db).await?;
     Ok(render(&item))
 }
@@ -160,7 +157,9 @@ pub async fn archive(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().archive(&db).await?;
     Ok(render(&item))
 }
@@ -179,7 +178,9 @@ pub async fn unarchive(
     CurrentUser(user): CurrentUser,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included).await?;
+    let item = items::Model::find_for(&db, id, &user, Archived::Included)
+        .await
+        .or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().unarchive(&db).await?;
     Ok(render(&item))
 }

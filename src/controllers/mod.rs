@@ -13,6 +13,7 @@ pub mod sso;
 pub mod two_factor;
 pub mod users;
 pub mod utils;
+// inject-above: controller modules (cargo loco generate; keep this line)
 
 use docs::ApiRoutes;
 
@@ -33,5 +34,6 @@ pub fn all() -> Vec<ApiRoutes> {
         items::routes(),
         files::routes(),
         utils::routes(),
+        // inject-above: routes (cargo loco generate; keep this line)
     ]
 }

@@ -1,10 +1,11 @@
 use loco_rs::prelude::*;
 use sea_orm::{QueryOrder, QuerySelect};
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
-use super::{pagination::Pagination, timestamps, users};
+pub use super::access::{AccessError, Archived};
+use super::{pagination::Pagination, patch::present, timestamps, users};
 
 /// `ItemCreate`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
@@ -45,40 +46,6 @@ pub struct ItemUpdate {
     pub description: Option<Option<String>>,
 }
 
-/// Tells a field sent as `null` (`Some(None)`) from one left out (`None`).
-fn present<'de, D, T>(deserializer: D) -> Result<Option<Option<T>>, D::Error>
-where
-    D: Deserializer<'de>,
-    T: Deserialize<'de>,
-{
-    Option::<T>::deserialize(deserializer).map(Some)
-}
-
-/// Whether a lookup also finds archived items.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Archived {
-    Included,
-    Excluded,
-}
-
-/// Why an item may not be had.
-#[derive(Debug, thiserror::Error)]
-pub enum ItemAccessError {
-    #[error("item not found")]
-    NotFound,
-    /// It exists, and is neither the caller's nor theirs to manage.
-    #[error("not the caller's item")]
-    Forbidden,
-    #[error(transparent)]
-    Model(#[from] ModelError),
-}
-
-impl From<DbErr> for ItemAccessError {
-    fn from(error: DbErr) -> Self {
-        Self::Model(error.into())
-    }
-}
-
 timestamps::stamped_model!();
 
 impl Model {
@@ -104,16 +71,16 @@ impl Model {
         id: Uuid,
         user: &users::Model,
         archived: Archived,
-    ) -> Result<Self, ItemAccessError> {
+    ) -> Result<Self, AccessError> {
         let mut query = Entity::find_by_id(id);
         if archived == Archived::Excluded {
             query = query.filter(Column::ArchivedAt.is_null());
         }
-        let item = query.one(db).await?.ok_or(ItemAccessError::NotFound)?;
+        let item = query.one(db).await?.ok_or(AccessError::NotFound)?;
         if item.is_managed_by(user) {
             Ok(item)
         } else {
-            Err(ItemAccessError::Forbidden)
+            Err(AccessError::Forbidden)
         }
     }
 

@@ -1,4 +1,5 @@
 pub mod _entities;
+pub mod access;
 pub mod code_budgets;
 pub mod email;
 pub mod file_deletions;
@@ -10,6 +11,7 @@ pub mod mails;
 pub mod one_time_passwords;
 pub mod pagination;
 pub mod passwords;
+pub mod patch;
 pub mod profile_pictures;
 pub mod recovery_codes;
 pub mod refresh_tokens;
@@ -24,3 +26,4 @@ pub mod tokens;
 pub mod two_factor;
 pub mod users;
 pub mod write_transaction;
+// inject-above: models (cargo loco generate; keep this line)

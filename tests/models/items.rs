@@ -1,5 +1,5 @@
 use backend::models::{
-    items::{self, Archived, ItemAccessError, ItemCreate, ItemUpdate},
+    items::{self, AccessError, Archived, ItemCreate, ItemUpdate},
     pagination::Pagination,
     users::{self, Role, UserCreate},
 };
@@ -110,11 +110,11 @@ async fn access_is_for_owners_and_admins() {
     }
     assert!(matches!(
         items::Model::find_for(db, item.id, &john, Archived::Excluded).await,
-        Err(ItemAccessError::Forbidden)
+        Err(AccessError::Forbidden)
     ));
     assert!(matches!(
         items::Model::find_for(db, uuid::Uuid::new_v4(), &admin, Archived::Included).await,
-        Err(ItemAccessError::NotFound)
+        Err(AccessError::NotFound)
     ));
 }
 
@@ -142,7 +142,7 @@ async fn transitions_archive_update_and_destroy() {
     assert!(archived.is_archived());
     assert!(matches!(
         items::Model::find_for(db, archived.id, &jane, Archived::Excluded).await,
-        Err(ItemAccessError::NotFound)
+        Err(AccessError::NotFound)
     ));
     items::Model::find_for(db, archived.id, &jane, Archived::Included)
         .await

@@ -60,9 +60,10 @@ pub fn placeholder(text: &'static str) -> insta::internals::Redaction {
     )
 }
 
-/// `assert_json_snapshot!` with ids, tokens, codes and timestamps redacted.
+/// `assert_json_snapshot!` with ids, tokens, codes and timestamps redacted;
+/// `@"…"` after the value for an inline snapshot.
 macro_rules! assert_redacted_snapshot {
-    ($value:expr) => {
+    ($value:expr $(, @$snapshot:literal)?) => {
         insta::assert_json_snapshot!($value, {
             ".**.id" => placeholder("[uuid]"),
             ".**.owner_id" => placeholder("[uuid]"),
@@ -78,7 +79,7 @@ macro_rules! assert_redacted_snapshot {
             ".**.expires_at" => placeholder("[timestamp]"),
             ".**.access_token_expiration_date" => placeholder("[timestamp]"),
             ".**.refresh_token_expiration_date" => placeholder("[timestamp]"),
-        })
+        } $(, @$snapshot)?)
     };
 }
 pub(crate) use assert_redacted_snapshot;

@@ -1,0 +1,40 @@
+//! Who may have a row of a resource that users own: its owner and admins;
+//! and whether archived rows count. `items` and every generated resource
+//! share it.
+
+use loco_rs::prelude::*;
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// Whether a lookup also finds archived rows.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Archived {
+    Included,
+    Excluded,
+}
+
+/// Why a row may not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum AccessError {
+    #[error("not found")]
+    NotFound,
+    /// It exists, and is neither the caller's nor theirs to manage.
+    #[error("not the caller's")]
+    Forbidden,
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for AccessError {
+    fn from(error: DbErr) -> Self {
+        Self::Model(error.into())
+    }
+}
+
+/// `?user_id=`: whom an admin makes a row for.
+#[derive(Debug, Deserialize, Validate, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OwnerParam {
+    /// The user who will own it.
+    pub user_id: Uuid,
+}
