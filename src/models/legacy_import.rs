@@ -205,15 +205,6 @@ fn archived(at: Option<NaiveDateTime>) -> Option<DateTimeWithTimeZone> {
     at.map(|at| at.and_utc().fixed_offset())
 }
 
-fn role(name: &str) -> Option<Role> {
-    match name {
-        "admin" => Some(Role::Admin),
-        "moderator" => Some(Role::Moderator),
-        "customer" => Some(Role::Customer),
-        _ => None,
-    }
-}
-
 fn provider(name: &str) -> Option<Provider> {
     Provider::from_name(name).or((name == "email").then_some(Provider::Email))
 }
@@ -253,7 +244,10 @@ async fn import_users(
         ..
     } = report;
     for (person, email) in people.into_iter().zip(emails) {
-        let (id, kinds) = (person.id, (role(&person.role), provider(&person.provider)));
+        let (id, kinds) = (
+            person.id,
+            (Role::from_name(&person.role), provider(&person.provider)),
+        );
         if present.contains(&id) {
             tally.present += 1;
             continue;

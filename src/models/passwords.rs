@@ -168,8 +168,9 @@ fn hash_with(buffer: &mut Buffer, password: &str) -> ModelResult<String> {
 }
 
 /// Whether `password` gives `hashed`, a PHC string of any argon2 variant and
-/// parameters, or a hash the legacy import brought. Hashes needing more memory than a buffer holds (made elsewhere,
-/// with other parameters) get a buffer of their own.
+/// parameters, or a hash the legacy import brought. Hashes needing more
+/// memory than a buffer holds (made elsewhere, with other parameters) get a
+/// buffer of their own.
 fn verify_with(buffer: &mut Buffer, password: &str, hashed: &str) -> bool {
     if legacy_passwords::is_legacy(hashed) {
         return legacy_passwords::verify(password, hashed);

@@ -26,6 +26,20 @@ use super::{
     write_transaction,
 };
 
+impl Role {
+    /// The role a stored or typed name stands for: `admin`, `moderator` or
+    /// `customer`.
+    #[must_use]
+    pub fn from_name(name: &str) -> Option<Self> {
+        match name {
+            "admin" => Some(Self::Admin),
+            "moderator" => Some(Self::Moderator),
+            "customer" => Some(Self::Customer),
+            _ => None,
+        }
+    }
+}
+
 impl Provider {
     /// The providers one can sign in with.
     pub const SSO: [Self; 3] = [Self::Google, Self::Github, Self::Facebook];

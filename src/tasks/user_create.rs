@@ -35,12 +35,7 @@ impl Task for UserCreateTask {
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
         let email = operator::email_arg(vars, USAGE)?;
         let role_name = vars.cli.get("role").map_or("customer", String::as_str);
-        let role = match role_name {
-            "customer" => Role::Customer,
-            "moderator" => Role::Moderator,
-            "admin" => Role::Admin,
-            _ => return Err(operator::usage(USAGE)),
-        };
+        let role = Role::from_name(role_name).ok_or_else(|| operator::usage(USAGE))?;
         let given = vars.cli.get("password").cloned();
         if given
             .as_ref()
