@@ -138,46 +138,53 @@ impl FileSettings {
     /// When the folder cannot be created or the bucket's client cannot be
     /// configured.
     pub fn store(&self) -> Result<Storage, SettingsError> {
-        let driver = if self.s3_bucket.is_empty() {
-            std::fs::create_dir_all(&self.storage_path).map_err(|error| {
-                SettingsError::FileStorage(format!(
-                    "FILE_STORAGE_PATH {:?}: {error}",
-                    self.storage_path
-                ))
-            })?;
-            drivers::local::new_with_prefix(&self.storage_path)
-        } else {
-            opendal::install_default();
-            let region = if self.s3_region.is_empty() {
-                "us-east-1"
-            } else {
-                &self.s3_region
-            };
-            let credential = drivers::aws::Credential {
-                key_id: self.aws_access_key_id.clone(),
-                secret_key: self.aws_secret_access_key.expose_secret().to_string(),
-                token: None,
-            };
-            match (
-                self.aws_access_key_id.is_empty(),
-                self.s3_endpoint.is_empty(),
-            ) {
-                (true, true) => drivers::aws::new(&self.s3_bucket, region),
-                (false, true) => {
-                    drivers::aws::with_credentials(&self.s3_bucket, region, credential)
-                }
-                (_, false) => drivers::aws::with_credentials_and_endpoint(
-                    &self.s3_bucket,
-                    region,
-                    &self.s3_endpoint,
-                    credential,
-                ),
-            }
+        if !self.s3_bucket.is_empty() {
+            return self.bucket(&self.s3_bucket);
         }
-        .map_err(|error| {
-            SettingsError::FileStorage(format!("S3_BUCKET {:?}: {error}", self.s3_bucket))
-        })?;
-        Ok(Storage::single(driver))
+        let unusable = |error: &dyn std::fmt::Display| {
+            SettingsError::FileStorage(format!(
+                "FILE_STORAGE_PATH {:?}: {error}",
+                self.storage_path
+            ))
+        };
+        std::fs::create_dir_all(&self.storage_path).map_err(|error| unusable(&error))?;
+        drivers::local::new_with_prefix(&self.storage_path)
+            .map(Storage::single)
+            .map_err(|error| unusable(&error))
+    }
+
+    /// The bucket `name` on the S3 service these settings name: the same
+    /// endpoint, region and credentials as `S3_BUCKET`'s.
+    ///
+    /// # Errors
+    /// When the bucket's client cannot be configured.
+    pub fn bucket(&self, name: &str) -> Result<Storage, SettingsError> {
+        opendal::install_default();
+        let region = if self.s3_region.is_empty() {
+            "us-east-1"
+        } else {
+            &self.s3_region
+        };
+        let credential = drivers::aws::Credential {
+            key_id: self.aws_access_key_id.clone(),
+            secret_key: self.aws_secret_access_key.expose_secret().to_string(),
+            token: None,
+        };
+        match (
+            self.aws_access_key_id.is_empty(),
+            self.s3_endpoint.is_empty(),
+        ) {
+            (true, true) => drivers::aws::new(name, region),
+            (false, true) => drivers::aws::with_credentials(name, region, credential),
+            (_, false) => drivers::aws::with_credentials_and_endpoint(
+                name,
+                region,
+                &self.s3_endpoint,
+                credential,
+            ),
+        }
+        .map(Storage::single)
+        .map_err(|error| SettingsError::FileStorage(format!("S3 bucket {name:?}: {error}")))
     }
 }
 

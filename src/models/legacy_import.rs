@@ -1,17 +1,17 @@
 //! Moving a running Python template's data over: its users, items and file
-//! rows (their bytes from the folder they were kept in), ids and timestamps
-//! kept. A row already here is left as it is, so a second run changes
-//! nothing. Read and written in batches, each batch in one transaction.
+//! rows (their bytes from the folder they were kept in, or a bucket they were
+//! copied to), ids and timestamps kept. A row already here is left as it is,
+//! so a second run changes nothing. Read and written in batches, each batch
+//! in one transaction.
 
-use std::{
-    collections::HashSet,
-    path::{Path, PathBuf},
-    time::Duration,
-};
+use std::{borrow::Cow, collections::HashSet, path::Path, time::Duration};
 
 use bytes::Bytes;
 use chrono::NaiveDateTime;
-use loco_rs::{prelude::*, storage::Storage};
+use loco_rs::{
+    prelude::*,
+    storage::{Storage, StorageError},
+};
 use sea_orm::{DbBackend, ExprTrait, FromQueryResult, Statement};
 
 use super::{
@@ -42,6 +42,8 @@ pub enum ImportError {
         "the legacy database is at revision {0:?}, not {LEGACY_REVISION}: run `alembic upgrade head` on it first"
     )]
     Revision(String),
+    #[error("cannot read the legacy files from {place}: {error}")]
+    Files { place: String, error: StorageError },
     #[error(transparent)]
     Db(#[from] DbErr),
 }
@@ -78,10 +80,75 @@ pub struct Target<'a> {
     pub storage: &'a Storage,
     /// The languages this app translates; another becomes `en`.
     pub languages: &'a [&'a str],
-    /// The legacy `FILE_PATH` folder; without it, file rows are skipped.
-    pub files_from: Option<PathBuf>,
+    /// Where the legacy files' bytes are; without it, file rows are skipped.
+    pub files_from: Option<LegacyFiles>,
     /// `FILE_MAX_BYTES`: a larger file is skipped, as its upload would be refused.
     pub max_bytes: u64,
+}
+
+/// The legacy files' bytes: its `FILE_PATH` folder, or a bucket they were
+/// copied to, each file under its legacy name.
+pub struct LegacyFiles {
+    pub store: Storage,
+    /// Before each name: the bucket's folder (`uploads/`), or nothing.
+    pub prefix: String,
+    /// How the operator named it, for messages.
+    pub place: String,
+}
+
+impl LegacyFiles {
+    /// Lists a folder that is not there: a store that cannot be read (a
+    /// missing bucket, a closed port, refused credentials) fails here, before
+    /// anything is imported.
+    async fn check(&self) -> Result<(), ImportError> {
+        let probe = format!("{}import_legacy_probe/", self.prefix);
+        self.store
+            .list(Path::new(&probe), false)
+            .await
+            .map(drop)
+            .map_err(|error| ImportError::Files {
+                place: self.place.clone(),
+                error,
+            })
+    }
+
+    /// The bytes of `filename`, when it is a plain name (a row cannot point
+    /// outside the store's folder), the file is there, and it is at most
+    /// `max_bytes` long.
+    async fn bytes(
+        &self,
+        filename: Option<&str>,
+        max_bytes: u64,
+    ) -> Result<Bytes, Cow<'static, str>> {
+        let name = filename
+            .filter(|name| {
+                !name.is_empty() && !name.contains(['/', '\\']) && !matches!(*name, "." | "..")
+            })
+            .ok_or("its filename is not a plain file name")?;
+        const NOT_THERE: &str = "its bytes are not among the legacy files";
+        let key = format!("{}{name}", self.prefix);
+        let key = Path::new(&key);
+        let unreadable = |error: StorageError| -> Cow<'static, str> {
+            match &error {
+                StorageError::Store(store) if store.kind() == opendal::ErrorKind::NotFound => {
+                    NOT_THERE.into()
+                }
+                _ => format!("its bytes could not be read: {error}").into(),
+            }
+        };
+        let entry = self.store.stat(key).await.map_err(unreadable)?;
+        if entry.is_dir {
+            return Err(NOT_THERE.into());
+        }
+        if entry.content_length.is_some_and(|size| size > max_bytes) {
+            return Err("it is larger than FILE_MAX_BYTES".into());
+        }
+        let bytes: Vec<u8> = self.store.download(key).await.map_err(unreadable)?;
+        if bytes.len() as u64 > max_bytes {
+            return Err("it is larger than FILE_MAX_BYTES".into());
+        }
+        Ok(Bytes::from(bytes))
+    }
 }
 
 #[derive(Debug, FromQueryResult)]
@@ -157,9 +224,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, ImportError> {
 /// Imports users, then items, then files from `legacy`.
 ///
 /// # Errors
-/// On a database error; the batches written before it stay (a new run goes
+/// When the files' store cannot be read (before anything is imported), or on
+/// a database error; the batches written before it stay (a new run goes
 /// on from there).
 pub async fn run(legacy: &DatabaseConnection, target: &Target<'_>) -> Result<Report, ImportError> {
+    if let Some(files) = &target.files_from {
+        files.check().await?;
+    }
     let mut report = Report::default();
     let mut after = Uuid::nil();
     while let Some(last) = import_users(legacy, target, after, &mut report).await? {
@@ -383,29 +454,6 @@ async fn import_items(
     Ok(Some(last))
 }
 
-/// The bytes of a legacy file: `filename` in `folder`, when it is a plain
-/// name (a row cannot point outside the folder), the file is there, and it
-/// is at most `max_bytes` long.
-async fn legacy_bytes(
-    folder: &Path,
-    filename: Option<&str>,
-    max_bytes: u64,
-) -> Result<Bytes, &'static str> {
-    let name = filename
-        .filter(|name| !name.is_empty() && !name.contains(['/', '\\']) && *name != "..")
-        .ok_or("its filename is not a plain file name")?;
-    let path = folder.join(name);
-    let missing = "its bytes are not in the files: folder";
-    let size = tokio::fs::metadata(&path).await.map_err(|_| missing)?.len();
-    if size > max_bytes {
-        return Err("it is larger than FILE_MAX_BYTES");
-    }
-    tokio::fs::read(path)
-        .await
-        .map(Bytes::from)
-        .map_err(|_| missing)
-}
-
 async fn import_files(
     legacy: &DatabaseConnection,
     target: &Target<'_>,
@@ -452,20 +500,20 @@ async fn import_files(
             Report::skip(tally, skipped, "file", file.id, "it is archived");
             continue;
         }
-        let Some(folder) = &target.files_from else {
+        let Some(from) = &target.files_from else {
             Report::skip(
                 tally,
                 skipped,
                 "file",
                 file.id,
-                "no files: folder was given",
+                "no files: argument was given",
             );
             continue;
         };
-        let bytes = match legacy_bytes(folder, file.filename.as_deref(), target.max_bytes).await {
+        let bytes = match from.bytes(file.filename.as_deref(), target.max_bytes).await {
             Ok(bytes) => bytes,
             Err(why) => {
-                Report::skip(tally, skipped, "file", file.id, why);
+                Report::skip(tally, skipped, "file", file.id, &why);
                 continue;
             }
         };

@@ -1,19 +1,54 @@
-//! `cargo loco task import_legacy from:<postgres url> [files:<folder>]`:
-//! moves a Python template's users, items and files over (see
-//! `models::legacy_import`); `files:` is its `FILE_PATH` folder.
+//! `cargo loco task import_legacy from:<postgres url> [files:<folder or
+//! s3://bucket/folder>]`: moves a Python template's users, items and files
+//! over (see `models::legacy_import`); `files:` is its `FILE_PATH` folder, or
+//! a bucket its files were copied to, read with this app's `S3_*` settings.
 
 use loco_rs::{
     app::AppContext,
+    storage::{Storage, drivers},
     task::{Task, TaskInfo, Vars},
 };
 
 use super::operator;
 use crate::{
-    models::legacy_import::{self, Tally, Target},
+    models::legacy_import::{self, LegacyFiles, Tally, Target},
+    settings::FileSettings,
     state::AppState,
 };
 
-const USAGE: &str = "import_legacy from:<postgres url> [files:<folder>]";
+const USAGE: &str = "import_legacy from:<postgres url> [files:<folder or s3://bucket/folder>]";
+
+/// The store `files:` names.
+fn legacy_files(settings: &FileSettings, place: &str) -> loco_rs::Result<LegacyFiles> {
+    let (store, prefix) = if let Some(bucket) = place.strip_prefix("s3://") {
+        let (bucket, folder) = bucket.split_once('/').unwrap_or((bucket, ""));
+        let store = settings
+            .bucket(bucket)
+            .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
+        let folder = folder.trim_matches('/');
+        let prefix = if folder.is_empty() {
+            String::new()
+        } else {
+            format!("{folder}/")
+        };
+        (store, prefix)
+    } else {
+        if !std::path::Path::new(place).is_dir() {
+            return Err(loco_rs::Error::string(&format!(
+                "files: {place:?} is not a folder"
+            )));
+        }
+        (
+            Storage::single(drivers::local::new_with_prefix(place)?),
+            String::new(),
+        )
+    };
+    Ok(LegacyFiles {
+        store,
+        prefix,
+        place: place.to_string(),
+    })
+}
 
 pub struct ImportLegacy;
 
@@ -33,12 +68,16 @@ impl Task for ImportLegacy {
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;
         let state = AppState::from_context(ctx)?;
         let languages = state.translations.languages();
-        let storage = ctx.storage.as_ref();
+        let files_from = vars
+            .cli
+            .get("files")
+            .map(|place| legacy_files(&state.settings.files, place))
+            .transpose()?;
         let target = Target {
             db: &ctx.db,
-            storage,
+            storage: ctx.storage.as_ref(),
             languages: &languages,
-            files_from: vars.cli.get("files").map(Into::into),
+            files_from,
             max_bytes: state.settings.files.max_bytes,
         };
         let report = legacy_import::run(&legacy, &target)

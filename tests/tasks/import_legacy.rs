@@ -8,9 +8,10 @@ use std::path::Path;
 use axum_test::TestServer;
 use backend::models::{
     _entities::{files, items, users},
-    legacy_import::{self, Report, Tally, Target},
+    legacy_import::{self, LegacyFiles, Report, Tally, Target},
 };
 use loco_rs::app::AppContext;
+use loco_rs::storage::{Storage, drivers};
 use sea_orm::{ConnectionTrait, DatabaseConnection, EntityTrait, QueryOrder};
 use serde_json::Value;
 use uuid::Uuid;
@@ -18,7 +19,7 @@ use uuid::Uuid;
 use super::mail::run;
 use crate::{
     requests::prepare_data::access_token,
-    support::{TestDatabase, app_state, email, request},
+    support::{StoreKind, TestDatabase, app_state, email, request, request_on, s3_endpoint},
 };
 
 const FIXTURE: &str = include_str!("../fixtures/legacy/legacy-db.sql");
@@ -58,7 +59,11 @@ async fn import_at_most(
         db: &ctx.db,
         storage: ctx.storage.as_ref(),
         languages: &languages,
-        files_from: Some(folder.to_path_buf()),
+        files_from: Some(LegacyFiles {
+            store: Storage::single(drivers::local::new_with_prefix(folder).expect("folder")),
+            prefix: String::new(),
+            place: folder.display().to_string(),
+        }),
         max_bytes,
     };
     legacy_import::run(legacy, &target).await.expect("import")
@@ -128,7 +133,7 @@ async fn the_legacy_data_comes_over_once_and_its_passwords_still_sign_in() {
             report.skipped,
             [
                 "item b0000000-0000-4000-8000-000000000011: it has no owner",
-                "file c0000000-0000-4000-8000-000000000002: its bytes are not in the files: folder",
+                "file c0000000-0000-4000-8000-000000000002: its bytes are not among the legacy files",
             ]
         );
 
@@ -334,6 +339,72 @@ async fn files_named_outside_their_folder_or_over_the_limit_stay_behind() {
         );
         let _ = std::fs::remove_file(&outside);
     })
+    .await;
+}
+
+#[tokio::test]
+#[cfg_attr(
+    not(legacy_tests),
+    ignore = "set LEGACY_DATABASE_URL to a PostgreSQL server to run it"
+)]
+async fn the_files_can_come_from_a_bucket_they_were_copied_to() {
+    let Some(endpoint) = s3_endpoint() else {
+        eprintln!("TEST_S3_ENDPOINT is not set: a legacy bucket is not tried");
+        return;
+    };
+    let (database, _legacy) = legacy_database().await;
+    let bucket = format!("legacy-{}", Uuid::new_v4().simple());
+    let client = reqwest::Client::new();
+    for (url, body) in [
+        (format!("{endpoint}/{bucket}"), &b""[..]),
+        (format!("{endpoint}/{bucket}/uploads/{BRUNO_PICTURE}"), JPEG),
+    ] {
+        let put = client.put(url).body(body).send().await.expect("S3 answers");
+        assert!(put.status().is_success(), "{put:?}");
+    }
+    request_on(
+        StoreKind::S3,
+        |_| {},
+        |_server, ctx| async move {
+            let from = ("from", database.uri());
+            for (files, refusal) in [
+                (
+                    "s3://no-such-bucket/uploads",
+                    "cannot read the legacy files from s3://no-such-bucket/uploads",
+                ),
+                (
+                    "/no/such/folder",
+                    "files: \"/no/such/folder\" is not a folder",
+                ),
+            ] {
+                let refused = run(&ctx, "import_legacy", &[from, ("files", files)]).await;
+                let message = refused.expect_err(files).to_string();
+                assert!(message.contains(refusal), "{message}");
+            }
+            assert_eq!(
+                users::Entity::find()
+                    .all(&ctx.db)
+                    .await
+                    .expect("users")
+                    .len(),
+                1,
+                "a store that cannot be read stops the import before it starts"
+            );
+
+            let files = format!("s3://{bucket}/uploads/");
+            run(&ctx, "import_legacy", &[from, ("files", &files)])
+                .await
+                .expect("imported");
+            let imported = files::Entity::find().all(&ctx.db).await.expect("files");
+            assert_eq!(imported.len(), 1, "Mehdi's bytes were not copied");
+            let bytes: Vec<u8> = ctx
+                .storage
+                .download(Path::new(&imported[0].storage_key))
+                .await
+                .expect("the bytes came over");
+            assert_eq!(bytes, JPEG);
+        },
+    )
     .await;
 }
 
