@@ -40,6 +40,13 @@ use crate::{
 
 pub struct App;
 
+/// TLS for the HTTP clients (S3, sign-in providers) with ring, the provider
+/// the database and mail clients already use; before any client is built.
+pub fn install_crypto_provider() {
+    // An error: one is installed already, which is all that is needed.
+    let _ = rustls::crypto::ring::default_provider().install_default();
+}
+
 /// How long a shutdown waits for mail deliveries under way.
 const SHUTDOWN_GRACE: Duration = Duration::from_secs(20);
 
@@ -62,6 +69,7 @@ impl Hooks for App {
         environment: &Environment,
         config: Config,
     ) -> Result<BootResult> {
+        install_crypto_provider();
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 

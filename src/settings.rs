@@ -6,6 +6,7 @@ use loco_rs::{
     environment::Environment,
     storage::{Storage, drivers},
 };
+use opendal_http_transport_reqwest::ReqwestTransport;
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
@@ -159,7 +160,11 @@ impl FileSettings {
     /// # Errors
     /// When the bucket's client cannot be configured.
     pub fn bucket(&self, name: &str) -> Result<Storage, SettingsError> {
-        opendal::install_default();
+        let http = reqwest::Client::builder().build().map_err(|error| {
+            SettingsError::FileStorage(format!("S3 bucket {name:?}: HTTP client: {error}"))
+        })?;
+        // Once per process: later calls are ignored.
+        opendal::HttpTransporter::install_default(ReqwestTransport::new(http));
         let region = if self.s3_region.is_empty() {
             "us-east-1"
         } else {

@@ -9,7 +9,10 @@ use std::{
 use serde_json::json;
 use uuid::Uuid;
 
-use crate::{support::TestDatabase, workers::smtp_server::SmtpServer};
+use crate::{
+    support::{TestDatabase, http_client},
+    workers::smtp_server::SmtpServer,
+};
 
 /// The variables a production start cannot do without.
 const REQUIRED: [&str; 8] = [
@@ -169,7 +172,12 @@ impl Server {
             database,
         };
         let answering = tokio::time::timeout(Duration::from_secs(60), async {
-            while reqwest::get(server.url("/_ping")).await.is_err() {
+            while http_client()
+                .get(server.url("/_ping"))
+                .send()
+                .await
+                .is_err()
+            {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         })
@@ -183,7 +191,7 @@ impl Server {
     }
 
     async fn register(&self, email: &str) -> reqwest::Result<reqwest::Response> {
-        reqwest::Client::new()
+        http_client()
             .post(self.url("/api/v1/auth/register"))
             .json(&json!({ "email": email, "password": "correct horse battery" }))
             .send()
@@ -278,7 +286,7 @@ async fn a_shutdown_lets_requests_under_way_finish() {
     let mut server = Server::development(smtp.port, "ForegroundBlocking").await;
     let url = server.url("/api/v1/auth/register");
     let request = tokio::spawn(async move {
-        reqwest::Client::new()
+        http_client()
             .post(url)
             .json(&json!({ "email": "joe@example.com", "password": "correct horse battery" }))
             .send()
@@ -337,7 +345,7 @@ async fn two_processes_share_limits_sessions_mail_and_scheduled_runs() {
         Server::production(&env).await,
         Server::production(&env).await,
     ];
-    let client = reqwest::Client::new();
+    let client = http_client();
     let post = |server: usize, path: &str, body: serde_json::Value| {
         client.post(servers[server].url(path)).json(&body).send()
     };

@@ -110,6 +110,12 @@ pub enum StoreKind {
     S3,
 }
 
+/// A client for the tests' own HTTP calls, with TLS set up as the app's.
+pub fn http_client() -> reqwest::Client {
+    backend::app::install_crypto_provider();
+    reqwest::Client::new()
+}
+
 /// The S3-compatible server the S3 tests use (`.ci/run` starts one).
 pub fn s3_endpoint() -> Option<String> {
     std::env::var("TEST_S3_ENDPOINT")
@@ -141,7 +147,7 @@ impl TestStore {
             }
             StoreKind::S3 => {
                 let endpoint = s3_endpoint().expect("TEST_S3_ENDPOINT");
-                let created = reqwest::Client::new()
+                let created = http_client()
                     .put(format!("{endpoint}/{name}"))
                     .send()
                     .await

@@ -1,10 +1,12 @@
 //! What each sign-in provider needs and says: the scopes to ask for, the
 //! authorization-code exchange (with PKCE), and the profile, read into one shape.
 
+use std::{future::Future, pin::Pin};
+
 use oauth2::{
-    AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken, HttpClientError,
-    PkceCodeChallenge, PkceCodeVerifier, RedirectUrl, RequestTokenError, Scope, TokenResponse,
-    TokenUrl, basic::BasicClient,
+    AsyncHttpClient, AuthUrl, AuthorizationCode, ClientId, ClientSecret, CsrfToken,
+    HttpClientError, HttpRequest, HttpResponse, PkceCodeChallenge, PkceCodeVerifier, RedirectUrl,
+    RequestTokenError, Scope, TokenResponse, TokenUrl, basic::BasicClient,
 };
 use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
@@ -170,7 +172,7 @@ pub async fn exchange(
     let token = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
         .set_pkce_verifier(PkceCodeVerifier::new(pkce_verifier.to_string()))
-        .request_async(&http)
+        .request_async(&OauthHttp(&http))
         .await
         .map_err(|error| match &error {
             RequestTokenError::Request(HttpClientError::Reqwest(cause)) if no_answer(cause) => {
@@ -199,6 +201,33 @@ pub async fn exchange(
         first_name: profile.first_name,
         last_name: profile.last_name,
     })
+}
+
+/// oauth2's HTTP client, over this app's reqwest.
+struct OauthHttp<'a>(&'a reqwest::Client);
+
+impl<'c> AsyncHttpClient<'c> for OauthHttp<'_> {
+    type Error = HttpClientError<reqwest::Error>;
+    type Future =
+        Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + Sync + 'c>>;
+
+    fn call(&'c self, request: HttpRequest) -> Self::Future {
+        Box::pin(async move {
+            let response = self
+                .0
+                .execute(request.try_into().map_err(Box::new)?)
+                .await
+                .map_err(Box::new)?;
+            let mut answer = oauth2::http::Response::builder()
+                .status(response.status())
+                .version(response.version());
+            if let Some(headers) = answer.headers_mut() {
+                headers.extend(response.headers().clone());
+            }
+            let body = response.bytes().await.map_err(Box::new)?;
+            Ok(answer.body(body.to_vec())?)
+        })
+    }
 }
 
 /// The provider timed out or could not be reached: not the caller's fault.

@@ -19,7 +19,9 @@ use uuid::Uuid;
 use super::mail::run;
 use crate::{
     requests::prepare_data::access_token,
-    support::{StoreKind, TestDatabase, app_state, email, request, request_on, s3_endpoint},
+    support::{
+        StoreKind, TestDatabase, app_state, email, http_client, request, request_on, s3_endpoint,
+    },
 };
 
 const FIXTURE: &str = include_str!("../fixtures/legacy/legacy-db.sql");
@@ -354,7 +356,7 @@ async fn the_files_can_come_from_a_bucket_they_were_copied_to() {
     };
     let (database, _legacy) = legacy_database().await;
     let bucket = format!("legacy-{}", Uuid::new_v4().simple());
-    let client = reqwest::Client::new();
+    let client = http_client();
     for (url, body) in [
         (format!("{endpoint}/{bucket}"), &b""[..]),
         (format!("{endpoint}/{bucket}/uploads/{BRUNO_PICTURE}"), JPEG),
