@@ -120,12 +120,12 @@ impl LegacyFiles {
         filename: Option<&str>,
         max_bytes: u64,
     ) -> Result<Bytes, Cow<'static, str>> {
+        const NOT_THERE: &str = "its bytes are not among the legacy files";
         let name = filename
             .filter(|name| {
                 !name.is_empty() && !name.contains(['/', '\\']) && !matches!(*name, "." | "..")
             })
             .ok_or("its filename is not a plain file name")?;
-        const NOT_THERE: &str = "its bytes are not among the legacy files";
         let key = format!("{}{name}", self.prefix);
         let key = Path::new(&key);
         let unreadable = |error: StorageError| -> Cow<'static, str> {

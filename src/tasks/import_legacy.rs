@@ -22,6 +22,11 @@ const USAGE: &str = "import_legacy from:<postgres url> [files:<folder or s3://bu
 fn legacy_files(settings: &FileSettings, place: &str) -> loco_rs::Result<LegacyFiles> {
     let (store, prefix) = if let Some(bucket) = place.strip_prefix("s3://") {
         let (bucket, folder) = bucket.split_once('/').unwrap_or((bucket, ""));
+        if bucket.is_empty() {
+            return Err(loco_rs::Error::string(&format!(
+                "files: {place:?} names no bucket"
+            )));
+        }
         let store = settings
             .bucket(bucket)
             .map_err(|error| loco_rs::Error::string(&error.to_string()))?;

@@ -378,6 +378,7 @@ async fn the_files_can_come_from_a_bucket_they_were_copied_to() {
                     "/no/such/folder",
                     "files: \"/no/such/folder\" is not a folder",
                 ),
+                ("s3://", "files: \"s3://\" names no bucket"),
             ] {
                 let refused = run(&ctx, "import_legacy", &[from, ("files", files)]).await;
                 let message = refused.expect_err(files).to_string();
