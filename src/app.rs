@@ -40,6 +40,23 @@ use crate::{
 
 pub struct App;
 
+/// The state the handlers are given: the context without the configuration
+/// only boot reads (middleware and scheduler settings, initializers, the
+/// settings block, which `AppState` holds parsed). Each request clones it
+/// once per middleware layer around its route: the full configuration made
+/// that most of a small request's time (BENCHMARKS.md, "Speed against the
+/// floor").
+fn request_context(ctx: &AppContext) -> AppContext {
+    let mut ctx = ctx.clone();
+    let config = &mut ctx.config;
+    config.server.middlewares = middleware::Config::default();
+    config.scheduler = None;
+    config.initializers = None;
+    config.settings = None;
+    config.auth = None;
+    ctx
+}
+
 /// TLS for the HTTP clients (S3, sign-in providers) with ring, the provider
 /// the database and mail clients already use; before any client is built.
 pub fn install_crypto_provider() {
@@ -95,14 +112,6 @@ impl Hooks for App {
                 .map_err(|error| loco_rs::Error::string(&error.to_string()))?,
         );
         ctx.shared_store.insert(Arc::new(state));
-        // Every request clones the context (`State<AppContext>`), config
-        // included: keep the settings as one string rather than a JSON tree.
-        // (Not dropped: Loco builds further contexts from this configuration.)
-        ctx.config.settings = ctx
-            .config
-            .settings
-            .take()
-            .map(|raw| serde_json::Value::String(raw.to_string()));
         Ok(ctx)
     }
 
@@ -115,11 +124,16 @@ impl Hooks for App {
 
     /// Every route carries its full path (`/api/v1/...`) in its OpenAPI
     /// annotation, which is where it is routed.
-    fn routes(_ctx: &AppContext) -> AppRoutes {
+    fn routes(ctx: &AppContext) -> AppRoutes {
+        let state = request_context(ctx);
         controllers::all()
             .into_iter()
             .fold(AppRoutes::empty(), |app, controller| {
-                app.add_route(controller.routes)
+                let mut routes = controller.routes;
+                for handler in &mut routes.handlers {
+                    handler.method = std::mem::take(&mut handler.method).with_state(state.clone());
+                }
+                app.add_route(routes)
             })
     }
 
@@ -130,8 +144,13 @@ impl Hooks for App {
             hsts: !allows_conveniences(&ctx.environment),
             docs_path: controllers::docs::SWAGGER_PATH,
         };
-        let router = fallback::answer_trailing_slashes(router)
-            .merge(controllers::docs::router(&document)?)
+        let router =
+            fallback::answer_trailing_slashes(router).merge(controllers::docs::router(&document)?);
+        // Layered around the router as one service, not around each route:
+        // a route clones the whole stack it wraps on every request, once per
+        // layer.
+        let router = AxumRouter::new()
+            .fallback_service(router)
             .layer(from_fn(fallback::describe_bare_errors))
             .layer(from_fn(language::translate_errors))
             .layer(from_fn_with_state(headers, security_headers::add))

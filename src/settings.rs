@@ -307,11 +307,7 @@ impl Settings {
         config: &loco_rs::config::Config,
         env: &Environment,
     ) -> Result<Self, SettingsError> {
-        let settings: Self = match config.settings.as_ref().ok_or(SettingsError::Missing)? {
-            // As `App::after_context` leaves it.
-            serde_json::Value::String(raw) => serde_json::from_str(raw)?,
-            raw => Self::deserialize(raw)?,
-        };
+        let settings = Self::deserialize(config.settings.as_ref().ok_or(SettingsError::Missing)?)?;
         if !allows_conveniences(env) && settings.has_weak_secret() {
             return Err(SettingsError::WeakSecret);
         }
