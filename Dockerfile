@@ -6,7 +6,8 @@ FROM rust:1.95-slim-bookworm AS builder
 WORKDIR /app
 # Build settings too: the allocator's commit policy is set there.
 COPY .cargo .cargo
-COPY Cargo.toml Cargo.lock ./
+# build.rs links the release binary smaller.
+COPY Cargo.toml Cargo.lock build.rs ./
 COPY migration/Cargo.toml migration/Cargo.toml
 RUN mkdir -p src/bin migration/src tests \
     && echo 'fn main() {}' > src/bin/main.rs \
