@@ -20,11 +20,10 @@ use loco_rs::{
     task::Tasks,
 };
 use migration::{Migrator, MigratorTrait};
-use sea_orm::DatabaseBackend;
 use tokio::net::TcpListener;
 
 use crate::{
-    controllers, initializers,
+    controllers, db_pool, initializers,
     middleware::{
         fallback, language,
         request_log::RequestLog,
@@ -32,7 +31,6 @@ use crate::{
     },
     models::_entities::prelude::*,
     settings::allows_conveniences,
-    sqlite_pool,
     state::AppState,
     tasks,
     workers::{mail_delivery::MailDeliveryWorker, password_recovery::PasswordRecoveryWorker},
@@ -92,17 +90,15 @@ impl Hooks for App {
 
     /// Reads and checks the settings once, and builds what every request needs.
     async fn after_context(mut ctx: AppContext) -> Result<AppContext> {
-        if ctx.db.get_database_backend() == DatabaseBackend::Sqlite {
-            // Migrated before the pool opens: a pooled connection that predates
-            // an `ALTER TABLE` can read the altered table's rows without the new
-            // column once (sqlx keeps the column names of its first prepare).
-            let database = &ctx.config.database;
-            if database.auto_migrate && !database.dangerously_recreate {
-                Migrator::up(&ctx.db, None).await?;
-            }
-            let pool = sqlite_pool::connect(&ctx.config.database).await?;
-            std::mem::replace(&mut ctx.db, pool).close().await?;
+        // Migrated before the app's pool opens: a pooled connection that
+        // predates an `ALTER TABLE` can read the altered table's rows in the
+        // old shape once (sqlx keeps what its first prepare described).
+        let database = &ctx.config.database;
+        if database.auto_migrate && !database.dangerously_recreate {
+            Migrator::up(&ctx.db, None).await?;
         }
+        let pool = db_pool::connect(&ctx.config.database).await?;
+        std::mem::replace(&mut ctx.db, pool).close().await?;
         let state = AppState::build(&ctx).await?;
         ctx.storage = Arc::new(
             state

@@ -1,5 +1,6 @@
 pub mod app;
 pub mod controllers;
+pub mod db_pool;
 pub mod errors;
 pub mod i18n;
 pub mod initializers;
@@ -8,7 +9,6 @@ pub mod middleware;
 pub mod models;
 pub mod rate_limit;
 pub mod settings;
-pub mod sqlite_pool;
 pub mod state;
 pub mod tasks;
 pub mod trusted_proxies;
