@@ -7,7 +7,7 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    extractors::{AdminUser, Caller, CurrentUser, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
@@ -91,12 +91,13 @@ pub async fn create_for_user(
 #[debug_handler(state = AppContext)]
 pub async fn show(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Excluded)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    let (user, item) = caller
+        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Excluded))
+        .await?;
+    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
     Ok(render(&item))
 }
 
@@ -111,13 +112,14 @@ pub async fn show(
 #[debug_handler(state = AppContext)]
 pub async fn update(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Excluded)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    let (user, item) = caller
+        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Excluded))
+        .await?;
+    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&item))
 }
@@ -133,12 +135,13 @@ pub async fn update(
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    let (user, item) = caller
+        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
+        .await?;
+    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.destroy(&db).await?;
     Ok(render(&item))
 }
@@ -154,12 +157,13 @@ pub async fn destroy(
 #[debug_handler(state = AppContext)]
 pub async fn archive(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    let (user, item) = caller
+        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
+        .await?;
+    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().archive(&db).await?;
     Ok(render(&item))
 }
@@ -175,12 +179,13 @@ pub async fn archive(
 #[debug_handler(state = AppContext)]
 pub async fn unarchive(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let item = items::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::ITEM_NOT_FOUND)?;
+    let (user, item) = caller
+        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
+        .await?;
+    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
     let item = item.into_active_model().unarchive(&db).await?;
     Ok(render(&item))
 }

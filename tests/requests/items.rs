@@ -2,7 +2,9 @@ use crate::support::request;
 use insta::assert_json_snapshot;
 use serde_json::{Value, json};
 
-use super::prepare_data::{admin_token, assert_redacted_snapshot, id_of, placeholder, register};
+use super::prepare_data::{
+    admin_token, assert_detail, assert_redacted_snapshot, id_of, placeholder, register,
+};
 
 async fn create(server: &axum_test::TestServer, token: &str, body: Value) -> Value {
     let response = server
@@ -168,6 +170,57 @@ async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
             french.json::<Value>(),
             json!({ "detail": "Item introuvable" })
         );
+    })
+    .await;
+}
+
+/// The item and its caller's session are read in one query: a caller whose
+/// session ended gets 401 for an item of theirs, and someone else's item is
+/// refused in the refused caller's language.
+#[tokio::test]
+async fn an_item_is_read_only_within_a_live_session() {
+    request(|server, _ctx| async move {
+        let (jane, _) = register(&server, "jane@example.com").await;
+        let (john, _) = register(&server, "john@example.com").await;
+        let path = format!(
+            "/api/v1/items/{}",
+            id_of(&create(&server, &jane, json!({ "name": "Lamp" })).await)
+        );
+        server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&john)
+            .json(&json!({ "language": "fr" }))
+            .await
+            .assert_status_ok();
+        let refused = server.get(&path).authorization_bearer(&john).await;
+        assert_detail(
+            &refused,
+            403,
+            "L'utilisateur courant n'a pas assez de privilèges",
+        );
+
+        let sessions = server
+            .get("/api/v1/auth/sessions")
+            .authorization_bearer(&jane)
+            .await
+            .json::<Vec<Value>>();
+        let current = sessions
+            .iter()
+            .find(|session| session["current"] == true)
+            .expect("the current session");
+        server
+            .delete(&format!("/api/v1/auth/sessions/{}", id_of(current)))
+            .authorization_bearer(&jane)
+            .await
+            .assert_status_success();
+        for request in [
+            server.get(&path),
+            server.put(&path).json(&json!({ "name": "mine" })),
+            server.delete(&path),
+        ] {
+            let response = request.authorization_bearer(&jane).await;
+            assert_detail(&response, 401, "Could not validate credentials");
+        }
     })
     .await;
 }

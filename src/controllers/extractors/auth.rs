@@ -8,8 +8,10 @@ use chrono::{DateTime, Utc};
 use loco_rs::app::AppContext;
 use uuid::Uuid;
 
+use sea_orm::{Condition, DatabaseConnection, EntityTrait};
+
 use crate::{
-    errors::{ApiError, msg},
+    errors::{ApiError, ApiResult, msg},
     middleware::language::CallerLanguage,
     models::{tokens::TokenKind, users},
     state::AppState,
@@ -42,6 +44,91 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
+/// Who a request's access token says is calling, checked without the
+/// database (signature, expiry, kind). Whether that user is still active
+/// and the session alive is the database's to say: `user`, or `user_with`
+/// to read a row in the same query.
+#[derive(Debug)]
+pub struct Caller {
+    user_id: Uuid,
+    session_id: Uuid,
+    token_version: i32,
+    signed_in_at: DateTime<Utc>,
+    language: Option<CallerLanguage>,
+}
+
+fn invalid_credentials() -> ApiError {
+    ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())
+}
+
+impl Caller {
+    /// The user the token names, if still signed in to its session.
+    ///
+    /// # Errors
+    /// 401 when they are not.
+    pub async fn user(&self, db: &DatabaseConnection) -> ApiResult<users::Model> {
+        let user = users::Model::find_active_in_session(db, self.user_id, self.session_id).await?;
+        self.signed_in(user)
+    }
+
+    /// The same, and the row of `E` that `on` picks, in one query.
+    ///
+    /// # Errors
+    /// 401 when the user is not signed in.
+    pub async fn user_with<E: EntityTrait>(
+        &self,
+        db: &DatabaseConnection,
+        on: Condition,
+    ) -> ApiResult<(users::Model, Option<E::Model>)> {
+        let found =
+            users::Model::find_active_in_session_with::<E>(db, self.user_id, self.session_id, on)
+                .await?;
+        let (user, row) = found.unzip();
+        Ok((self.signed_in(user)?, row.flatten()))
+    }
+
+    /// A user since archived or deleted, or a session since ended, makes the
+    /// token worthless; so does one signed before the user's sessions were
+    /// last ended (an older `token_version`).
+    fn signed_in(&self, user: Option<users::Model>) -> ApiResult<users::Model> {
+        let user = user
+            .filter(|user| user.token_version == self.token_version)
+            .ok_or_else(invalid_credentials)?;
+        if let Some(language) = &self.language {
+            language.set(&user.language);
+        }
+        Ok(user)
+    }
+}
+
+impl FromRequestParts<AppContext> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _ctx: &AppContext,
+    ) -> Result<Self, Self::Rejection> {
+        let token = bearer_token(&parts.headers)
+            .ok_or(ApiError::Unauthorized(msg::NOT_AUTHENTICATED.into()))?;
+        let state = parts
+            .extensions
+            .get::<Arc<AppState>>()
+            .ok_or_else(|| ApiError::internal("the app state layer is missing"))?;
+        let claims = state
+            .signer
+            .verify(token, TokenKind::Access)
+            .ok_or_else(invalid_credentials)?;
+        Ok(Self {
+            user_id: claims.sub,
+            session_id: claims.sid.ok_or_else(invalid_credentials)?,
+            token_version: claims.ver,
+            // Unknown (a token from before sign-in times): long ago.
+            signed_in_at: DateTime::from_timestamp(claims.auth_time, 0).unwrap_or_default(),
+            language: parts.extensions.get::<CallerLanguage>().cloned(),
+        })
+    }
+}
+
 impl FromRequestParts<AppContext> for CurrentUser {
     type Rejection = ApiError;
 
@@ -49,8 +136,8 @@ impl FromRequestParts<AppContext> for CurrentUser {
         parts: &mut Parts,
         ctx: &AppContext,
     ) -> Result<Self, Self::Rejection> {
-        let session = CurrentSession::from_request_parts(parts, ctx).await?;
-        Ok(Self(session.user))
+        let caller = Caller::from_request_parts(parts, ctx).await?;
+        Ok(Self(caller.user(&ctx.db).await?))
     }
 }
 
@@ -61,37 +148,11 @@ impl FromRequestParts<AppContext> for CurrentSession {
         parts: &mut Parts,
         ctx: &AppContext,
     ) -> Result<Self, Self::Rejection> {
-        let token = bearer_token(&parts.headers)
-            .ok_or(ApiError::Unauthorized(msg::NOT_AUTHENTICATED.into()))?;
-        let state = parts
-            .extensions
-            .get::<Arc<AppState>>()
-            .ok_or_else(|| ApiError::internal("the app state layer is missing"))?;
-        let invalid = || ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into());
-        let claims = state
-            .signer
-            .verify(token, TokenKind::Access)
-            .ok_or_else(invalid)?;
-        let session_id = claims.sid.ok_or_else(invalid)?;
-        // A user since archived or deleted, or a session since ended, makes
-        // the token worthless.
-        let user = users::Model::find_active_in_session(&ctx.db, claims.sub, session_id)
-            .await?
-            .ok_or_else(invalid)?;
-        // Signed before the user's sessions were last ended: void. (The row
-        // is read anyway: the check costs no query.)
-        if claims.ver != user.token_version {
-            return Err(invalid());
-        }
-        if let Some(language) = parts.extensions.get::<CallerLanguage>() {
-            language.set(&user.language);
-        }
-        // Unknown (a token from before sign-in times): long ago.
-        let signed_in_at = DateTime::from_timestamp(claims.auth_time, 0).unwrap_or_default();
+        let caller = Caller::from_request_parts(parts, ctx).await?;
         Ok(Self {
-            user,
-            signed_in_at,
-            session_id,
+            user: caller.user(&ctx.db).await?,
+            signed_in_at: caller.signed_in_at,
+            session_id: caller.session_id,
         })
     }
 }

@@ -13,7 +13,7 @@ pub mod query;
 pub mod store;
 pub mod upload;
 
-pub use auth::{AdminUser, CurrentSession, CurrentUser};
+pub use auth::{AdminUser, Caller, CurrentSession, CurrentUser};
 pub use body::{FormBody, JsonBody};
 pub use client_ip::ClientIp;
 pub use db::Db;
