@@ -267,11 +267,28 @@ impl Model {
         user: &users::Model,
         archived: Archived,
     ) -> Result<Self, AccessError> {
-        let mut query = Entity::find_by_id(id);
-        if archived == Archived::Excluded {
-            query = query.filter(Column::ArchivedAt.is_null());
+        let found = Entity::find().filter(Self::picked(id, archived)).one(db).await?;
+        Self::managed_by(found, user)
+    }
+
+    /// What picks the {{snake}} `id` (and only when not archived, if
+    /// `archived` excludes those): for reading it in the same query as its
+    /// caller (`users::Model::find_active_in_session_with`).
+    #[must_use]
+    pub fn picked(id: Uuid, archived: Archived) -> Condition {
+        let by_id = Condition::all().add(Column::Id.eq(id));
+        match archived {
+            Archived::Included => by_id,
+            Archived::Excluded => by_id.add(Column::ArchivedAt.is_null()),
         }
-        let found = query.one(db).await?.ok_or(AccessError::NotFound)?;
+    }
+
+    /// The {{snake}} found, when `user` may act on it.
+    ///
+    /// # Errors
+    /// `NotFound` when none was found, `Forbidden` when it is someone else's.
+    pub fn managed_by(found: Option<Self>, user: &users::Model) -> Result<Self, AccessError> {
+        let found = found.ok_or(AccessError::NotFound)?;
         if found.is_managed_by(user) {
             Ok(found)
         } else {

@@ -103,7 +103,7 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{AdminUser, CurrentUser, Db, JsonBody, PathParams, QueryParams},
+    extractors::{AdminUser, Caller, CurrentUser, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
@@ -187,12 +187,13 @@ pub async fn create_for_user(
 #[debug_handler(state = AppContext)]
 pub async fn show(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let row = {{plural}}::Model::find_for(&db, id, &user, Archived::Excluded)
-        .await
-        .or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let (user, row) = caller
+        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Excluded))
+        .await?;
+    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
     Ok(render(&row))
 }
 
@@ -207,13 +208,14 @@ pub async fn show(
 #[debug_handler(state = AppContext)]
 pub async fn update(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<{{pascal}}Update>,
 ) -> ApiResult<Response> {
-    let row = {{plural}}::Model::find_for(&db, id, &user, Archived::Excluded)
-        .await
-        .or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let (user, row) = caller
+        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Excluded))
+        .await?;
+    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
     let row = row.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&row))
 }
@@ -229,12 +231,13 @@ pub async fn update(
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let row = {{plural}}::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let (user, row) = caller
+        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
+        .await?;
+    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
     let row = row.destroy(&db).await?;
     Ok(render(&row))
 }
@@ -250,12 +253,13 @@ pub async fn destroy(
 #[debug_handler(state = AppContext)]
 pub async fn archive(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let row = {{plural}}::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let (user, row) = caller
+        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
+        .await?;
+    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
     let row = row.into_active_model().archive(&db).await?;
     Ok(render(&row))
 }
@@ -271,12 +275,13 @@ pub async fn archive(
 #[debug_handler(state = AppContext)]
 pub async fn unarchive(
     State(Db(db)): State<Db>,
-    CurrentUser(user): CurrentUser,
+    caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let row = {{plural}}::Model::find_for(&db, id, &user, Archived::Included)
-        .await
-        .or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let (user, row) = caller
+        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
+        .await?;
+    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
     let row = row.into_active_model().unarchive(&db).await?;
     Ok(render(&row))
 }
