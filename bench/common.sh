@@ -84,6 +84,22 @@ seed() {
   item_id=$(curl -sf "${BASE}/api/v1/items?limit=1" -H "authorization: Bearer ${token}" | json '[0]["id"]')
 }
 
+# Writes a wrk script that signs in with `token` and, when WRK_METHOD=POST,
+# creates an item; prints its path.
+wrk_script() {
+  local script
+  script=$(mktemp)
+  cat >"$script" <<LUA
+wrk.headers["authorization"] = "Bearer ${token}"
+wrk.headers["content-type"] = "application/json"
+if os.getenv("WRK_METHOD") == "POST" then
+  wrk.method = "POST"
+  wrk.body = '{"name":"bench","description":"created by wrk"}'
+end
+LUA
+  echo "$script"
+}
+
 rss_mb() { awk '/VmRSS/ {printf "%d", $2 / 1024}' "/proc/${server_pid}/status"; }
 
 # Runs wrk (`wrk_out` keeps its output); fails on any non-2xx answer and on

@@ -45,16 +45,7 @@ for n in $(seq 0 $(($# - 1))); do
   pids+=($!)
   wait_for_ping
   seed
-  script=$(mktemp)
-  cat >"$script" <<LUA
-wrk.headers["authorization"] = "Bearer ${token}"
-wrk.headers["content-type"] = "application/json"
-if os.getenv("WRK_METHOD") == "POST" then
-  wrk.method = "POST"
-  wrk.body = '{"name":"bench","description":"created by wrk"}'
-end
-LUA
-  bases+=("$BASE") items+=("$item_id") scripts+=("$script")
+  bases+=("$BASE") items+=("$item_id") scripts+=("$(wrk_script)")
 done
 
 endpoints=(

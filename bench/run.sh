@@ -23,15 +23,7 @@ measure() {
   sleep 1
   local idle_rss
   idle_rss=$(rss_mb)
-  lua=$(mktemp)
-  cat >"$lua" <<LUA
-wrk.headers["authorization"] = "Bearer ${token}"
-wrk.headers["content-type"] = "application/json"
-if os.getenv("WRK_METHOD") == "POST" then
-  wrk.method = "POST"
-  wrk.body = '{"name":"bench","description":"created by wrk"}'
-end
-LUA
+  lua=$(wrk_script)
   printf '| endpoint | req/s | p50 | p99 |\n|---|---:|---:|---:|\n'
   endpoint "GET /api/v1/users/me" GET /api/v1/users/me
   endpoint "GET /api/v1/items/{id}" GET "/api/v1/items/${item_id}"
