@@ -24,6 +24,20 @@ fn render(item: &items::Model) -> Response {
     Json(ItemResponse::from(item)).into_response()
 }
 
+/// The item `id` with its caller, read in one query: 401 when the caller is
+/// signed out, then 404 or 403 as `managed_by` rules.
+async fn managed(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    archived: Archived,
+) -> ApiResult<items::Model> {
+    let (user, found) = caller
+        .user_with::<items::Entity>(db, items::Model::picked(id, archived))
+        .await?;
+    items::Model::managed_by(found, &user).or_not_found(msg::ITEM_NOT_FOUND)
+}
+
 /// The caller's items (everyone's for an admin), oldest first.
 #[utoipa::path(get, path = "/api/v1/items", tag = "items",
     security(("bearer" = [])), params(Pagination),
@@ -94,10 +108,7 @@ pub async fn show(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, item) = caller
-        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Excluded))
-        .await?;
-    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
+    let item = managed(&db, &caller, id, Archived::Excluded).await?;
     Ok(render(&item))
 }
 
@@ -116,10 +127,7 @@ pub async fn update(
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<ItemUpdate>,
 ) -> ApiResult<Response> {
-    let (user, item) = caller
-        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Excluded))
-        .await?;
-    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
+    let item = managed(&db, &caller, id, Archived::Excluded).await?;
     let item = item.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&item))
 }
@@ -138,10 +146,7 @@ pub async fn destroy(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, item) = caller
-        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
-        .await?;
-    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
+    let item = managed(&db, &caller, id, Archived::Included).await?;
     let item = item.destroy(&db).await?;
     Ok(render(&item))
 }
@@ -160,10 +165,7 @@ pub async fn archive(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, item) = caller
-        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
-        .await?;
-    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
+    let item = managed(&db, &caller, id, Archived::Included).await?;
     let item = item.into_active_model().archive(&db).await?;
     Ok(render(&item))
 }
@@ -182,10 +184,7 @@ pub async fn unarchive(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, item) = caller
-        .user_with::<items::Entity>(&db, items::Model::picked(id, Archived::Included))
-        .await?;
-    let item = items::Model::managed_by(item, &user).or_not_found(msg::ITEM_NOT_FOUND)?;
+    let item = managed(&db, &caller, id, Archived::Included).await?;
     let item = item.into_active_model().unarchive(&db).await?;
     Ok(render(&item))
 }

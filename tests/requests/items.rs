@@ -174,9 +174,9 @@ async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
     .await;
 }
 
-/// The item and its caller's session are read in one query: a caller whose
-/// session ended gets 401 for an item of theirs, and someone else's item is
-/// refused in the refused caller's language.
+/// A caller whose session ended gets 401 for an item of theirs and for one
+/// that does not exist alike (no telling which exist), and someone else's
+/// item is refused in the refused caller's language.
 #[tokio::test]
 async fn an_item_is_read_only_within_a_live_session() {
     request(|server, _ctx| async move {
@@ -217,6 +217,7 @@ async fn an_item_is_read_only_within_a_live_session() {
             server.get(&path),
             server.put(&path).json(&json!({ "name": "mine" })),
             server.delete(&path),
+            server.get(&format!("/api/v1/items/{}", uuid::Uuid::new_v4())),
         ] {
             let response = request.authorization_bearer(&jane).await;
             assert_detail(&response, 401, "Could not validate credentials");

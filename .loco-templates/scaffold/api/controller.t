@@ -120,6 +120,20 @@ fn render(row: &{{plural}}::Model) -> Response {
     Json({{pascal}}Response::from(row)).into_response()
 }
 
+/// The {{snake}} `id` with its caller, read in one query: 401 when the caller is
+/// signed out, then 404 or 403 as `managed_by` rules.
+async fn managed(
+    db: &DatabaseConnection,
+    caller: &Caller,
+    id: Uuid,
+    archived: Archived,
+) -> ApiResult<{{plural}}::Model> {
+    let (user, found) = caller
+        .user_with::<{{plural}}::Entity>(db, {{plural}}::Model::picked(id, archived))
+        .await?;
+    {{plural}}::Model::managed_by(found, &user).or_not_found(msg::{{upper}}_NOT_FOUND)
+}
+
 /// The caller's {{plural}} (everyone's for an admin), oldest first.
 #[utoipa::path(get, path = "/api/v1/{{plural}}", tag = "{{plural}}",
     security(("bearer" = [])), params(Pagination),
@@ -190,10 +204,7 @@ pub async fn show(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, row) = caller
-        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Excluded))
-        .await?;
-    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let row = managed(&db, &caller, id, Archived::Excluded).await?;
     Ok(render(&row))
 }
 
@@ -212,10 +223,7 @@ pub async fn update(
     PathParams(id): PathParams<Uuid>,
     JsonBody(changes): JsonBody<{{pascal}}Update>,
 ) -> ApiResult<Response> {
-    let (user, row) = caller
-        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Excluded))
-        .await?;
-    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let row = managed(&db, &caller, id, Archived::Excluded).await?;
     let row = row.into_active_model().apply_update(&db, &changes).await?;
     Ok(render(&row))
 }
@@ -234,10 +242,7 @@ pub async fn destroy(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, row) = caller
-        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
-        .await?;
-    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let row = managed(&db, &caller, id, Archived::Included).await?;
     let row = row.destroy(&db).await?;
     Ok(render(&row))
 }
@@ -256,10 +261,7 @@ pub async fn archive(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, row) = caller
-        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
-        .await?;
-    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let row = managed(&db, &caller, id, Archived::Included).await?;
     let row = row.into_active_model().archive(&db).await?;
     Ok(render(&row))
 }
@@ -278,10 +280,7 @@ pub async fn unarchive(
     caller: Caller,
     PathParams(id): PathParams<Uuid>,
 ) -> ApiResult<Response> {
-    let (user, row) = caller
-        .user_with::<{{plural}}::Entity>(&db, {{plural}}::Model::picked(id, Archived::Included))
-        .await?;
-    let row = {{plural}}::Model::managed_by(row, &user).or_not_found(msg::{{upper}}_NOT_FOUND)?;
+    let row = managed(&db, &caller, id, Archived::Included).await?;
     let row = row.into_active_model().unarchive(&db).await?;
     Ok(render(&row))
 }

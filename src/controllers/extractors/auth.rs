@@ -6,9 +6,8 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use loco_rs::app::AppContext;
-use uuid::Uuid;
-
 use sea_orm::{Condition, DatabaseConnection, EntityTrait};
+use uuid::Uuid;
 
 use crate::{
     errors::{ApiError, ApiResult, msg},
@@ -136,8 +135,8 @@ impl FromRequestParts<AppContext> for CurrentUser {
         parts: &mut Parts,
         ctx: &AppContext,
     ) -> Result<Self, Self::Rejection> {
-        let caller = Caller::from_request_parts(parts, ctx).await?;
-        Ok(Self(caller.user(&ctx.db).await?))
+        let session = CurrentSession::from_request_parts(parts, ctx).await?;
+        Ok(Self(session.user))
     }
 }
 
