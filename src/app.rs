@@ -21,6 +21,7 @@ use loco_rs::{
 };
 use migration::{Migrator, MigratorTrait};
 use tokio::net::TcpListener;
+use tower::ServiceBuilder;
 
 use crate::{
     controllers, db_pool, initializers,
@@ -142,16 +143,16 @@ impl Hooks for App {
         };
         let router =
             fallback::answer_trailing_slashes(router).merge(controllers::docs::router(&document)?);
-        // Layered around the router as one service, not around each route:
-        // a route clones the whole stack it wraps on every request, once per
-        // layer.
-        let router = AxumRouter::new()
-            .fallback_service(router)
-            .layer(from_fn(fallback::describe_bare_errors))
-            .layer(from_fn(language::translate_errors))
+        // Composed into one service around the router, not layered on a
+        // router: a router boxes each layer it is given, and every request
+        // clones each box it passes through together with all it wraps.
+        let answers = ServiceBuilder::new()
+            .layer(Extension(state))
             .layer(from_fn_with_state(headers, security_headers::add))
-            .layer(Extension(state));
-        Ok(router)
+            .layer(from_fn(language::translate_errors))
+            .layer(from_fn(fallback::describe_bare_errors))
+            .service(router);
+        Ok(AxumRouter::new().fallback_service(answers))
     }
 
     /// Loco's serve, with a shutdown (SIGTERM, Ctrl-C) that lets what is under

@@ -3,6 +3,8 @@
 //! parameters, never their values: paths carry emails, and the provider
 //! callback's query carries a code and a state.
 
+use std::sync::Arc;
+
 use axum::{
     Router as AxumRouter,
     extract::MatchedPath,
@@ -36,13 +38,14 @@ impl MiddlewareLayer for RequestLog {
     }
 
     fn apply(&self, app: AxumRouter<AppContext>) -> Result<AxumRouter<AppContext>> {
-        let environment = self.environment.to_string();
+        // Shared: the span maker is cloned with the service on every request.
+        let environment: Arc<str> = self.environment.to_string().into();
         Ok(app.layer(
             TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
                 let request_id = request
                     .extensions()
                     .get::<LocoRequestId>()
-                    .map_or_else(|| "req-id-none".to_string(), |id| id.get().to_string());
+                    .map_or("req-id-none", LocoRequestId::get);
                 let user_agent = request
                     .headers()
                     .get(header::USER_AGENT)
