@@ -56,11 +56,28 @@ fn request_context(ctx: &AppContext) -> AppContext {
     ctx
 }
 
-/// TLS for the HTTP clients (S3, sign-in providers) with ring, the provider
-/// the database and mail clients already use; before any client is built.
-pub fn install_crypto_provider() {
-    // An error: one is installed already, which is all that is needed.
-    let _ = rustls::crypto::ring::default_provider().install_default();
+/// `mi_option_purge_delay` of the mimalloc 3 that libmimalloc-sys 0.1.49 builds
+/// (the bindings do not name it).
+const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+
+/// What the process needs before any of the app runs, whichever command it
+/// runs (`start`, `task`, `db`, workers). `src/bin/main.rs` calls it first and
+/// the test harness calls it too, and nothing else does either: a test cannot
+/// pass on a set-up that the binary lacks.
+pub fn prepare_process() {
+    static PREPARED: std::sync::Once = std::sync::Once::new();
+    PREPARED.call_once(|| {
+        // Give freed pages back at once rather than after a second, which a
+        // server that goes idle never reaches (BENCHMARKS.md, "Memory"); the
+        // arena commit policy is set at build time, in `.cargo/config.toml`.
+        // SAFETY: writes one word of mimalloc's option table, which it reads
+        // without synchronisation itself; either value is a valid delay.
+        unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+        // TLS for the HTTP clients (S3, sign-in providers) with ring, the
+        // provider the database and mail clients already use: reqwest
+        // panics when it builds a client and finds none installed.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+    });
 }
 
 /// How long a shutdown waits for mail deliveries under way.
@@ -85,7 +102,6 @@ impl Hooks for App {
         environment: &Environment,
         config: Config,
     ) -> Result<BootResult> {
-        install_crypto_provider();
         create_app::<Self, Migrator>(mode, environment, config).await
     }
 

@@ -1,3 +1,7 @@
+// The binary's allocator, here so that the tests run on it too.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 pub mod app;
 pub mod controllers;
 pub mod db_pool;

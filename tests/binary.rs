@@ -439,3 +439,80 @@ async fn two_processes_share_limits_sessions_mail_and_scheduled_runs() {
         .count();
     assert_eq!(skipped, 1, "{outputs:?}");
 }
+
+/// S3 named but out of reach, in production: the server starts anyway (the
+/// HTTP client behind the bucket needs TLS set up at the process's start,
+/// which only `src/bin/main.rs` does for the binary), says the store is down,
+/// and turns uploads away with 503 while the rest works.
+#[tokio::test]
+async fn a_production_start_with_s3_out_of_reach_serves_and_says_the_store_is_down() {
+    let database = std::env::temp_dir().join(format!("s3_{}.sqlite", Uuid::new_v4().simple()));
+    let env = [
+        (
+            "DATABASE_URL",
+            format!("sqlite://{}?mode=rwc", database.display()),
+        ),
+        (
+            "SECRET_KEY",
+            "s3-out-of-reach-secret-0123456789abcdef0123456789".to_string(),
+        ),
+        ("SERVER_HOST", "http://127.0.0.1".to_string()),
+        ("WEB_APP_URL", "http://127.0.0.1".to_string()),
+        ("S3_BUCKET", "uploads".to_string()),
+        // A port nothing listens on.
+        ("S3_ENDPOINT", format!("http://127.0.0.1:{}", free_port())),
+        ("AWS_ACCESS_KEY_ID", "key".to_string()),
+        ("AWS_SECRET_ACCESS_KEY", "secret".to_string()),
+    ];
+    let mut server = Server::production(&env).await;
+    server.database = Some(database);
+
+    let health: serde_json::Value = http_client()
+        .get(server.url("/_health"))
+        .send()
+        .await
+        .expect("an answer")
+        .json()
+        .await
+        .expect("json");
+    assert_eq!(health["ok"], true, "{health}");
+    assert_eq!(health["storage"], "down", "{health}");
+
+    let registered = server.register("ann@example.com").await.expect("an answer");
+    assert_eq!(registered.status(), 200);
+    let token = registered.json::<serde_json::Value>().await.expect("json")["access_token"]
+        .as_str()
+        .expect("a token")
+        .to_string();
+    let boundary = "upload-boundary";
+    let body = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\
+         Content-Type: text/plain\r\n\r\nhello\r\n--{boundary}--\r\n"
+    );
+    let uploaded = http_client()
+        .post(server.url("/api/v1/files"))
+        .bearer_auth(&token)
+        .header(
+            "content-type",
+            format!("multipart/form-data; boundary={boundary}"),
+        )
+        .body(body)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(uploaded.status(), 503);
+    let listed = http_client()
+        .get(server.url("/api/v1/files"))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(listed.status(), 200, "nothing was written");
+    assert_eq!(
+        listed.json::<serde_json::Value>().await.expect("json"),
+        json!([])
+    );
+
+    server.terminate().await;
+    assert!(server.exit().await.success());
+}

@@ -6,13 +6,18 @@
 use std::{future::Future, net::SocketAddr};
 
 use axum_test::TestServer;
-use backend::{app::App, models::email::Email, state::AppState};
+use backend::{
+    app::{App, prepare_process},
+    models::email::Email,
+    state::AppState,
+};
 use loco_rs::{
     app::{AppContext, Hooks},
-    boot::StartMode,
+    boot::{StartMode, create_app},
     config::Config,
     environment::Environment,
 };
+use migration::Migrator;
 use sea_orm::{ConnectionTrait, Database};
 use uuid::Uuid;
 
@@ -110,9 +115,10 @@ pub enum StoreKind {
     S3,
 }
 
-/// A client for the tests' own HTTP calls, with TLS set up as the app's.
+/// A client for the tests' own HTTP calls, in a process set up as the
+/// binary's.
 pub fn http_client() -> reqwest::Client {
-    backend::app::install_crypto_provider();
+    prepare_process();
     reqwest::Client::new()
 }
 
@@ -205,6 +211,7 @@ pub async fn boot_on(
     env: &Environment,
     configure: impl FnOnce(&mut Config),
 ) -> Booted {
+    prepare_process();
     let mut config = App::load_config(&Environment::Test)
         .await
         .expect("test config");
@@ -212,7 +219,8 @@ pub async fn boot_on(
     configure(&mut config);
     let database = TestDatabase::create(&config.database.uri).await;
     config.database.uri = database.uri.clone();
-    let boot = App::boot(StartMode::ServerOnly, env, config)
+    // As `cli::main` starts the server: `create_app`, not `Hooks::boot`.
+    let boot = create_app::<App, Migrator>(StartMode::ServerOnly, env, config)
         .await
         .expect("boot");
     let router = boot.router.expect("a router");

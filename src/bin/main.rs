@@ -1,22 +1,11 @@
 use std::process::ExitCode;
 
-use backend::app::App;
+use backend::app::{App, prepare_process};
 use loco_rs::cli;
 use migration::Migrator;
 
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// `mi_option_purge_delay` of the mimalloc 3 that libmimalloc-sys 0.1.49 builds
-/// (the bindings do not name it).
-const MI_OPTION_PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
-
 fn main() -> ExitCode {
-    // Give freed pages back at once rather than after a second, which a server
-    // that goes idle never reaches (BENCHMARKS.md, "Memory"); the arena commit
-    // policy is set at build time, in `.cargo/config.toml`.
-    // SAFETY: sets an allocator option, before any thread but this one runs.
-    unsafe { libmimalloc_sys::mi_option_set(MI_OPTION_PURGE_DELAY, 0) };
+    prepare_process();
     let ran = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -8,8 +8,11 @@ use utoipa::ToSchema;
 
 use utoipa_axum::routes;
 
-use super::{docs::ApiRoutes, extractors::Db};
-use crate::{errors::Detail, rate_limit::LimitStore, state::AppState};
+use super::{
+    docs::ApiRoutes,
+    extractors::{Db, Store},
+};
+use crate::{errors::Detail, models::files, rate_limit::LimitStore, state::AppState};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {
@@ -22,6 +25,16 @@ pub struct Readiness {
     /// `memory_fallback`: Redis is configured but unreachable, and each
     /// process counts sign-in limits on its own until it is back.
     pub rate_limits: LimitStore,
+    /// `down`: the file store (folder or S3 bucket) does not answer; uploads
+    /// and downloads answer 503 until it does, everything else works.
+    pub storage: StoreState,
+}
+
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreState {
+    Up,
+    Down,
 }
 
 /// The process is up.
@@ -31,37 +44,35 @@ pub async fn ping() -> Json<Health> {
     Json(Health { ok: true })
 }
 
-/// The process is up and its database answers; says where rate limits are
-/// counted.
+/// The process is up and its database answers (else 503); says where rate
+/// limits are counted and whether the file store answers. A store that is
+/// down does not take the instance out of service: the rest of the API works
+/// without it, and another instance would not reach it either.
 #[utoipa::path(get, path = "/_health", tag = "monitoring",
     responses((status = 200, body = Readiness), (status = 503, body = Detail)))]
 pub async fn health(
     State(Db(db)): State<Db>,
+    State(Store(storage)): State<Store>,
     Extension(app): Extension<Arc<AppState>>,
 ) -> impl IntoResponse {
-    match db.ping().await {
-        Ok(()) => {
-            let rate_limits = app.limiter.store().await;
-            (
-                StatusCode::OK,
-                Json(Readiness {
-                    ok: true,
-                    rate_limits,
-                }),
-            )
-                .into_response()
-        }
-        Err(error) => {
-            tracing::error!(%error, "health check: database unreachable");
-            (
-                StatusCode::SERVICE_UNAVAILABLE,
-                Json(Detail {
-                    detail: "Database unreachable".to_string(),
-                }),
-            )
-                .into_response()
-        }
+    if let Err(error) = db.ping().await {
+        tracing::error!(%error, "health check: database unreachable");
+        let detail = "Database unreachable".to_string();
+        return (StatusCode::SERVICE_UNAVAILABLE, Json(Detail { detail })).into_response();
     }
+    let (rate_limits, store_answers) =
+        tokio::join!(app.limiter.store(), files::store_answers(&storage));
+    let storage = if store_answers {
+        StoreState::Up
+    } else {
+        StoreState::Down
+    };
+    Json(Readiness {
+        ok: true,
+        rate_limits,
+        storage,
+    })
+    .into_response()
 }
 
 pub fn routes() -> ApiRoutes {

@@ -25,6 +25,31 @@ pub const FILES_PREFIX: &str = "files/";
 /// Where profile pictures are kept in the store.
 pub const PICTURES_PREFIX: &str = "pictures/";
 
+/// How long a health check waits for the store.
+const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Whether the store answers: a look-up of a key no upload is ever given
+/// (its absence is an answer), within `STORE_CHECK_TIMEOUT`. An S3 service
+/// that cannot be reached, or refuses the credentials, does not answer.
+pub async fn store_answers(storage: &Storage) -> bool {
+    let looked_up = tokio::time::timeout(
+        STORE_CHECK_TIMEOUT,
+        storage.exists(Path::new("health-check")),
+    )
+    .await;
+    match looked_up {
+        Ok(Ok(_)) => true,
+        Ok(Err(error)) => {
+            tracing::warn!(%error, "health check: the file store does not answer");
+            false
+        }
+        Err(_) => {
+            tracing::warn!("health check: the file store did not answer in time");
+            false
+        }
+    }
+}
+
 /// The longest name kept; longer ones are cut (at a character boundary).
 const MAX_NAME_CHARS: usize = 255;
 

@@ -217,7 +217,7 @@ async fn sign_ins_go_on_and_health_says_so_while_redis_is_down() {
         assert_eq!(health.status_code(), 200);
         assert_eq!(
             health.json::<Value>(),
-            json!({ "ok": true, "rate_limits": "memory_fallback" })
+            json!({ "ok": true, "rate_limits": "memory_fallback", "storage": "up" })
         );
         let login = server
             .post("/api/v1/auth/login")
