@@ -152,7 +152,7 @@ impl Hooks for App {
 
     async fn after_routes(router: AxumRouter, ctx: &AppContext) -> Result<AxumRouter> {
         let state = AppState::from_context(ctx)?;
-        let document = controllers::docs::openapi(controllers::all());
+        let document = controllers::docs::openapi(controllers::all(), &state.settings.project_name);
         let headers = SecurityHeaders {
             hsts: !allows_conveniences(&ctx.environment),
             docs_path: controllers::docs::SWAGGER_PATH,
@@ -195,10 +195,12 @@ impl Hooks for App {
     }
 
     /// Loco's stack, with its request log replaced by one that writes no
-    /// secret (`middleware::request_log`).
+    /// secret (`middleware::request_log`), and without its `X-Powered-By`
+    /// banner, which tells an attacker what to look up.
     fn middlewares(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
         middleware::default_middleware_stack(ctx)
             .into_iter()
+            .filter(|layer| layer.name() != "powered_by")
             .map(|layer| -> Box<dyn MiddlewareLayer> {
                 if layer.name() == "logger" {
                     Box::new(RequestLog {

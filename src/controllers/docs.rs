@@ -2,7 +2,15 @@
 //! once, with `routes!` in its controller's `routes()`: that routes it and puts
 //! its `#[utoipa::path]` annotation (whose path is the route) in the document.
 
-use axum::{Router, body::Bytes, http::header, routing::get};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{Request, State},
+    http::header,
+    middleware::{Next, from_fn_with_state},
+    response::{Html, IntoResponse, Response},
+    routing::get,
+};
 use loco_rs::{app::AppContext, controller::Routes};
 use tower_http::services::ServeDir;
 use utoipa::{
@@ -11,7 +19,10 @@ use utoipa::{
         self, RefOr,
         path::Paths,
         schema::Schema,
-        security::{HttpAuthScheme, HttpBuilder, SecurityScheme},
+        security::{
+            Flow, HttpAuthScheme, HttpBuilder, OAuth2, Password, Scopes, SecurityRequirement,
+            SecurityScheme,
+        },
     },
 };
 use utoipa_axum::router::UtoipaMethodRouter;
@@ -52,7 +63,7 @@ impl ApiRoutes {
 #[derive(OpenApi)]
 #[openapi(
     info(description = "Accounts, users and items: a drop-in replacement for the FastAPI template's API."),
-    modifiers(&BearerScheme),
+    modifiers(&SecuritySchemes),
     components(schemas(
         errors::Detail,
         errors::ValidationDetail,
@@ -72,9 +83,14 @@ impl ApiRoutes {
 )]
 struct ApiDoc;
 
-struct BearerScheme;
+/// The scheme routes name (`bearer`: paste an access token), and FastAPI's
+/// `OAuth2PasswordBearer` beside it, which Swagger UI's Authorize dialog
+/// offers as an email and password form against the sign-in route.
+const PASSWORD_SCHEME: &str = "OAuth2PasswordBearer";
 
-impl Modify for BearerScheme {
+struct SecuritySchemes;
+
+impl Modify for SecuritySchemes {
     fn modify(&self, openapi: &mut openapi::OpenApi) {
         let components = openapi.components.get_or_insert_with(Default::default);
         components.add_security_scheme(
@@ -86,35 +102,92 @@ impl Modify for BearerScheme {
                     .build(),
             ),
         );
+        components.add_security_scheme(
+            PASSWORD_SCHEME,
+            SecurityScheme::OAuth2(OAuth2::new([Flow::Password(Password::new(
+                "/api/v1/auth/login",
+                Scopes::new(),
+            ))])),
+        );
     }
 }
 
-/// The document of every route in `controllers`.
+/// Every route that takes a bearer token takes one from the password form too.
+fn accept_the_password_form(paths: &mut Paths) {
+    for item in paths.paths.values_mut() {
+        let operations = [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ];
+        for operation in operations.into_iter().flatten() {
+            if let Some(requirements) = &mut operation.security
+                && !requirements.is_empty()
+            {
+                requirements.push(SecurityRequirement::new(PASSWORD_SCHEME, [""; 0]));
+            }
+        }
+    }
+}
+
+/// The document of every route in `controllers`, titled `title`.
 #[must_use]
-pub fn openapi(controllers: Vec<ApiRoutes>) -> openapi::OpenApi {
+pub fn openapi(controllers: Vec<ApiRoutes>, title: &str) -> openapi::OpenApi {
     let mut document = ApiDoc::openapi();
+    document.info.title = title.to_string();
     for controller in controllers {
         document.paths.merge(controller.paths);
         let components = document.components.get_or_insert_with(Default::default);
         components.schemas.extend(controller.schemas);
     }
+    accept_the_password_form(&mut document.paths);
     document
 }
 
 /// Serves the document, and the Swagger UI from `assets/swagger-ui/` (read
 /// from disk, as the translations are: kept out of the binary). The page
-/// answers at `/docs` itself, as FastAPI's does, and at `/docs/`.
+/// answers at `/docs` itself, as FastAPI's does, and at `/docs/`, titled as
+/// the document is.
 ///
 /// # Errors
-/// When the document cannot be written as JSON.
-pub fn router(document: &openapi::OpenApi) -> serde_json::Result<Router> {
-    // Written once: it does not change while the process runs.
+/// When the document cannot be written as JSON, or the page cannot be read.
+pub fn router(document: &openapi::OpenApi) -> loco_rs::Result<Router> {
+    // Written once: neither changes while the process runs.
     let json = Bytes::from(serde_json::to_vec(document)?);
     let serve_json = move || {
         let json = json.clone();
         async move { ([(header::CONTENT_TYPE, "application/json")], json) }
     };
+    let page = std::fs::read_to_string(format!("{SWAGGER_UI_DIR}/index.html"))?.replace(
+        "<title>API documentation</title>",
+        &format!(
+            "<title>{} - Swagger UI</title>",
+            escape_html(&document.info.title)
+        ),
+    );
     Ok(Router::new()
         .route(OPENAPI_PATH, get(serve_json))
-        .nest_service(SWAGGER_PATH, ServeDir::new(SWAGGER_UI_DIR)))
+        .nest_service(SWAGGER_PATH, ServeDir::new(SWAGGER_UI_DIR))
+        .layer(from_fn_with_state(Bytes::from(page), serve_page)))
+}
+
+/// The page itself, wherever Swagger UI's folder would serve its file.
+async fn serve_page(State(page): State<Bytes>, request: Request, next: Next) -> Response {
+    let path = request.uri().path();
+    if path
+        .strip_prefix(SWAGGER_PATH)
+        .is_some_and(|rest| matches!(rest, "" | "/" | "/index.html"))
+    {
+        return Html(page).into_response();
+    }
+    next.run(request).await
+}
+
+fn escape_html(text: &str) -> String {
+    text.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
 }

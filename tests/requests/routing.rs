@@ -6,7 +6,7 @@ use backend::{
 };
 use loco_rs::app::Hooks;
 
-use crate::support::{request, request_configured};
+use crate::support::{request, request_configured, request_with};
 use serde_json::{Value, json};
 
 use super::prepare_data::admin_token;
@@ -118,7 +118,10 @@ async fn the_openapi_document_describes_every_route() {
         // The paths themselves are the contract: a changed one shows here.
         insta::assert_json_snapshot!(served);
         assert_eq!(
-            docs::openapi(controllers::all()).paths.paths.len(),
+            docs::openapi(controllers::all(), "Backend")
+                .paths
+                .paths
+                .len(),
             document["paths"]
                 .as_object()
                 .map_or(0, serde_json::Map::len)
@@ -149,6 +152,54 @@ async fn swagger_ui_is_served_at_docs() {
         let document = server.get("/api/v1/openapi.json").await;
         assert_eq!(document.headers()["content-type"], "application/json");
         assert_eq!(document.json::<Value>()["openapi"], "3.1.0");
+    })
+    .await;
+}
+
+/// What FastAPI's /docs gives a browser user: the project's name as the
+/// title, and an Authorize dialog that signs in with an email and password.
+#[tokio::test]
+async fn the_docs_are_titled_and_sign_in_with_the_password_form() {
+    let named = |settings: &mut Value| settings["project_name"] = json!("Acme <Shop>");
+    request_with(named, |server, _ctx| async move {
+        for path in ["/docs", "/docs/", "/docs/index.html"] {
+            let page = server.get(path).await.text();
+            assert!(
+                page.contains("<title>Acme &lt;Shop&gt; - Swagger UI</title>"),
+                "{path}: {page}"
+            );
+        }
+        let document = server.get("/api/v1/openapi.json").await.json::<Value>();
+        assert_eq!(document["info"]["title"], "Acme <Shop>");
+        assert_eq!(
+            document["components"]["securitySchemes"]["OAuth2PasswordBearer"],
+            json!({
+                "type": "oauth2",
+                "flows": { "password": { "tokenUrl": "/api/v1/auth/login", "scopes": {} } }
+            })
+        );
+        assert_eq!(
+            document["paths"]["/api/v1/users/me"]["get"]["security"],
+            json!([{ "bearer": [] }, { "OAuth2PasswordBearer": [] }])
+        );
+        assert!(
+            document["paths"]["/api/v1/auth/register"]["post"]
+                .get("security")
+                .is_none(),
+            "open routes ask for nothing"
+        );
+        // The form Swagger UI sends with what the dialog is given.
+        let token = server
+            .post("/api/v1/auth/login")
+            .form(&[
+                ("grant_type", "password"),
+                ("username", "admin@example.com"),
+                ("password", "Password1234"),
+                ("scope", ""),
+            ])
+            .await;
+        assert_eq!(token.status_code(), 200);
+        assert_eq!(token.json::<Value>()["token_type"], "bearer");
     })
     .await;
 }
@@ -204,6 +255,8 @@ async fn every_answer_carries_the_hardening_headers() {
                 !headers.contains_key("strict-transport-security"),
                 "HSTS is for production, behind TLS"
             );
+            assert!(!headers.contains_key("x-powered-by"), "{path}: no banner");
+            assert!(!headers.contains_key("server"), "{path}: no banner");
         }
         let docs = server.get("/docs/").await;
         let policy = docs.headers()["content-security-policy"]
