@@ -443,7 +443,9 @@ async fn two_processes_share_limits_sessions_mail_and_scheduled_runs() {
 /// S3 named but out of reach, in production: the server starts anyway (the
 /// HTTP client behind the bucket needs TLS set up at the process's start,
 /// which only `src/bin/main.rs` does for the binary), says the store is down,
-/// and turns uploads away with 503 while the rest works.
+/// and turns uploads away with 503 while the rest works. The 503 comes within
+/// the production request timeout: the store's retries are waited out once,
+/// not again to clean up after them.
 #[tokio::test]
 async fn a_production_start_with_s3_out_of_reach_serves_and_says_the_store_is_down() {
     let database = std::env::temp_dir().join(format!("s3_{}.sqlite", Uuid::new_v4().simple()));

@@ -104,9 +104,16 @@ pub async fn remove_object(
 pub async fn discard(db: &DatabaseConnection, storage: &Storage, key: &str) {
     if let Err(error) = remove_object(storage, key).await {
         tracing::warn!(key, %error, "partial upload not removed: recorded for the purge");
-        if let Err(error) = record(db, &[key.to_string()]).await {
-            tracing::error!(key, %error, "partial upload neither removed nor recorded");
-        }
+        leave_to_purge(db, key).await;
+    }
+}
+
+/// Records an object a failed write may have left, without asking the store
+/// that just failed: asking again would wait out its retries once more,
+/// inside the request.
+pub async fn leave_to_purge(db: &DatabaseConnection, key: &str) {
+    if let Err(error) = record(db, &[key.to_string()]).await {
+        tracing::error!(key, %error, "partial upload neither removed nor recorded");
     }
 }
 

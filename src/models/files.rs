@@ -283,8 +283,10 @@ impl Model {
             .await
             .map_err(FileError::from),
         };
-        if stored.is_err() {
-            file_deletions::discard(db, storage, &key).await;
+        match &stored {
+            Ok(_) => {}
+            Err(FileError::Storage(_)) => file_deletions::leave_to_purge(db, &key).await,
+            Err(_) => file_deletions::discard(db, storage, &key).await,
         }
         stored
     }
