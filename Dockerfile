@@ -20,14 +20,13 @@ RUN touch src/lib.rs src/bin/main.rs migration/src/lib.rs \
     && cargo build --release --bin backend-cli
 
 # Run: a small image with the binary, its config and its assets, as a
-# non-root user.
-FROM debian:bookworm-slim
+# non-root user. The binary comes last, from one of the two stages below.
+FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && apt-get install -y --no-install-recommends ca-certificates \
     && rm -rf /var/lib/apt/lists/* \
     && useradd --system --uid 10001 --home-dir /app app
 WORKDIR /app
-COPY --from=builder /app/target/release/backend-cli /usr/local/bin/backend-cli
 COPY config config
 COPY assets assets
 # Uploads (unless S3_BUCKET is set); the compose files mount a volume here,
@@ -41,3 +40,13 @@ ENV LOCO_ENV=production \
 EXPOSE 5150
 # Server, job workers and scheduler (mail retries, token clean-up) in one process.
 CMD ["backend-cli", "start", "--all"]
+
+# `--target prebuilt`: a binary built outside, put at target/image/backend-cli
+# (the one file of target/ in the build context), for hosts without the rust
+# image (.ci/image). The builder stage is then skipped.
+FROM runtime AS prebuilt
+COPY target/image/backend-cli /usr/local/bin/backend-cli
+
+# The default: the binary built above.
+FROM runtime
+COPY --from=builder /app/target/release/backend-cli /usr/local/bin/backend-cli
