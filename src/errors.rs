@@ -375,6 +375,7 @@ impl From<FileError> for ApiError {
                 tracing::warn!("image decoding saturated: request turned away");
                 Self::Unavailable(msg::UNAVAILABLE.into())
             }
+            FileError::TooManyAtOnce => Self::TooManyRequests(1),
             FileError::Storage(error) => {
                 tracing::error!(%error, "file store failed");
                 Self::Unavailable(msg::UNAVAILABLE.into())

@@ -3,11 +3,21 @@
 //! there that is not itself a trusted proxy. Anyone else's header is ignored,
 //! so a client cannot pick its own address (and its own rate-limit bucket).
 
-use std::net::IpAddr;
+use std::{
+    net::IpAddr,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+};
 
 /// Addresses and networks (`10.0.0.0/8`, `::1`), from a comma-separated list.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct TrustedProxies(Vec<(IpAddr, u8)>);
+#[derive(Debug, Clone, Default)]
+pub struct TrustedProxies {
+    networks: Vec<(IpAddr, u8)>,
+    /// Whether an untrusted peer's `X-Forwarded-For` was logged already.
+    warned: Arc<AtomicBool>,
+}
 
 #[derive(Debug, thiserror::Error)]
 #[error("TRUSTED_PROXIES: {0:?} is not an address or network")]
@@ -58,12 +68,15 @@ impl TrustedProxies {
                 Ok((network(ip, prefix), prefix))
             })
             .collect::<Result<_, _>>()
-            .map(Self)
+            .map(|networks| Self {
+                networks,
+                warned: Arc::default(),
+            })
     }
 
     fn trusts(&self, ip: IpAddr) -> bool {
         let ip = ip.to_canonical();
-        self.0
+        self.networks
             .iter()
             .any(|(net, prefix)| net.is_ipv4() == ip.is_ipv4() && network(ip, *prefix) == *net)
     }
@@ -71,8 +84,15 @@ impl TrustedProxies {
     /// The client of a request from `peer` carrying `forwarded_for` (the
     /// `X-Forwarded-For` values, in order).
     #[must_use]
-    pub fn client<'a>(&self, peer: IpAddr, forwarded_for: impl Iterator<Item = &'a str>) -> IpAddr {
+    pub fn client<'a>(
+        &self,
+        peer: IpAddr,
+        mut forwarded_for: impl Iterator<Item = &'a str>,
+    ) -> IpAddr {
         if !self.trusts(peer) {
+            if forwarded_for.next().is_some() {
+                self.warn_untrusted(peer);
+            }
             return peer;
         }
         let hops: Vec<&str> = forwarded_for.flat_map(|value| value.split(',')).collect();
@@ -87,6 +107,19 @@ impl TrustedProxies {
             }
         }
         client
+    }
+
+    /// Behind a proxy missing from `TRUSTED_PROXIES`, every client has the
+    /// proxy's address, and so shares one rate-limit bucket: said once, at
+    /// the first such header.
+    fn warn_untrusted(&self, peer: IpAddr) {
+        if !self.warned.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                %peer,
+                "X-Forwarded-For from a peer not in TRUSTED_PROXIES is ignored: if it is a \
+                 proxy, list it there, or every client behind it shares its rate limits"
+            );
+        }
     }
 }
 
@@ -107,9 +140,11 @@ mod tests {
         assert!(proxies.trusts(ip("::ffff:10.0.0.1")));
         assert!(!proxies.trusts(ip("192.168.1.8")));
         assert!(!proxies.trusts(ip("11.0.0.1")));
-        assert_eq!(
-            TrustedProxies::parse("").expect("empty"),
-            TrustedProxies::default()
+        assert!(
+            TrustedProxies::parse("")
+                .expect("empty")
+                .networks
+                .is_empty()
         );
         assert!(TrustedProxies::parse("10.0.0.0/33").is_err());
         assert!(TrustedProxies::parse("proxy.local").is_err());
@@ -136,6 +171,43 @@ mod tests {
         // Garbage stops the walk at the last address that parsed.
         assert_eq!(client("10.0.0.2", "garbage, 10.0.0.3"), ip("10.0.0.3"));
         assert_eq!(client("10.0.0.2", ""), ip("10.0.0.2"));
+    }
+
+    /// Counts the warnings logged while it is the default.
+    #[derive(Clone, Default)]
+    struct Warnings(Arc<std::sync::atomic::AtomicUsize>);
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Warnings {
+        fn on_event(
+            &self,
+            event: &tracing::Event<'_>,
+            _ctx: tracing_subscriber::layer::Context<'_, S>,
+        ) {
+            if *event.metadata().level() == tracing::Level::WARN {
+                self.0.fetch_add(1, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// Behind a proxy nobody listed, every client would share its rate
+    /// limits without a word: the first forwarded address from an untrusted
+    /// peer is logged, once; a request without the header says nothing.
+    #[test]
+    fn a_forwarded_address_from_an_untrusted_peer_is_logged_once() {
+        use tracing_subscriber::layer::SubscriberExt;
+
+        let warnings = Warnings::default();
+        let subscriber = tracing_subscriber::registry().with(warnings.clone());
+        tracing::subscriber::with_default(subscriber, || {
+            let proxies = TrustedProxies::parse("10.0.0.0/8").expect("valid");
+            proxies.client(ip("203.0.113.9"), std::iter::empty());
+            assert_eq!(warnings.0.load(Ordering::Relaxed), 0);
+            for client in ["198.51.100.1", "198.51.100.2"] {
+                proxies.client(ip("203.0.113.9"), [client].into_iter());
+            }
+            proxies.client(ip("10.0.0.2"), ["198.51.100.3"].into_iter());
+        });
+        assert_eq!(warnings.0.load(Ordering::Relaxed), 1);
     }
 
     #[test]

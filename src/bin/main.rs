@@ -5,6 +5,7 @@ use loco_rs::cli;
 use migration::Migrator;
 
 fn main() -> ExitCode {
+    default_to_production();
     prepare_process();
     let ran = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -17,6 +18,21 @@ fn main() -> ExitCode {
             eprintln!("error: {}", describe(&error));
             ExitCode::FAILURE
         }
+    }
+}
+
+/// A release build told no environment runs as production: development's
+/// published secret key and standing sign-in code must never serve by
+/// mistake. `cargo loco start` builds for debugging and stays in development;
+/// `--environment` and `LOCO_ENV` still choose.
+fn default_to_production() {
+    let named = ["LOCO_ENV", "RAILS_ENV", "NODE_ENV"]
+        .iter()
+        .any(|name| std::env::var_os(name).is_some());
+    if !cfg!(debug_assertions) && !named {
+        // SAFETY: the process has one thread yet; nothing reads the
+        // environment concurrently.
+        unsafe { std::env::set_var("LOCO_ENV", "production") };
     }
 }
 

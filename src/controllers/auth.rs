@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json, http::StatusCode};
+use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -158,6 +159,10 @@ pub async fn signed_in_now(
     origin: &Origin,
 ) -> ApiResult<Json<AuthResponse>> {
     let account = (signed_in.user.id, signed_in.user.email.as_str());
+    if signed_in.claimed {
+        let kind = EventKind::AccountClaimed;
+        security_events::record(ctx, app, account, kind, origin, Some("by a code")).await;
+    }
     security_events::record(ctx, app, account, EventKind::SignIn, origin, None).await;
     start_session(ctx, app, signed_in, origin).await
 }
@@ -173,10 +178,32 @@ pub async fn start_session(
     origin: &Origin,
 ) -> ApiResult<Json<AuthResponse>> {
     welcome_new(ctx, app, &signed_in).await;
-    let user = signed_in.user;
-    let session = refresh_tokens::Model::start_session(&ctx.db, &app.signer, &user, origin).await?;
+    carry_on_session(ctx, app, &signed_in.user, origin, Utc::now()).await
+}
+
+/// Starts a session of `user` signed in at `signed_in_at`, and renders it:
+/// after a change that ends every session, the caller's own goes on in a new
+/// one as old as it was.
+///
+/// # Errors
+/// When the session cannot be recorded.
+pub async fn carry_on_session(
+    ctx: &AppContext,
+    app: &AppState,
+    user: &users::Model,
+    origin: &Origin,
+    signed_in_at: DateTime<Utc>,
+) -> ApiResult<Json<AuthResponse>> {
+    let session = refresh_tokens::Model::start_session_signed_in_at(
+        &ctx.db,
+        &app.signer,
+        user,
+        origin,
+        signed_in_at,
+    )
+    .await?;
     Ok(Json(AuthResponse::new(
-        &user,
+        user,
         &session,
         &app.settings.server_host,
     )))
@@ -214,6 +241,7 @@ pub async fn register(
     let signed_in = SignedIn {
         user,
         registered: true,
+        claimed: false,
     };
     signed_in_now(&ctx, &app, signed_in, &origin).await
 }

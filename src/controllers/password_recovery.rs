@@ -84,10 +84,14 @@ pub async fn reset(
     JsonBody(reset): JsonBody<PasswordReset>,
 ) -> ApiResult<Json<Msg>> {
     let (token, password) = (&reset.token, &reset.new_password);
-    let user = users::Model::reset_password(&ctx.db, &app.signer, token, password)
+    let reset = users::Model::reset_password(&ctx.db, &app.signer, token, password)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
-    let account = (user.id, user.email.as_str());
+    let account = (reset.user.id, reset.user.email.as_str());
+    if reset.claimed {
+        let kind = EventKind::AccountClaimed;
+        security_events::record(&ctx, &app, account, kind, &origin, Some("by a reset link")).await;
+    }
     security_events::record(&ctx, &app, account, EventKind::PasswordReset, &origin, None).await;
     Ok(Json(Msg::new(PASSWORD_UPDATED)))
 }

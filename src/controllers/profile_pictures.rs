@@ -30,7 +30,9 @@ use crate::{
     responses(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 413, body = Detail), (status = 415, body = Detail),
-        (status = 422, body = ValidationDetail), (status = 503, body = Detail),
+        (status = 422, body = ValidationDetail),
+        (status = 429, description = "Two of the caller's pictures are under way already; see Retry-After", body = Detail),
+        (status = 503, body = Detail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn upload(
@@ -40,7 +42,7 @@ pub async fn upload(
     CurrentUser(user): CurrentUser,
     upload: FileUpload<ProfilePicture>,
 ) -> ApiResult<Json<UserResponse>> {
-    let picture = Picture::prepare(upload.body).await?;
+    let picture = Picture::prepare(user.id, upload.body).await?;
     let user = picture.replace(&db, &storage, user).await?;
     Ok(Json(UserResponse::new(&user, &app.settings.server_host)))
 }

@@ -36,7 +36,8 @@ const fn notice_of(kind: EventKind) -> Option<Notice> {
         | EventKind::Archived
         | EventKind::Unarchived
         | EventKind::SessionEnded
-        | EventKind::TwoFactorEnabled => None,
+        | EventKind::TwoFactorEnabled
+        | EventKind::AccountClaimed => None,
     }
 }
 

@@ -9,7 +9,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
-    auth::start_session,
+    auth::carry_on_session,
     docs::ApiRoutes,
     extractors::{
         AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams, Store,
@@ -23,7 +23,7 @@ use crate::{
     models::{
         pagination::Pagination,
         security_events::{EventKind, Origin},
-        users::{self, AdminUserUpdate, Role, SignedIn, UserCreate, UserUpdate},
+        users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
     rate_limit::Action,
     state::AppState,
@@ -192,17 +192,18 @@ pub async fn confirm_email(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
-    CurrentUser(user): CurrentUser,
+    session: CurrentSession,
     JsonBody(confirmation): JsonBody<EmailChangeConfirmation>,
 ) -> ApiResult<Json<AuthResponse>> {
-    let old_email = user.email.clone();
-    let user = user
+    let old_email = session.user.email.clone();
+    let user = session
+        .user
         .confirm_email_change(&ctx.db, &app.code_policy, &confirmation.code)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
     let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
     security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
-    start_session(&ctx, &app, SignedIn::existing(user), &origin).await
+    carry_on_session(&ctx, &app, &user, &origin, session.signed_in_at).await
 }
 
 /// Not `Debug`: it holds passwords.
@@ -249,7 +250,7 @@ pub async fn change_password(
         .await?;
     let kind = EventKind::PasswordChanged;
     security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
-    start_session(&ctx, &app, SignedIn::existing(user), &origin).await
+    carry_on_session(&ctx, &app, &user, &origin, session.signed_in_at).await
 }
 
 /// Archives the caller: their tokens stop working.

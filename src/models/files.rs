@@ -124,6 +124,9 @@ pub enum FileError {
     /// More pictures are waiting than can be decoded in time.
     #[error("image decoding is saturated")]
     Saturated,
+    /// The user has as many pictures under way as one may.
+    #[error("too many uploads under way at once")]
+    TooManyAtOnce,
     #[error("file store: {0}")]
     Storage(#[from] StorageError),
     #[error(transparent)]

@@ -18,6 +18,14 @@ use super::timestamps;
 /// Tries before a mail is kept as failed. With the delays below the last try
 /// comes 31 minutes after the first.
 pub const MAX_ATTEMPTS: i32 = 6;
+
+/// The templates whose mails carry a secret (a code, a reset link): the
+/// outbox keeps their body only while it may still be delivered.
+pub const SECRET_TEMPLATES: [&str; 3] =
+    ["verification_code", "password_reset", "email_change_code"];
+
+/// The `last_error` of a mail blanked because its secret expired unsent.
+pub const EXPIRED: &str = "expired before it could be delivered";
 /// How long one delivery may hold a mail before another may take it over.
 pub const LEASE_MINUTES: i64 = 5;
 
@@ -138,7 +146,32 @@ impl Model {
             .rows_affected)
     }
 
-    /// Gives failed mails (all, or one) a fresh round of tries, starting now.
+    /// Blanks the unsent mails that carry a secret and were queued more
+    /// than `lifetime` ago (the longest a code or link lives): whatever they
+    /// carried has expired, and the outbox keeps no copy of it. Returns how
+    /// many.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn blank_expired(db: &DatabaseConnection, lifetime: Duration) -> ModelResult<u64> {
+        Ok(Entity::update_many()
+            .col_expr(Column::Subject, Expr::value(""))
+            .col_expr(Column::Html, Expr::value(""))
+            .col_expr(Column::Text, Expr::value(""))
+            .col_expr(Column::Status, Expr::value(MailStatus::Failed))
+            .col_expr(Column::LastError, Expr::value(EXPIRED))
+            .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
+            .filter(Column::Status.ne(MailStatus::Sent))
+            .filter(Column::Html.ne(""))
+            .filter(Column::Template.is_in(SECRET_TEMPLATES))
+            .filter(Column::CreatedAt.lt(timestamps::now() - lifetime))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+
+    /// Gives failed mails (all, or one) a fresh round of tries, starting now;
+    /// not those blanked, which have nothing left to send.
     ///
     /// # Errors
     /// On a database error.
@@ -148,7 +181,8 @@ impl Model {
             .col_expr(Column::Attempts, Expr::value(0))
             .col_expr(Column::NextAttemptAt, Expr::value(timestamps::now()))
             .col_expr(Column::UpdatedAt, Expr::value(timestamps::now()))
-            .filter(Column::Status.eq(MailStatus::Failed));
+            .filter(Column::Status.eq(MailStatus::Failed))
+            .filter(Column::Html.ne(""));
         if let Some(id) = id {
             update = update.filter(Column::Id.eq(id));
         }
@@ -220,16 +254,21 @@ impl ActiveModel {
         let now = timestamps::now();
         self.status = ActiveValue::Set(MailStatus::Sent);
         self.sent_at = ActiveValue::Set(Some(now));
-        // A sent mail keeps no copy of what it said, subject included (a
-        // code opens its subject): codes and reset links live hashed or
-        // recorded elsewhere, not in the outbox.
-        self.subject = ActiveValue::Set(String::new());
-        self.html = ActiveValue::Set(String::new());
-        self.text = ActiveValue::Set(String::new());
+        // A sent mail keeps no copy of what it said: codes and reset links
+        // live hashed or recorded elsewhere, not in the outbox.
+        self.blank();
         self.locked_until = ActiveValue::Set(None);
         self.last_error = ActiveValue::Set(None);
         self.attempts = ActiveValue::Set(self.attempts.try_as_ref().copied().unwrap_or(0) + 1);
         Ok(self.update(db).await?)
+    }
+
+    /// Forgets what the mail said, subject included (a code opens its
+    /// subject).
+    fn blank(&mut self) {
+        self.subject = ActiveValue::Set(String::new());
+        self.html = ActiveValue::Set(String::new());
+        self.text = ActiveValue::Set(String::new());
     }
 
     async fn attempt_failed(mut self, db: &DatabaseConnection, error: &str) -> ModelResult<Model> {
@@ -239,6 +278,15 @@ impl ActiveModel {
         } else {
             MailStatus::Queued
         };
+        // A code or link that could not be delivered in time is not kept
+        // for later: the user asks for a new one.
+        let secret = self
+            .template
+            .try_as_ref()
+            .is_some_and(|name| SECRET_TEMPLATES.contains(&name.as_str()));
+        if status == MailStatus::Failed && secret {
+            self.blank();
+        }
         self.attempts = ActiveValue::Set(attempts);
         self.status = ActiveValue::Set(status);
         self.next_attempt_at = ActiveValue::Set(timestamps::now() + retry_delay(attempts));

@@ -27,3 +27,6 @@ pub mod two_factor;
 pub mod users;
 pub mod write_transaction;
 // inject-above: models (cargo loco generate; keep this line)
+
+/// What `Debug` prints in place of a secret (a token, a code, a hash).
+pub const REDACTED: &str = "[redacted]";

@@ -458,9 +458,7 @@ impl Model {
         }
         match users::Model::find_by_email(db, email).await {
             Ok(user) if user.is_archived() => Ok(CodeSignIn::Refused),
-            Ok(user) => Ok(CodeSignIn::SignedIn(SignedIn::existing(
-                user.into_active_model().prove_email(db).await?,
-            ))),
+            Ok(user) => Ok(CodeSignIn::SignedIn(user.prove_email(db).await?)),
             Err(ModelError::EntityNotFound) => users::Model::find_or_register_by_code(db, email)
                 .await
                 .map(CodeSignIn::SignedIn),

@@ -4,7 +4,14 @@
 //! comment. JPEG stays JPEG; the others become PNG (lossless, transparency
 //! kept). A user has one; a new one replaces it.
 
-use std::{io::Cursor, num::NonZeroUsize, path::Path, sync::LazyLock, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    io::Cursor,
+    num::NonZeroUsize,
+    path::Path,
+    sync::{LazyLock, Mutex, PoisonError},
+    time::Duration,
+};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -48,6 +55,40 @@ static DECODERS: LazyLock<Semaphore> = LazyLock::new(|| {
 /// more than this many of them.
 static RECEIVING: Semaphore = Semaphore::const_new(16);
 
+/// Pictures one user may have under way at once, taken before a place in
+/// `RECEIVING`: one user's slow uploads cannot hold every place.
+pub const PER_USER: usize = 2;
+
+/// Pictures under way, per user.
+static UNDER_WAY: LazyLock<Mutex<HashMap<Uuid, usize>>> = LazyLock::new(Mutex::default);
+
+/// One of a user's `PER_USER` places; given back when dropped.
+struct UserPlace(Uuid);
+
+impl UserPlace {
+    fn take(user_id: Uuid) -> Result<Self, FileError> {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = under_way.entry(user_id).or_default();
+        if *count >= PER_USER {
+            return Err(FileError::TooManyAtOnce);
+        }
+        *count += 1;
+        Ok(Self(user_id))
+    }
+}
+
+impl Drop for UserPlace {
+    fn drop(&mut self) {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Entry::Occupied(mut count) = under_way.entry(self.0) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
+            }
+        }
+    }
+}
+
 /// A picture ready to store.
 #[derive(Debug)]
 pub struct Picture {
@@ -58,17 +99,19 @@ pub struct Picture {
 }
 
 impl Picture {
-    /// Reads the upload (its size capped by the caller), then decodes,
-    /// resizes and encodes it again, off the async threads.
+    /// Reads `user_id`'s upload (its size capped by the caller), then
+    /// decodes, resizes and encodes it again, off the async threads.
     ///
     /// # Errors
+    /// `TooManyAtOnce` past the user's `PER_USER` uploads under way,
     /// `NotAPicture` for another type or bytes that do not decode,
     /// `PictureTooLarge` past the decoding limits, `Empty`, the body's own
     /// error, or `Saturated` when no room or decoder frees up in time.
-    pub async fn prepare<S>(body: S) -> Result<Self, FileError>
+    pub async fn prepare<S>(user_id: Uuid, body: S) -> Result<Self, FileError>
     where
         S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin,
     {
+        let _place = UserPlace::take(user_id)?;
         let _room = permit(&RECEIVING).await?;
         let upload = collect(body).await?;
         let _decoder = permit(&DECODERS).await?;

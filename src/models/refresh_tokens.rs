@@ -51,16 +51,33 @@ impl Model {
     ///
     /// # Errors
     /// On a database error, or when a token cannot be signed.
-    #[tracing::instrument(skip_all)]
     pub async fn start_session(
         db: &DatabaseConnection,
         signer: &TokenSigner,
         user: &users::Model,
         origin: &Origin,
     ) -> ModelResult<Session> {
+        Self::start_session_signed_in_at(db, signer, user, origin, Utc::now()).await
+    }
+
+    /// `start_session`, for a sign-in made at `signed_in_at`: the session
+    /// that replaces the caller's own when a change of password or email
+    /// ends every session keeps the caller's sign-in time, so that the change
+    /// does not pass for a fresh sign-in (which a new email asks for).
+    ///
+    /// # Errors
+    /// On a database error, or when a token cannot be signed.
+    #[tracing::instrument(skip_all)]
+    pub async fn start_session_signed_in_at(
+        db: &DatabaseConnection,
+        signer: &TokenSigner,
+        user: &users::Model,
+        origin: &Origin,
+        signed_in_at: DateTime<Utc>,
+    ) -> ModelResult<Session> {
         let lineage = Lineage {
             family_id: Uuid::new_v4(),
-            auth_time: Utc::now().timestamp(),
+            auth_time: signed_in_at.timestamp(),
         };
         let txn = write_transaction::begin(db).await?;
         let session = Self::next_in_session(&txn, signer, user, lineage).await?;

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use chrono::Duration;
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect};
+use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
 
 pub use super::_entities::security_events::{ActiveModel, Column, Entity, Model};
 use super::{pagination::Pagination, timestamps};
@@ -27,6 +27,9 @@ pub enum EventKind {
     SessionEnded,
     TwoFactorEnabled,
     TwoFactorDisabled,
+    /// The email of an account never confirmed was proven: the account was
+    /// handed to the prover (`users::Model::prove_email`).
+    AccountClaimed,
 }
 
 impl EventKind {
@@ -46,6 +49,7 @@ impl EventKind {
             Self::SessionEnded => "session_ended",
             Self::TwoFactorEnabled => "two_factor_enabled",
             Self::TwoFactorDisabled => "two_factor_disabled",
+            Self::AccountClaimed => "account_claimed",
         }
     }
 }
@@ -60,6 +64,13 @@ pub struct Origin {
 
 /// A user agent is kept to this many characters: the header has no limit.
 pub const USER_AGENT_CHARS: usize = 255;
+
+/// Failed sign-ins recorded per account within an hour: anyone can fail a
+/// sign-in as anyone, and the log is kept for a year.
+pub const FAILED_SIGN_INS_PER_HOUR: u64 = 5;
+
+/// The last recorded failure of the hour says so.
+pub const LATER_FAILURES_UNRECORDED: &str = "later failures within the hour are not recorded";
 
 timestamps::stamped_model!();
 
@@ -88,7 +99,9 @@ impl Model {
     }
 
     /// Records an event; a failure is logged, not returned: the log must not
-    /// stand in the way of what it records.
+    /// stand in the way of what it records. Failed sign-ins, which anyone can
+    /// cause for any account, are recorded `FAILED_SIGN_INS_PER_HOUR` times an
+    /// hour at most, the last saying that later ones are not.
     pub async fn note(
         db: &impl ConnectionTrait,
         user_id: Uuid,
@@ -96,9 +109,39 @@ impl Model {
         origin: &Origin,
         detail: Option<&str>,
     ) {
-        if let Err(error) = Self::record(db, user_id, kind, origin, detail).await {
+        let recorded = async {
+            let mut detail = detail.map(str::to_string);
+            if kind == EventKind::SignInFailed {
+                let earlier = Self::failed_sign_ins_within_the_hour(db, user_id).await?;
+                if earlier >= FAILED_SIGN_INS_PER_HOUR {
+                    return Ok(());
+                }
+                if earlier + 1 == FAILED_SIGN_INS_PER_HOUR {
+                    detail = Some(match detail {
+                        Some(detail) => format!("{detail}; {LATER_FAILURES_UNRECORDED}"),
+                        None => LATER_FAILURES_UNRECORDED.to_string(),
+                    });
+                }
+            }
+            Self::record(db, user_id, kind, origin, detail.as_deref())
+                .await
+                .map(|_| ())
+        };
+        if let Err(error) = recorded.await {
             tracing::error!(%error, %user_id, kind = kind.as_str(), "security event not recorded");
         }
+    }
+
+    async fn failed_sign_ins_within_the_hour(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+    ) -> ModelResult<u64> {
+        Ok(Entity::find()
+            .filter(Column::UserId.eq(user_id))
+            .filter(Column::Kind.eq(EventKind::SignInFailed.as_str()))
+            .filter(Column::CreatedAt.gt(timestamps::now() - Duration::hours(1)))
+            .count(db)
+            .await?)
     }
 
     /// The events of `user_id`, newest first.

@@ -16,7 +16,7 @@ use super::{
     file_deletions, files, legacy_passwords,
     one_time_passwords::{self, CodePolicy},
     pagination::Pagination,
-    passwords,
+    passwords, recovery_codes,
     refresh_tokens::{self, Session},
     security_events::Origin,
     sessions, single_use_tokens,
@@ -205,11 +205,42 @@ pub enum Resumed {
     Replayed(Model),
 }
 
-/// A user who just signed in, and whether the sign-in made their account.
+/// Every field but the password hash and the TOTP secret, which it says are
+/// set or not: `Debug` output ends up in logs.
+impl std::fmt::Debug for Model {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redacted = |secret: &Option<String>| secret.as_ref().map(|_| super::REDACTED);
+        f.debug_struct("Model")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("hashed_password", &redacted(&self.hashed_password))
+            .field("first_name", &self.first_name)
+            .field("last_name", &self.last_name)
+            .field("language", &self.language)
+            .field("role", &self.role)
+            .field("provider", &self.provider)
+            .field("provider_id", &self.provider_id)
+            .field("confirmed", &self.confirmed)
+            .field("archived_at", &self.archived_at)
+            .field("token_version", &self.token_version)
+            .field("pending_email", &self.pending_email)
+            .field("two_factor_secret", &redacted(&self.two_factor_secret))
+            .field("two_factor_enabled", &self.two_factor_enabled)
+            .field("two_factor_last_step", &self.two_factor_last_step)
+            .field("profile_picture_id", &self.profile_picture_id)
+            .field("created_at", &self.created_at)
+            .field("updated_at", &self.updated_at)
+            .finish()
+    }
+}
+
+/// A user who just signed in, whether the sign-in made their account, and
+/// whether it claimed one that was never confirmed (`prove_email`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub user: Model,
     pub registered: bool,
+    pub claimed: bool,
 }
 
 impl SignedIn {
@@ -218,8 +249,17 @@ impl SignedIn {
         Self {
             user,
             registered: false,
+            claimed: false,
         }
     }
+}
+
+/// A password set with a reset link, and whether the link claimed an
+/// account that was never confirmed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordReset {
+    pub user: Model,
+    pub claimed: bool,
 }
 
 fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String, UserError> {
@@ -581,6 +621,7 @@ impl Model {
                 SignedIn {
                     user: Self::insert_unique(db, account).await?,
                     registered: true,
+                    claimed: false,
                 }
             }
             Err(error) => return Err(error.into()),
@@ -604,14 +645,10 @@ impl Model {
             Ok(user) => Ok(SignedIn {
                 user,
                 registered: true,
+                claimed: false,
             }),
             Err(UserError::EmailTaken) => {
-                let user = Self::find_by_email(db, email)
-                    .await?
-                    .into_active_model()
-                    .prove_email(db)
-                    .await?;
-                Ok(SignedIn::existing(user))
+                Self::find_by_email(db, email).await?.prove_email(db).await
             }
             Err(other) => Err(other.into()),
         }
@@ -727,8 +764,9 @@ impl Model {
     }
 
     /// Sets a new password with a reset token, once; signs the user out
-    /// everywhere. `None` when the token is not a live reset token of an
-    /// active user.
+    /// everywhere. The link proves the email: an account never confirmed
+    /// becomes the resetter's alone (`handed_to_prover`). `None`
+    /// when the token is not a live reset token of an active user.
     ///
     /// # Errors
     /// `WeakPassword` for a common password; a database error.
@@ -738,7 +776,7 @@ impl Model {
         signer: &TokenSigner,
         token: &str,
         new_password: &str,
-    ) -> Result<Option<Self>, UserError> {
+    ) -> Result<Option<PasswordReset>, UserError> {
         let Some(claims) = signer.verify(token, TokenKind::PasswordReset) else {
             return Ok(None);
         };
@@ -755,9 +793,60 @@ impl Model {
         if !single_use_tokens::Model::use_once(&txn, &claims).await? {
             return Ok(None);
         }
-        let user = Self::set_password(&txn, user, hashed).await?;
+        let claimed = !user.confirmed;
+        let user = if claimed {
+            let id = user.id;
+            let mut user = Self::handed_to_prover(&txn, user).await?;
+            user.hashed_password = ActiveValue::Set(Some(hashed));
+            user.update(&txn).await?;
+            Self::end_sessions(&txn, id).await?
+        } else {
+            Self::set_password(&txn, user, hashed).await?
+        };
         txn.commit().await?;
-        Ok(Some(user))
+        Ok(Some(PasswordReset { user, claimed }))
+    }
+
+    /// The owner of the email proved it (with a code) and signs in: the
+    /// account is theirs now. One never confirmed is handed over
+    /// (`handed_to_prover`) and loses the password it was made with too.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn prove_email(self, db: &DatabaseConnection) -> ModelResult<SignedIn> {
+        if self.confirmed {
+            return Ok(SignedIn::existing(self));
+        }
+        let id = self.id;
+        let txn = write_transaction::begin(db).await?;
+        let mut user = Self::handed_to_prover(&txn, self).await?;
+        user.hashed_password = ActiveValue::Set(None);
+        user.update(&txn).await?;
+        let user = Self::end_sessions(&txn, id).await?;
+        txn.commit().await?;
+        Ok(SignedIn {
+            user,
+            registered: false,
+            claimed: true,
+        })
+    }
+
+    /// An account never confirmed, made its email owner's alone once they
+    /// prove the address (by code or reset link): whoever made it under that
+    /// address may have linked a provider identity or turned on a second
+    /// factor of their own. Confirmed, the provider unlinked, two-factor
+    /// sign-in off and its recovery codes deleted; the caller writes the row
+    /// and ends the sessions in the same transaction.
+    async fn handed_to_prover(txn: &impl ConnectionTrait, user: Self) -> ModelResult<ActiveModel> {
+        recovery_codes::Model::delete_for(txn, user.id).await?;
+        let mut user = user.into_active_model();
+        user.confirmed = ActiveValue::Set(true);
+        user.provider = ActiveValue::Set(Provider::Email);
+        user.provider_id = ActiveValue::Set(None);
+        user.two_factor_enabled = ActiveValue::Set(false);
+        user.two_factor_secret = ActiveValue::Set(None);
+        user.two_factor_last_step = ActiveValue::Set(None);
+        Ok(user)
     }
 
     /// The user's change of their own password. With a password, the
@@ -901,29 +990,6 @@ impl ActiveModel {
         if matches!(&self.archived_at, ActiveValue::Unchanged(None)) {
             self.archived_at = ActiveValue::Set(Some(timestamps::now()));
         }
-        let txn = write_transaction::begin(db).await?;
-        let user = self.update(&txn).await?;
-        let user = Model::end_sessions(&txn, user.id).await?;
-        txn.commit().await?;
-        Ok(user)
-    }
-
-    /// The owner of the email proved it (with a code): the account is theirs
-    /// now. An account made before with this email but never confirmed loses
-    /// the password it was made with, the provider account it was linked to,
-    /// and every session, so that whoever made it cannot stay in.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn prove_email(mut self, db: &DatabaseConnection) -> ModelResult<Model> {
-        if matches!(self.confirmed, ActiveValue::Unchanged(true)) {
-            return Ok(sea_orm::TryIntoModel::try_into_model(self)?);
-        }
-        self.confirmed = ActiveValue::Set(true);
-        self.hashed_password = ActiveValue::Set(None);
-        // Nor the provider account it was made with, which did not prove it.
-        self.provider = ActiveValue::Set(Provider::Email);
-        self.provider_id = ActiveValue::Set(None);
         let txn = write_transaction::begin(db).await?;
         let user = self.update(&txn).await?;
         let user = Model::end_sessions(&txn, user.id).await?;

@@ -44,6 +44,8 @@ impl Task for PurgeExpiredTokens {
         let days = chrono::Duration::days;
         let sent_mails =
             mails::Model::purge_sent(&ctx.db, days(settings.sent_mail_retention_days)).await?;
+        let lifetime = chrono::Duration::hours(settings.email_reset_token_expire_hours);
+        let expired_mails = mails::Model::blank_expired(&ctx.db, lifetime).await?;
         let retention = days(settings.security_event_retention_days);
         let events = security_events::Model::purge_older_than(&ctx.db, retention).await?;
         tracing::info!(
@@ -54,11 +56,12 @@ impl Task for PurgeExpiredTokens {
             sso,
             budgets,
             sent_mails,
+            expired_mails,
             events,
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {events} security event(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
         );
         Ok(())
     }

@@ -3,10 +3,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{two_factor::TwoFactorChallengeResponse, users::UserResponse};
-use crate::models::{refresh_tokens::Session, users};
+use crate::models::{REDACTED, refresh_tokens::Session, users};
 
 /// `AuthResponse`: a fresh pair of tokens and the user they belong to.
-#[derive(Debug, Serialize, ToSchema)]
+/// `Debug` leaves the tokens out: it may end up in a log.
+#[derive(Serialize, ToSchema)]
 pub struct AuthResponse {
     pub access_token: String,
     pub refresh_token: String,
@@ -28,6 +29,24 @@ impl AuthResponse {
             token_type: "bearer",
             user: UserResponse::new(user, server_host),
         }
+    }
+}
+
+impl std::fmt::Debug for AuthResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthResponse")
+            .field("access_token", &REDACTED)
+            .field("refresh_token", &REDACTED)
+            .field(
+                "access_token_expiration_date",
+                &self.access_token_expiration_date,
+            )
+            .field(
+                "refresh_token_expiration_date",
+                &self.refresh_token_expiration_date,
+            )
+            .field("user", &self.user)
+            .finish_non_exhaustive()
     }
 }
 

@@ -3,11 +3,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::models::one_time_passwords;
+use crate::models::{REDACTED, one_time_passwords};
 
 /// `OneTimePassword`. The code is shown once, when it is made: it is stored
-/// only as a hash, so a deleted code comes back without it.
-#[derive(Debug, Serialize, ToSchema)]
+/// only as a hash, so a deleted code comes back without it. `Debug` leaves
+/// the code out.
+#[derive(Serialize, ToSchema)]
 pub struct OneTimePasswordResponse {
     pub id: Uuid,
     pub email: String,
@@ -15,6 +16,22 @@ pub struct OneTimePasswordResponse {
     pub verification_code: Option<String>,
     pub created_at: DateTime<Utc>,
     pub expires_at: DateTime<Utc>,
+}
+
+impl std::fmt::Debug for OneTimePasswordResponse {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("OneTimePasswordResponse")
+            .field("id", &self.id)
+            .field("email", &self.email)
+            .field("user_id", &self.user_id)
+            .field(
+                "verification_code",
+                &self.verification_code.as_ref().map(|_| REDACTED),
+            )
+            .field("created_at", &self.created_at)
+            .field("expires_at", &self.expires_at)
+            .finish()
+    }
 }
 
 impl OneTimePasswordResponse {

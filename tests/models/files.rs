@@ -72,3 +72,54 @@ async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
         assert_eq!(stored_keys(ctx).await, vec![whole.storage_key.clone()]);
     }
 }
+
+/// An upload that starts, says so, and never sends a byte.
+fn stalled(
+    started: tokio::sync::mpsc::UnboundedSender<()>,
+) -> stream::BoxStream<'static, Result<Bytes, FileError>> {
+    stream::once(async move {
+        let _ = started.send(());
+        std::future::pending::<Result<Bytes, FileError>>().await
+    })
+    .boxed()
+}
+
+/// One user's slow picture uploads hold two places at most: a third is
+/// turned away at once, while another user's picture goes through; a place
+/// is given back when its upload ends.
+#[tokio::test]
+async fn one_user_holds_two_picture_places_at_most() {
+    use backend::models::profile_pictures::{PER_USER, Picture};
+
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    let slow = uuid::Uuid::new_v4();
+    let held: Vec<_> = (0..PER_USER)
+        .map(|_| tokio::spawn(Picture::prepare(slow, stalled(started.clone()))))
+        .collect();
+    for _ in 0..PER_USER {
+        starts.recv().await.expect("an upload under way");
+    }
+    let third = Picture::prepare(slow, stalled(started.clone())).await;
+    assert!(matches!(third, Err(FileError::TooManyAtOnce)), "{third:?}");
+
+    let picture = crate::requests::uploads::image(600, 400, image::ImageFormat::Png);
+    let other = Picture::prepare(
+        uuid::Uuid::new_v4(),
+        stream::iter([Ok(Bytes::from(picture.clone()))]),
+    )
+    .await
+    .expect("another user's picture");
+    assert_eq!(other.width, 512);
+
+    held[0].abort();
+    assert!(
+        held.into_iter()
+            .next()
+            .expect("a task")
+            .await
+            .is_err_and(|error| error.is_cancelled())
+    );
+    Picture::prepare(slow, stream::iter([Ok(Bytes::from(picture))]))
+        .await
+        .expect("a place was given back");
+}

@@ -5,7 +5,7 @@ use backend::models::{
 use loco_rs::model::ModelError;
 use sea_orm::IntoActiveModel;
 
-use crate::support::{boot, email};
+use crate::support::{app_state, boot, email};
 
 fn new_user(address: &str, password: Option<&str>) -> UserCreate {
     UserCreate {
@@ -281,4 +281,58 @@ async fn list_pages_oldest_first_and_hides_archived() {
         .expect("list");
     let emails: Vec<_> = all.iter().map(|user| user.email.as_str()).collect();
     assert_eq!(emails, ["u0@example.com", "u1@example.com"]);
+}
+
+/// `Debug` output ends up in logs: a user's shows neither the password hash
+/// nor the TOTP secret, a sign-in's answer neither token, a code's answer
+/// not the code.
+#[tokio::test]
+async fn debug_output_leaves_the_secrets_out() {
+    use backend::{
+        models::{refresh_tokens, security_events::Origin},
+        views::{auth::AuthResponse, otp::OneTimePasswordResponse},
+    };
+
+    let boot = boot().await;
+    let db = &boot.app_context.db;
+    let mut user = users::Model::create(
+        db,
+        &new_user("jane@example.com", Some("secret-password")),
+        Role::Customer,
+        LANGUAGES,
+    )
+    .await
+    .expect("created");
+    user.two_factor_secret = Some("JBSWY3DPEHPK3PXP".to_string());
+    let hash = user.hashed_password.clone().expect("a hash");
+    let printed = format!("{user:?}");
+    assert!(printed.contains("jane@example.com"), "{printed}");
+    assert!(!printed.contains(&hash), "{printed}");
+    assert!(!printed.contains("JBSWY3DPEHPK3PXP"), "{printed}");
+
+    let origin = Origin {
+        ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        user_agent: String::new(),
+    };
+    let signer = &app_state(&boot.app_context).signer;
+    let session = refresh_tokens::Model::start_session(db, signer, &user, &origin)
+        .await
+        .expect("a session");
+    let printed = format!(
+        "{:?}",
+        AuthResponse::new(&user, &session, "http://localhost")
+    );
+    assert!(!printed.contains(&session.access.token), "{printed}");
+    assert!(!printed.contains(&session.refresh.token), "{printed}");
+
+    let now = chrono::Utc::now();
+    let code = OneTimePasswordResponse {
+        id: uuid::Uuid::new_v4(),
+        email: "jane@example.com".to_string(),
+        user_id: None,
+        verification_code: Some("482913".to_string()),
+        created_at: now,
+        expires_at: now,
+    };
+    assert!(!format!("{code:?}").contains("482913"));
 }

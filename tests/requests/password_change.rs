@@ -177,3 +177,25 @@ async fn fix_ending_sessions_spends_provider_confirmations_too() {
     })
     .await;
 }
+
+/// A stolen access token and a known password are no fresh sign-in: the
+/// session a change starts is as old as the caller's, so that it cannot then
+/// move the account to another email (which asks for a recent sign-in).
+#[tokio::test]
+async fn fix_a_password_change_is_no_fresh_sign_in() {
+    request(|server, ctx| async move {
+        let (_, user) = register(&server, "jane@example.com").await;
+        let stolen = session_signed_in(&ctx, id_of(&user).parse().expect("uuid"), 11).await;
+        let body = json!({ "current_password": PASSWORD, "new_password": NEW_PASSWORD });
+        let changed = change(&server, &stolen.access.token, body).await;
+        assert_eq!(changed.status_code(), 200, "{}", changed.text());
+        let token = access_token(&changed.json());
+        let moved = server
+            .put("/api/v1/users/me")
+            .authorization_bearer(&token)
+            .json(&json!({ "email": "mallory@example.com" }))
+            .await;
+        assert_detail(&moved, 401, "This needs a recent sign-in: sign in again");
+    })
+    .await;
+}

@@ -1,19 +1,10 @@
 use backend::models::tokens::TokenKind;
 use serde_json::{Value, json};
 
-use super::prepare_data::{PASSWORD, access_token, last_mail_to, login, register};
+use super::prepare_data::{
+    PASSWORD, access_token, last_mail_to, login, register, reset_token_mailed_to,
+};
 use crate::support::{app_state, request};
-
-/// The reset token of the last reset mail to `to`.
-fn reset_token_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
-    let mail = last_mail_to(ctx, to);
-    let start =
-        mail.find("reset-password?token=").expect("a reset link") + "reset-password?token=".len();
-    mail[start..]
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-        .collect()
-}
 
 async fn reset(
     server: &axum_test::TestServer,

@@ -104,6 +104,17 @@ pub fn last_mail_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
         .replace("=3D", "=")
 }
 
+/// The reset token of the last reset mail to `to`.
+pub fn reset_token_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
+    let mail = last_mail_to(ctx, to);
+    let start =
+        mail.find("reset-password?token=").expect("a reset link") + "reset-password?token=".len();
+    mail[start..]
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
+        .collect()
+}
+
 /// The sign-in code of the last code mail to `to`.
 pub fn code_mailed_to(ctx: &loco_rs::app::AppContext, to: &str) -> String {
     let mail = last_mail_to(ctx, to);

@@ -175,3 +175,39 @@ async fn a_replayed_refresh_token_and_an_email_change_are_in_the_log() {
     })
     .await;
 }
+
+/// Anyone can fail a sign-in as anyone, and the log is kept a year: an
+/// account's log takes five failures an hour at most, the fifth saying that
+/// later ones are not recorded.
+#[tokio::test]
+async fn fix_failed_sign_ins_are_recorded_five_an_hour_at_most() {
+    request(|server, _ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        for _ in 0..8 {
+            let refused = server
+                .post("/api/v1/auth/login")
+                .form(&[
+                    ("username", "jane@example.com"),
+                    ("password", "not her password"),
+                ])
+                .await;
+            assert_eq!(refused.status_code(), 401);
+        }
+        let logged: Value = events(&server, &token, "/api/v1/users/me/security-events")
+            .await
+            .json();
+        let failures: Vec<&Value> = logged
+            .as_array()
+            .expect("a list")
+            .iter()
+            .filter(|event| event["kind"] == "sign_in_failed")
+            .collect();
+        assert_eq!(failures.len(), 5, "{logged}");
+        assert_eq!(
+            failures[0]["detail"],
+            "later failures within the hour are not recorded"
+        );
+        assert_eq!(failures[1]["detail"], Value::Null);
+    })
+    .await;
+}

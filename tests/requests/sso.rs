@@ -13,7 +13,7 @@ use backend::models::{tokens::TokenKind, users};
 use sea_orm::IntoActiveModel;
 use serde_json::{Value, json};
 
-use super::prepare_data::{access_token, assert_detail, register};
+use super::prepare_data::{access_token, assert_detail, login, register, reset_token_mailed_to};
 use crate::support::{app_state, email, request_with};
 
 #[derive(Clone, Default)]
@@ -577,6 +577,70 @@ async fn fix_a_facebook_email_is_unconfirmed_until_its_owner_proves_it() {
                 409,
                 "the Facebook account no longer opens it"
             );
+        },
+    )
+    .await;
+}
+
+/// The owner of an address a Facebook sign-in claimed takes the account
+/// back with a reset link (their registration answers 409): the link proves
+/// the address as a code does, so the Facebook account no longer opens it.
+#[tokio::test]
+async fn fix_a_reset_link_takes_a_facebook_made_account_from_its_maker() {
+    let claimed =
+        json!({ "id": "f-1", "email": "victim@example.com", "first_name": "Eve", "last_name": "" });
+    let provider = stand_in(claimed).await;
+    request_with(
+        provider.settings_for("facebook"),
+        |server, ctx| async move {
+            let callback = sign_in_with(&server, "facebook", "good-code").await;
+            let attacker = server
+                .post("/api/v1/auth/sso/confirm")
+                .json(&json!(confirmation_token(&callback)))
+                .await
+                .json::<Value>();
+            assert_eq!(attacker["user"]["confirmed"], false);
+
+            let password = "the owner's own password";
+            let body = json!({ "email": "victim@example.com", "password": password });
+            let registered = server.post("/api/v1/auth/register").json(&body).await;
+            assert_eq!(registered.status_code(), 409);
+            server
+                .post("/api/v1/auth/password-recovery/victim@example.com")
+                .await;
+            let token = reset_token_mailed_to(&ctx, "victim@example.com");
+            let reset = server
+                .post("/api/v1/auth/reset-password")
+                .json(&json!({ "token": token, "new_password": password }))
+                .await;
+            assert_eq!(reset.status_code(), 200, "{}", reset.text());
+
+            let owner = login(&server, "victim@example.com", password).await;
+            assert_eq!(owner["user"]["confirmed"], true);
+            assert_eq!(owner["user"]["provider"], "email");
+            let refreshed = server
+                .post("/api/v1/auth/refresh")
+                .json(&attacker["refresh_token"])
+                .await;
+            assert_eq!(refreshed.status_code(), 401, "the maker's session ended");
+            let again = sign_in_with(&server, "facebook", "good-code").await;
+            assert_eq!(
+                again.status_code(),
+                409,
+                "the Facebook account no longer opens it"
+            );
+            let events: Value = server
+                .get("/api/v1/users/me/security-events")
+                .authorization_bearer(&access_token(&owner))
+                .await
+                .json();
+            let claim = events
+                .as_array()
+                .expect("events")
+                .iter()
+                .find(|event| event["kind"] == "account_claimed")
+                .expect("the claim is in the owner's log");
+            assert_eq!(claim["detail"], "by a reset link");
         },
     )
     .await;

@@ -2,15 +2,20 @@
 //! that work once, recovery codes, and turning it off.
 
 use axum_test::{TestResponse, TestServer};
-use backend::models::{code_budgets, email::Email, single_use_tokens, tokens::TokenKind, users};
+use backend::models::{
+    code_budgets, email::Email, recovery_codes, single_use_tokens, tokens::TokenKind, users,
+};
 use base64::Engine;
 use loco_rs::app::AppContext;
-use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, PaginatorTrait,
+    QueryFilter,
+};
 use serde_json::{Value, json};
 
 use super::prepare_data::{
     PASSWORD, access_token, assert_detail, assert_redacted_snapshot, id_of, last_mail_to, login,
-    placeholder, register, request_code, session_signed_in,
+    placeholder, register, request_code, reset_token_mailed_to, session_signed_in, verify_code,
 };
 use crate::support::{app_state, request};
 
@@ -45,9 +50,25 @@ async fn user(ctx: &AppContext) -> users::Model {
         .expect("Jane")
 }
 
-/// Registers Jane and turns two-factor sign-in on; returns her access
-/// token, TOTP secret and recovery codes.
+/// Registers Jane, who has proven her address, and turns two-factor sign-in
+/// on; returns her access token, TOTP secret and recovery codes.
 async fn jane_with_two_factor(
+    server: &TestServer,
+    ctx: &AppContext,
+) -> (String, String, Vec<String>) {
+    let jane = unconfirmed_with_two_factor(server, ctx).await;
+    user(ctx)
+        .await
+        .into_active_model()
+        .confirm(&ctx.db)
+        .await
+        .expect("confirmed");
+    jane
+}
+
+/// `jane_with_two_factor`, by whoever registered Jane's address: it stays
+/// unconfirmed until its owner proves it.
+async fn unconfirmed_with_two_factor(
     server: &TestServer,
     ctx: &AppContext,
 ) -> (String, String, Vec<String>) {
@@ -208,7 +229,6 @@ async fn every_sign_in_path_asks_for_the_second_factor() {
             .await;
         answer(challenge(&provider)).await;
 
-        // (A first code proves Jane's email, which ends what was under way.)
         let code = request_code(&server, &ctx, JANE).await;
         let by_code = server
             .post("/api/v1/auth/otp/verify")
@@ -370,7 +390,8 @@ async fn fix_a_challenge_takes_five_answers_and_is_its_own_kind_of_token() {
             .await
             .json::<Value>();
         assert_eq!(events[0]["kind"], "sign_in_failed");
-        assert_eq!(events[0]["detail"], "wrong two-factor code");
+        let detail = events[0]["detail"].as_str().expect("a detail");
+        assert!(detail.starts_with("wrong two-factor code"), "{detail}");
     })
     .await;
 }
@@ -547,4 +568,56 @@ async fn its_routes_need_a_signed_in_caller() {
         assert_eq!(missing.status_code(), 422);
     })
     .await;
+}
+
+/// Someone registers Jane's address before she does and turns on a second
+/// factor of their own. When Jane proves the address, with a code or with a
+/// reset link, that factor and its recovery codes go with the rest: she is
+/// not asked for a code only the maker has.
+#[tokio::test]
+async fn fix_proving_the_email_clears_the_second_factor_its_maker_set() {
+    for proof in ["code", "reset link"] {
+        request(|server, ctx| async move {
+            let (makers, _, _) = unconfirmed_with_two_factor(&server, &ctx).await;
+            let signed_in: Value = if proof == "code" {
+                let code = request_code(&server, &ctx, JANE).await;
+                let verified = verify_code(&server, JANE, &code).await;
+                assert_eq!(verified.status_code(), 200, "{}", verified.text());
+                verified.json()
+            } else {
+                server
+                    .post(&format!("/api/v1/auth/password-recovery/{JANE}"))
+                    .await;
+                let token = reset_token_mailed_to(&ctx, JANE);
+                let reset = server
+                    .post("/api/v1/auth/reset-password")
+                    .json(&json!({ "token": token, "new_password": "Jane's very own password" }))
+                    .await;
+                assert_eq!(reset.status_code(), 200, "{}", reset.text());
+                login(&server, JANE, "Jane's very own password").await
+            };
+            assert!(
+                signed_in["access_token"].is_string(),
+                "{proof}: tokens, not a challenge: {signed_in}"
+            );
+            assert_eq!(
+                me(&server, &access_token(&signed_in)).await["two_factor_enabled"],
+                false
+            );
+            let jane = user(&ctx).await;
+            assert_eq!(jane.two_factor_secret, None, "{proof}");
+            let codes = recovery_codes::Entity::find()
+                .filter(recovery_codes::Column::UserId.eq(jane.id))
+                .count(&ctx.db)
+                .await
+                .expect("count");
+            assert_eq!(codes, 0, "{proof}: the maker's recovery codes are gone");
+            let makers_me = server
+                .get("/api/v1/users/me")
+                .authorization_bearer(&makers)
+                .await;
+            assert_eq!(makers_me.status_code(), 401, "{proof}: the maker is out");
+        })
+        .await;
+    }
 }

@@ -12,7 +12,9 @@ use loco_rs::{
     config::{MailerTls, SmtpMailer},
     mailer::EmailSender,
 };
-use sea_orm::{ActiveModelTrait, ActiveValue, IntoActiveModel};
+use sea_orm::{
+    ActiveModelTrait, ActiveValue, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter,
+};
 
 use super::smtp_server::SmtpServer;
 use crate::support::{app_state, boot, email, queue_mail};
@@ -180,4 +182,95 @@ async fn a_delivery_that_died_half_way_runs_again() {
     expired.update(&ctx.db).await.expect("updated");
     assert_eq!(deliver_due(&ctx).await.expect("sweep"), 1);
     assert_eq!(server.messages().len(), 1);
+}
+
+/// The newest mail to `to`.
+async fn newest_mail_to(ctx: &AppContext, to: &str) -> mails::Model {
+    use sea_orm::QueryOrder;
+    mails::Entity::find()
+        .filter(mails::Column::ToAddress.eq(to))
+        .order_by_desc(mails::Column::CreatedAt)
+        .one(&ctx.db)
+        .await
+        .expect("query")
+        .expect("a mail")
+}
+
+fn says(mail: &mails::Model, code: &str) -> bool {
+    [&mail.subject, &mail.html, &mail.text]
+        .iter()
+        .any(|part| part.contains(code))
+}
+
+/// A code that could not be delivered is not kept for later: its mail is
+/// blanked when it fails for good, and a retry leaves it alone; one that
+/// never went out is blanked by the purge once its secret has expired,
+/// while a fresh one is kept for delivery.
+#[tokio::test]
+async fn a_code_that_is_not_delivered_is_not_kept() {
+    let booted = boot().await;
+    let server = SmtpServer::start(usize::MAX).await;
+    let ctx = delivering_to(&booted.app_context, &server);
+    let settings = &app_state(&ctx).settings;
+
+    AccountMailer::send_sign_in_code(&ctx, settings, &email("jane@example.com"), "482913")
+        .await
+        .expect("queued");
+    let mail = newest_mail_to(&ctx, "jane@example.com").await;
+    assert!(says(&mail, "482913"), "queued with its code");
+    for _ in 0..MAX_ATTEMPTS {
+        if newest_mail_to(&ctx, "jane@example.com").await.status == MailStatus::Failed {
+            break;
+        }
+        make_due(&ctx, mail.id).await;
+        deliver_due(&ctx).await.expect("sweep");
+    }
+    let failed = newest_mail_to(&ctx, "jane@example.com").await;
+    assert_eq!(failed.status, MailStatus::Failed);
+    assert!(!says(&failed, "482913"), "{failed:?}");
+    assert_eq!(failed.text, "");
+    assert_eq!(
+        mails::Model::retry_failed(&ctx.db, None)
+            .await
+            .expect("retry"),
+        0,
+        "nothing left to send"
+    );
+
+    // Never delivered: no worker took it.
+    let stale = mails::Model::enqueue(
+        &ctx.db,
+        mails::NewMail {
+            template: "password_reset".to_string(),
+            to: "ann@example.com".to_string(),
+            subject: "Reset your password".to_string(),
+            html: "<a href=\"https://app/reset-password?token=stale-link\">reset</a>".to_string(),
+            text: "https://app/reset-password?token=stale-link".to_string(),
+        },
+    )
+    .await
+    .expect("queued");
+    let lifetime = Duration::hours(settings.email_reset_token_expire_hours);
+    let mut backdated = stale.into_active_model();
+    backdated.created_at =
+        ActiveValue::Set((chrono::Utc::now() - lifetime - Duration::minutes(1)).into());
+    backdated.update(&ctx.db).await.expect("backdated");
+    AccountMailer::send_sign_in_code(&ctx, settings, &email("bob@example.com"), "715230")
+        .await
+        .expect("queued");
+
+    assert_eq!(
+        mails::Model::blank_expired(&ctx.db, lifetime)
+            .await
+            .expect("purge"),
+        1
+    );
+    let blanked = newest_mail_to(&ctx, "ann@example.com").await;
+    assert!(!says(&blanked, "stale-link"), "{blanked:?}");
+    assert_eq!(blanked.status, MailStatus::Failed);
+    assert_eq!(blanked.last_error.as_deref(), Some(mails::EXPIRED));
+    assert!(says(
+        &newest_mail_to(&ctx, "bob@example.com").await,
+        "715230"
+    ));
 }

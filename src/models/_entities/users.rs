@@ -5,7 +5,8 @@ use serde::{Deserialize, Serialize};
 
 use super::sea_orm_active_enums::{Provider, Role};
 
-#[derive(Clone, Debug, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
+// `Debug` is written in `models/users.rs`: it leaves the secrets out.
+#[derive(Clone, PartialEq, DeriveEntityModel, Eq, Serialize, Deserialize)]
 #[sea_orm(table_name = "users")]
 pub struct Model {
     pub created_at: DateTimeWithTimeZone,
