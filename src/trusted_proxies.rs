@@ -200,12 +200,17 @@ mod tests {
         let subscriber = tracing_subscriber::registry().with(warnings.clone());
         tracing::subscriber::with_default(subscriber, || {
             let proxies = TrustedProxies::parse("10.0.0.0/8").expect("valid");
-            proxies.client(ip("203.0.113.9"), std::iter::empty());
+            assert_eq!(
+                proxies.client(ip("203.0.113.9"), std::iter::empty()),
+                ip("203.0.113.9")
+            );
             assert_eq!(warnings.0.load(Ordering::Relaxed), 0);
             for client in ["198.51.100.1", "198.51.100.2"] {
-                proxies.client(ip("203.0.113.9"), [client].into_iter());
+                let seen = proxies.client(ip("203.0.113.9"), [client].into_iter());
+                assert_eq!(seen, ip("203.0.113.9"));
             }
-            proxies.client(ip("10.0.0.2"), ["198.51.100.3"].into_iter());
+            let seen = proxies.client(ip("10.0.0.2"), ["198.51.100.3"].into_iter());
+            assert_eq!(seen, ip("198.51.100.3"));
         });
         assert_eq!(warnings.0.load(Ordering::Relaxed), 1);
     }

@@ -631,7 +631,7 @@ async fn fix_a_reset_link_takes_a_facebook_made_account_from_its_maker() {
             );
             let events: Value = server
                 .get("/api/v1/users/me/security-events")
-                .authorization_bearer(&access_token(&owner))
+                .authorization_bearer(access_token(&owner))
                 .await
                 .json();
             let claim = events
