@@ -107,3 +107,25 @@ fn html_escapes_what_it_is_given() {
         "text is not HTML"
     );
 }
+
+/// The outbox names the templates whose mails it blanks once undeliverable:
+/// each is a template, and those with a code or link are among them.
+#[test]
+fn the_outbox_knows_which_templates_carry_a_secret() {
+    use backend::models::mails::SECRET_TEMPLATES;
+
+    for name in SECRET_TEMPLATES {
+        assert!(MailTemplate::from_name(name).is_some(), "{name}");
+    }
+    for template in [
+        MailTemplate::VerificationCode,
+        MailTemplate::PasswordReset,
+        MailTemplate::EmailChangeCode,
+    ] {
+        assert!(
+            SECRET_TEMPLATES.contains(&template.name()),
+            "{}",
+            template.name()
+        );
+    }
+}

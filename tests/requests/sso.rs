@@ -539,44 +539,57 @@ async fn fix_github_signs_in_with_its_verified_primary_email_only() {
     .await;
 }
 
+/// The profile a Facebook account gives under someone else's address.
+fn facebook_claiming_the_victim() -> Value {
+    json!({ "id": "f-1", "email": "victim@example.com", "first_name": "Eve", "last_name": "" })
+}
+
+/// Signs in through Facebook as `facebook_claiming_the_victim`; returns the
+/// maker's tokens, of an account still unconfirmed.
+async fn made_through_facebook(server: &axum_test::TestServer) -> Value {
+    let callback = sign_in_with(server, "facebook", "good-code").await;
+    let maker = server
+        .post("/api/v1/auth/sso/confirm")
+        .json(&json!(confirmation_token(&callback)))
+        .await
+        .json::<Value>();
+    assert_eq!(maker["user"]["confirmed"], false);
+    maker
+}
+
+/// The account's owner, once they proved the address: the maker's session
+/// ended, and their Facebook account no longer opens it.
+async fn assert_the_maker_is_out(server: &axum_test::TestServer, maker: &Value, owner: &Value) {
+    assert_eq!(owner["user"]["confirmed"], true);
+    assert_eq!(owner["user"]["provider"], "email");
+    let refreshed = server
+        .post("/api/v1/auth/refresh")
+        .json(&maker["refresh_token"])
+        .await;
+    assert_eq!(refreshed.status_code(), 401, "the maker's session ended");
+    let again = sign_in_with(server, "facebook", "good-code").await;
+    assert_eq!(
+        again.status_code(),
+        409,
+        "the Facebook account no longer opens it"
+    );
+}
+
 /// Facebook does not say it checked an address: its accounts start
 /// unconfirmed, and when the address's owner proves it with a code the
 /// Facebook account that claimed it is unlinked.
 #[tokio::test]
 async fn fix_a_facebook_email_is_unconfirmed_until_its_owner_proves_it() {
-    let claimed =
-        json!({ "id": "f-1", "email": "victim@example.com", "first_name": "Eve", "last_name": "" });
-    let provider = stand_in(claimed).await;
+    let provider = stand_in(facebook_claiming_the_victim()).await;
     request_with(
         provider.settings_for("facebook"),
         |server, ctx| async move {
-            let callback = sign_in_with(&server, "facebook", "good-code").await;
-            let confirmed = server
-                .post("/api/v1/auth/sso/confirm")
-                .json(&json!(confirmation_token(&callback)))
-                .await;
-            let attacker = confirmed.json::<Value>();
-            assert_eq!(attacker["user"]["confirmed"], false);
-
+            let maker = made_through_facebook(&server).await;
             let code = super::prepare_data::request_code(&server, &ctx, "victim@example.com").await;
-            let victim =
+            let owner =
                 super::prepare_data::verify_code(&server, "victim@example.com", &code).await;
-            assert_eq!(victim.status_code(), 200);
-            let victim = victim.json::<Value>();
-            assert_eq!(victim["user"]["confirmed"], true);
-            assert_eq!(victim["user"]["provider"], "email");
-
-            let refreshed = server
-                .post("/api/v1/auth/refresh")
-                .json(&attacker["refresh_token"])
-                .await;
-            assert_eq!(refreshed.status_code(), 401, "the attacker's session ended");
-            let again = sign_in_with(&server, "facebook", "good-code").await;
-            assert_eq!(
-                again.status_code(),
-                409,
-                "the Facebook account no longer opens it"
-            );
+            assert_eq!(owner.status_code(), 200);
+            assert_the_maker_is_out(&server, &maker, &owner.json()).await;
         },
     )
     .await;
@@ -587,20 +600,11 @@ async fn fix_a_facebook_email_is_unconfirmed_until_its_owner_proves_it() {
 /// the address as a code does, so the Facebook account no longer opens it.
 #[tokio::test]
 async fn fix_a_reset_link_takes_a_facebook_made_account_from_its_maker() {
-    let claimed =
-        json!({ "id": "f-1", "email": "victim@example.com", "first_name": "Eve", "last_name": "" });
-    let provider = stand_in(claimed).await;
+    let provider = stand_in(facebook_claiming_the_victim()).await;
     request_with(
         provider.settings_for("facebook"),
         |server, ctx| async move {
-            let callback = sign_in_with(&server, "facebook", "good-code").await;
-            let attacker = server
-                .post("/api/v1/auth/sso/confirm")
-                .json(&json!(confirmation_token(&callback)))
-                .await
-                .json::<Value>();
-            assert_eq!(attacker["user"]["confirmed"], false);
-
+            let maker = made_through_facebook(&server).await;
             let password = "the owner's own password";
             let body = json!({ "email": "victim@example.com", "password": password });
             let registered = server.post("/api/v1/auth/register").json(&body).await;
@@ -616,19 +620,7 @@ async fn fix_a_reset_link_takes_a_facebook_made_account_from_its_maker() {
             assert_eq!(reset.status_code(), 200, "{}", reset.text());
 
             let owner = login(&server, "victim@example.com", password).await;
-            assert_eq!(owner["user"]["confirmed"], true);
-            assert_eq!(owner["user"]["provider"], "email");
-            let refreshed = server
-                .post("/api/v1/auth/refresh")
-                .json(&attacker["refresh_token"])
-                .await;
-            assert_eq!(refreshed.status_code(), 401, "the maker's session ended");
-            let again = sign_in_with(&server, "facebook", "good-code").await;
-            assert_eq!(
-                again.status_code(),
-                409,
-                "the Facebook account no longer opens it"
-            );
+            assert_the_maker_is_out(&server, &maker, &owner).await;
             let events: Value = server
                 .get("/api/v1/users/me/security-events")
                 .authorization_bearer(access_token(&owner))
