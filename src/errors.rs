@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use loco_rs::model::{ModelError, ModelResult};
-use sea_orm::DbErr;
+use sea_orm::{DbErr, prelude::DateTimeWithTimeZone};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -33,6 +33,7 @@ pub mod msg {
     pub const SESSION_NOT_FOUND: &str = "Session not found";
     pub const FILE_NOT_FOUND: &str = "File not found";
     pub const FILE_TOO_LARGE: &str = "File too large";
+    pub const FILE_QUOTA_EXCEEDED: &str = "File storage quota exceeded";
     pub const FILE_EMPTY: &str = "File is empty";
     pub const FILE_UNREADABLE: &str = "The upload is not a readable multipart/form-data body";
     pub const NOT_A_PICTURE: &str = "Profile pictures must be JPEG, PNG, WebP or GIF images";
@@ -158,6 +159,13 @@ impl ApiError {
     #[must_use]
     pub fn field(loc: Vec<LocPart>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(loc, msg, kind)])
+    }
+
+    /// 429 with `Retry-After` saying when a lock on wrong codes ends.
+    #[must_use]
+    pub fn locked_until(until: DateTimeWithTimeZone) -> Self {
+        let seconds = (until.to_utc() - chrono::Utc::now()).num_seconds();
+        Self::TooManyRequests(u64::try_from(seconds).unwrap_or_default().saturating_add(1))
     }
 
     fn status_and_body(&self) -> (StatusCode, ErrorBody) {
@@ -340,6 +348,7 @@ impl From<UserError> for ApiError {
             ),
             UserError::IncorrectPassword => Self::Unauthorized(msg::INCORRECT_PASSWORD.into()),
             UserError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
+            UserError::CodesLocked(until) => Self::locked_until(until),
             UserError::Model(error) => Self::Model(error),
         }
     }
@@ -350,9 +359,8 @@ impl From<TwoFactorError> for ApiError {
         match error {
             TwoFactorError::AlreadyOn => Self::Conflict(msg::TWO_FACTOR_ALREADY_ON.into()),
             TwoFactorError::NotSetUp => Self::Conflict(msg::TWO_FACTOR_NOT_SET_UP.into()),
-            TwoFactorError::WrongCode | TwoFactorError::BudgetSpent(_) => {
-                Self::Unauthorized(msg::INVALID_CODE.into())
-            }
+            TwoFactorError::WrongCode => Self::Unauthorized(msg::INVALID_CODE.into()),
+            TwoFactorError::Locked { until, .. } => Self::locked_until(until),
             TwoFactorError::InvalidChallenge => Self::Unauthorized(msg::INVALID_TOKEN.into()),
             TwoFactorError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             TwoFactorError::Model(error) => Self::Model(error),
@@ -376,6 +384,7 @@ impl From<FileError> for ApiError {
                 Self::Unavailable(msg::UNAVAILABLE.into())
             }
             FileError::TooManyAtOnce => Self::TooManyRequests(1),
+            FileError::OverQuota => Self::PayloadTooLarge(msg::FILE_QUOTA_EXCEEDED.into()),
             FileError::Storage(error) => {
                 tracing::error!(%error, "file store failed");
                 Self::Unavailable(msg::UNAVAILABLE.into())

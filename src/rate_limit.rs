@@ -1,4 +1,5 @@
-//! Rate limits on the sign-in routes, per caller address and per email. In
+//! Rate limits on the sign-in routes, per caller address and per email, and
+//! on uploads, per caller address and per user. In
 //! one process they are counted in memory (governor, GCRA); with `REDIS_URL`
 //! they are counted in Redis, so they hold across every server process; while
 //! Redis cannot be reached, each process counts in memory again.
@@ -19,7 +20,7 @@ use utoipa::ToSchema;
 
 use crate::{
     settings::{Limit, RateLimits},
-    trusted_proxies::network,
+    trusted_proxies::source,
 };
 
 /// Why a request was not let through.
@@ -38,16 +39,18 @@ pub enum Action {
     PasswordRecovery,
     Register,
     SsoLogin,
+    Upload,
 }
 
 impl Action {
-    const ALL: [Self; 6] = [
+    const ALL: [Self; 7] = [
         Self::Login,
         Self::OtpRequest,
         Self::OtpVerify,
         Self::PasswordRecovery,
         Self::Register,
         Self::SsoLogin,
+        Self::Upload,
     ];
 
     const fn name(self) -> &'static str {
@@ -58,6 +61,7 @@ impl Action {
             Self::PasswordRecovery => "password_recovery",
             Self::Register => "register",
             Self::SsoLogin => "sso_login",
+            Self::Upload => "upload",
         }
     }
 }
@@ -103,6 +107,7 @@ impl RateLimits {
             Action::PasswordRecovery => self.password_recovery,
             Action::Register => self.register,
             Action::SsoLogin => self.sso_login,
+            Action::Upload => self.upload,
         }
     }
 }
@@ -207,10 +212,10 @@ impl RateLimiter {
         }
     }
 
-    /// Counts one request of `action` from `ip` (and for `email`, when known;
-    /// counted without case or surrounding blanks, whether or not it is an
-    /// address, under a fixed-size digest, so that a huge "email" is not a
-    /// huge key).
+    /// Counts one request of `action` from `ip` (and for `email`, when known:
+    /// an email, or the id of the signed-in user; counted without case or
+    /// surrounding blanks, whether or not it is an address, under a
+    /// fixed-size digest, so that a huge "email" is not a huge key).
     ///
     /// # Errors
     /// `TooMany`, with the seconds to wait.
@@ -220,12 +225,7 @@ impl RateLimiter {
         ip: IpAddr,
         email: Option<&str>,
     ) -> Result<(), RateLimitError> {
-        // One IPv6 host holds a whole /64: count the network, not the address.
-        let ip = match ip.to_canonical() {
-            v6 @ IpAddr::V6(_) => network(v6, 64),
-            v4 @ IpAddr::V4(_) => v4,
-        };
-        let mut keys = vec![(Scope::Ip, ip.to_string())];
+        let mut keys = vec![(Scope::Ip, source(ip).to_string())];
         if let Some(email) = email {
             keys.push((Scope::Email, digest(&email.trim().to_lowercase())));
         }

@@ -13,11 +13,12 @@ use url::Url;
 
 use crate::models::{
     email::Email,
+    files::Quota,
     one_time_passwords::CodePolicy,
     sso_providers::ProviderConfig,
     tokens::{SessionLifetimes, TokenSigner},
     two_factor::TwoFactorKeys,
-    users::Provider,
+    users::{self, Provider},
 };
 
 /// Secrets that ship in this repository or in the Python template's `.env`
@@ -129,9 +130,26 @@ pub struct FileSettings {
     pub aws_access_key_id: String,
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub aws_secret_access_key: SecretString,
+    /// `FILES_QUOTA_BYTES`: what one user's files may weigh together; 0 for
+    /// no limit.
+    pub quota_bytes: u64,
+    /// `FILES_QUOTA_COUNT`: how many files one user may keep; 0 for no limit.
+    pub quota_count: u64,
 }
 
 impl FileSettings {
+    /// The quota `user`'s files are held to: none for an admin.
+    #[must_use]
+    pub fn quota_of(&self, user: &users::Model) -> Quota {
+        if user.is_admin() {
+            return Quota::NONE;
+        }
+        Quota {
+            bytes: (self.quota_bytes > 0).then_some(self.quota_bytes),
+            count: (self.quota_count > 0).then_some(self.quota_count),
+        }
+    }
+
     /// The store these settings name: the bucket when one is set, else the
     /// folder (created when missing).
     ///
@@ -193,11 +211,12 @@ impl FileSettings {
     }
 }
 
-/// At most `per_ip` requests from one address, and `per_email` for one email,
-/// in any `period_seconds`.
+/// At most `per_ip` requests from one address, and `per_email` for one email
+/// (for a signed-in action, `per_user` for one user), in any `period_seconds`.
 #[derive(Debug, Clone, Copy, Deserialize)]
 pub struct Limit {
     pub per_ip: u32,
+    #[serde(alias = "per_user")]
     pub per_email: u32,
     pub period_seconds: u64,
 }
@@ -211,6 +230,8 @@ pub struct RateLimits {
     pub password_recovery: Limit,
     pub register: Limit,
     pub sso_login: Limit,
+    /// Files and profile pictures, per address and per user.
+    pub upload: Limit,
 }
 
 fn default_apple_email() -> String {

@@ -23,6 +23,16 @@ pub struct TrustedProxies {
 #[error("TRUSTED_PROXIES: {0:?} is not an address or network")]
 pub struct InvalidProxy(String);
 
+/// What one source of requests holds: an IPv4 address, or the /64 network
+/// of an IPv6 address (one host is given a whole /64).
+#[must_use]
+pub fn source(ip: IpAddr) -> IpAddr {
+    match ip.to_canonical() {
+        v6 @ IpAddr::V6(_) => network(v6, 64),
+        v4 @ IpAddr::V4(_) => v4,
+    }
+}
+
 /// The first `prefix` bits of `ip`, the rest zero.
 #[must_use]
 pub fn network(ip: IpAddr, prefix: u8) -> IpAddr {

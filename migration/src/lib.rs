@@ -12,6 +12,7 @@ mod m20251126_000008_security_events;
 mod m20251201_000009_sessions;
 mod m20251201_000010_two_factor;
 mod m20251202_000011_files;
+mod m20251205_000012_code_budgets_per_factor;
 
 pub struct Migrator;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251201_000009_sessions::Migration),
             Box::new(m20251201_000010_two_factor::Migration),
             Box::new(m20251202_000011_files::Migration),
+            Box::new(m20251205_000012_code_budgets_per_factor::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -80,10 +80,12 @@ pub async fn welcome_new(ctx: &AppContext, app: &AppState, signed_in: &SignedIn)
 
 /// Who a code (or the password form) signed in as `email`; refused with
 /// `refused`, which goes in the security log of the account of `email`, if
-/// any. When a wrong code spent the email's budget, its owner is told.
+/// any. When a wrong code began a series of locks on the email's codes, its
+/// owner is told.
 ///
 /// # Errors
-/// 401 with `refused` when the sign-in is refused.
+/// 401 with `refused` when the sign-in is refused; 429 with `Retry-After`
+/// while codes for the email, or from the caller, are locked.
 pub async fn signed_in_by_code(
     ctx: &AppContext,
     app: &AppState,
@@ -96,18 +98,20 @@ pub async fn signed_in_by_code(
     }
     record_failed_sign_in(ctx, app, email, origin).await;
     match outcome {
-        CodeSignIn::SignedIn(_) => {}
-        CodeSignIn::BudgetSpent {
-            owner: Some(owner),
-            until,
-        } => tell_codes_paused(ctx, app, &owner.email, until).await,
-        CodeSignIn::BudgetSpent { owner: None, .. } | CodeSignIn::Refused => {}
+        CodeSignIn::Locked { until, tell } => {
+            if let Some(owner) = tell {
+                tell_codes_paused(ctx, app, &owner.email, until).await;
+            }
+            Err(ApiError::locked_until(until))
+        }
+        CodeSignIn::SignedIn(_) | CodeSignIn::Refused => {
+            Err(ApiError::Unauthorized(refused.into()))
+        }
     }
-    Err(ApiError::Unauthorized(refused.into()))
 }
 
-/// Tells the owner of `email` that wrong codes spent its budget: its codes
-/// are refused until `until`.
+/// Tells the owner of `email` that wrong codes locked its codes: they are
+/// refused until `until`.
 pub async fn tell_codes_paused(
     ctx: &AppContext,
     app: &AppState,
@@ -271,7 +275,7 @@ pub async fn login(
     let outcome = one_time_passwords::Model::sign_in_with_password_or_code(
         &ctx.db,
         &app.code_policy,
-        &email,
+        (&email, origin.ip),
         &form.password,
     )
     .await?;

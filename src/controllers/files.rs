@@ -9,26 +9,32 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{CurrentUser, Db, FileUpload, PathParams, QueryParams, Store, upload::AnyFile},
+    extractors::{
+        ClientIp, CurrentUser, Db, FileUpload, PathParams, QueryParams, Store, upload::AnyFile,
+    },
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
     models::{files, pagination::Pagination},
+    rate_limit::Action,
     state::AppState,
-    views::files::{self as view, FileResponse, UploadForm},
+    views::files::{self as view, FileResponse, UploadForm, UsageResponse},
 };
 
 fn render(app: &AppState, file: &files::Model) -> Response {
     Json(FileResponse::new(file, &app.settings.server_host)).into_response()
 }
 
-/// Stores a file (any type, at most `FILE_MAX_BYTES`) owned by the caller.
+/// Stores a file (any type, at most `FILE_MAX_BYTES`) owned by the caller,
+/// within their quota (`FILES_QUOTA_BYTES`, `FILES_QUOTA_COUNT`).
 #[utoipa::path(post, path = "/api/v1/files", tag = "files",
     security(("bearer" = [])),
     request_body(content = UploadForm, content_type = "multipart/form-data"),
     responses(
         (status = 200, body = FileResponse), (status = 401, body = Detail),
-        (status = 413, body = Detail), (status = 422, body = ValidationDetail),
+        (status = 413, description = "Over `FILE_MAX_BYTES`, or over the caller's quota", body = Detail),
+        (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many uploads; see Retry-After", body = Detail),
         (status = 503, body = Detail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -36,14 +42,34 @@ pub async fn upload(
     State(Db(db)): State<Db>,
     State(Store(storage)): State<Store>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     CurrentUser(user): CurrentUser,
     upload: FileUpload<AnyFile>,
 ) -> ApiResult<Response> {
+    app.limiter
+        .check(Action::Upload, ip, Some(&user.id.to_string()))
+        .await?;
     let FileUpload {
         name, limit, body, ..
     } = upload;
-    let file = files::Model::upload(&db, &storage, user.id, name, limit, body).await?;
+    let quota = app.settings.files.quota_of(&user);
+    let file = files::Model::upload(&db, &storage, user.id, name, (limit, quota), body).await?;
     Ok(render(&app, &file))
+}
+
+/// What the caller's files come to, and their quota.
+#[utoipa::path(get, path = "/api/v1/files/usage", tag = "files",
+    security(("bearer" = [])),
+    responses((status = 200, body = UsageResponse), (status = 401, body = Detail)))]
+#[debug_handler(state = AppContext)]
+pub async fn usage(
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
+    CurrentUser(user): CurrentUser,
+) -> ApiResult<Json<UsageResponse>> {
+    let usage = files::Usage::of(&db, user.id).await?;
+    let quota = app.settings.files.quota_of(&user);
+    Ok(Json(UsageResponse::new(usage, quota)))
 }
 
 /// The caller's files (everyone's for an admin), oldest first.
@@ -134,6 +160,7 @@ pub async fn destroy(
 pub fn routes() -> ApiRoutes {
     ApiRoutes::new()
         .route(routes!(list, upload))
+        .route(routes!(usage))
         .route(routes!(show, destroy))
         .route(routes!(download))
 }

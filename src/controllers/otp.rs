@@ -26,7 +26,11 @@ use crate::{
     },
     rate_limit::Action,
     state::AppState,
-    views::{auth::SignInResponse, msg::Msg, otp::OneTimePasswordResponse},
+    views::{
+        auth::SignInResponse,
+        msg::Msg,
+        otp::{AppleReviewCodeResponse, OneTimePasswordResponse},
+    },
 };
 
 pub const CODE_SENT: &str = "If an account exists, a verification code has been sent";
@@ -108,9 +112,13 @@ pub async fn verify_code(
     app.limiter
         .check(Action::OtpVerify, origin.ip, Some(email.as_str()))
         .await?;
-    let outcome =
-        one_time_passwords::Model::sign_in(&ctx.db, &app.code_policy, email, &verification.code)
-            .await?;
+    let outcome = one_time_passwords::Model::sign_in(
+        &ctx.db,
+        &app.code_policy,
+        (email, origin.ip),
+        &verification.code,
+    )
+    .await?;
     let caller = (email, &origin);
     let signed_in = signed_in_by_code(&ctx, &app, caller, outcome, msg::INVALID_CODE).await?;
     sign_in(&ctx, &app, signed_in, &origin).await
@@ -136,6 +144,27 @@ pub async fn generate_apple_review_code(
         Some(reviewer.id),
         Some(code),
     )))
+}
+
+/// The state of the Apple review team's code: its wrong tries in all so
+/// far, and whether it still signs in.
+#[utoipa::path(get, path = "/api/v1/auth/apple-review-team-otp", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = AppleReviewCodeResponse),
+        (status = 401, body = Detail), (status = 403, body = Detail),
+        (status = 404, description = "No Apple review team OTP found", body = Detail),
+    ))]
+#[debug_handler(state = AppContext)]
+pub async fn apple_review_code(
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
+    AdminUser(_admin): AdminUser,
+) -> ApiResult<Json<AppleReviewCodeResponse>> {
+    let otp = one_time_passwords::Model::apple_review_state(&db, &app.code_policy)
+        .await?
+        .ok_or(ApiError::NotFound(msg::NO_APPLE_REVIEW_OTP.into()))?;
+    Ok(Json(AppleReviewCodeResponse::new(&otp)))
 }
 
 /// Deletes the Apple review team's code.
@@ -169,5 +198,6 @@ pub fn routes() -> ApiRoutes {
         .route(routes!(request_code))
         .route(routes!(verify_code))
         .route(routes!(generate_apple_review_code))
+        .route(routes!(apple_review_code))
         .route(routes!(delete_apple_review_code))
 }

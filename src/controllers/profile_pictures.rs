@@ -9,11 +9,14 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{CurrentUser, Db, FileUpload, PathParams, Store, upload::ProfilePicture},
+    extractors::{
+        ClientIp, CurrentUser, Db, FileUpload, PathParams, Store, upload::ProfilePicture,
+    },
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
     models::profile_pictures::{self, Picture},
+    rate_limit::Action,
     state::AppState,
     views::{
         files::{self as view, UploadForm},
@@ -31,7 +34,7 @@ use crate::{
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 413, body = Detail), (status = 415, body = Detail),
         (status = 422, body = ValidationDetail),
-        (status = 429, description = "Two of the caller's pictures are under way already; see Retry-After", body = Detail),
+        (status = 429, description = "Too many uploads, or two of the caller's pictures under way already; see Retry-After", body = Detail),
         (status = 503, body = Detail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -39,9 +42,13 @@ pub async fn upload(
     State(Db(db)): State<Db>,
     State(Store(storage)): State<Store>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     CurrentUser(user): CurrentUser,
     upload: FileUpload<ProfilePicture>,
 ) -> ApiResult<Json<UserResponse>> {
+    app.limiter
+        .check(Action::Upload, ip, Some(&user.id.to_string()))
+        .await?;
     let picture = Picture::prepare(user.id, upload.body).await?;
     let user = picture.replace(&db, &storage, user).await?;
     Ok(Json(UserResponse::new(&user, &app.settings.server_host)))

@@ -12,7 +12,7 @@ use utoipa_axum::routes;
 use super::{
     auth::{signed_in_now, tell_codes_paused},
     docs::ApiRoutes,
-    extractors::{CurrentSession, CurrentUser, JsonBody},
+    extractors::{ClientIp, CurrentSession, CurrentUser, JsonBody},
     security_events,
 };
 use crate::{
@@ -59,15 +59,20 @@ pub struct ChallengeAnswer {
     pub code: String,
 }
 
-/// What a check of `email`'s code came to, as an answer: a code that spent
-/// the email's budget of wrong codes is told to its owner first.
+/// What a check of `email`'s second factor came to, as an answer: a wrong
+/// code that began a series of locks on the account is told to its owner
+/// first.
 async fn or_refused<T>(
     ctx: &AppContext,
     app: &AppState,
     email: &str,
     checked: Result<T, TwoFactorError>,
 ) -> ApiResult<T> {
-    if let Err(TwoFactorError::BudgetSpent(until)) = &checked {
+    if let Err(TwoFactorError::Locked {
+        until,
+        lock_began: true,
+    }) = &checked
+    {
         tell_codes_paused(ctx, app, email, *until).await;
     }
     Ok(checked?)
@@ -101,6 +106,7 @@ pub async fn setup(
         (status = 401, description = "Wrong code, or a sign-in too old", body = Detail),
         (status = 409, description = "Already on, or not set up", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Wrong codes locked the account or the caller out for now; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn enable(
@@ -112,7 +118,7 @@ pub async fn enable(
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
     let (user, keys) = (&session.user, &app.two_factor);
     let enabled = user
-        .enable_two_factor(&ctx.db, keys, &body.code, session.signed_in_at)
+        .enable_two_factor(&ctx.db, keys, (&body.code, origin.ip), session.signed_in_at)
         .await;
     let (user, recovery_codes) = or_refused(&ctx, &app, &user.email, enabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorEnabled);
@@ -129,6 +135,7 @@ pub async fn enable(
         (status = 401, description = "Wrong code", body = Detail),
         (status = 409, description = "Two-factor sign-in is off", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Wrong codes locked the account or the caller out for now; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn disable(
@@ -139,7 +146,7 @@ pub async fn disable(
     JsonBody(body): JsonBody<TwoFactorCode>,
 ) -> ApiResult<Json<UserResponse>> {
     let disabled = user
-        .disable_two_factor(&ctx.db, &app.two_factor, Some(&body.code))
+        .disable_two_factor(&ctx.db, &app.two_factor, Some((&body.code, origin.ip)))
         .await;
     let user = or_refused(&ctx, &app, &user.email, disabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
@@ -155,17 +162,19 @@ pub async fn disable(
         (status = 401, description = "Wrong code", body = Detail),
         (status = 409, description = "Two-factor sign-in is off", body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 429, description = "Wrong codes locked the account or the caller out for now; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn recovery_codes(
     State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
+    ClientIp(ip): ClientIp,
     CurrentUser(user): CurrentUser,
     JsonBody(body): JsonBody<TwoFactorCode>,
 ) -> ApiResult<Json<RecoveryCodesResponse>> {
     let keys = &app.two_factor;
     let made = user
-        .regenerate_recovery_codes(&ctx.db, keys, &body.code)
+        .regenerate_recovery_codes(&ctx.db, keys, (&body.code, ip))
         .await;
     let recovery_codes = or_refused(&ctx, &app, &user.email, made).await?;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
@@ -194,7 +203,7 @@ pub async fn verify(
         users::Model::open_challenge(&ctx.db, &app.signer, &answer.challenge_token).await?;
     let (id, email) = (challenge.user.id, challenge.user.email.clone());
     let answered = challenge
-        .answer(&ctx.db, &app.two_factor, &answer.code)
+        .answer(&ctx.db, &app.two_factor, (&answer.code, origin.ip))
         .await;
     if answered.is_err() {
         let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));

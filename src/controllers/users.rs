@@ -186,6 +186,7 @@ pub struct EmailChangeConfirmation {
         (status = 200, body = AuthResponse),
         (status = 401, description = "Invalid or expired authentication code", body = Detail),
         (status = 409, body = Detail), (status = 422, body = ValidationDetail),
+        (status = 429, description = "Wrong codes locked the address or the caller out for now; see Retry-After", body = Detail),
     ))]
 #[debug_handler]
 pub async fn confirm_email(
@@ -198,7 +199,7 @@ pub async fn confirm_email(
     let old_email = session.user.email.clone();
     let user = session
         .user
-        .confirm_email_change(&ctx.db, &app.code_policy, &confirmation.code)
+        .confirm_email_change(&ctx.db, &app.code_policy, (&confirmation.code, origin.ip))
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
     let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);

@@ -1,103 +1,267 @@
-//! The budget of wrong sign-in codes per email, across codes. Each code allows
-//! five tries, but asking for a new code is free: without a budget, anyone
-//! could keep guessing at any account's codes, day after day.
+//! Budgets of wrong codes. Each factor (the emailed code, the second factor,
+//! the Apple review code) has its own, so that wrong answers to one never
+//! lock another; each is counted for the account tried and for the source
+//! (an address, an IPv6 /64) trying. Past its budget a subject is locked out
+//! of that factor for a while: `FIRST_LOCK` at first, twice as long at each
+//! lock in a row, at most `LONGEST_LOCK`. A source's budget is half an
+//! account's, so that one source is slowed down before it can lock anyone
+//! out. A subject with no wrong code for `FORGET_AFTER` starts afresh.
+//!
+//! The odds this leaves a guesser of emailed codes (9⁶ = 531,441 of them),
+//! with as many sources as they like: 16 wrong codes before each lock, 7
+//! locks the first day (15 minutes, then 30, ... 16 hours), one a day after:
+//! at most 128 guesses the first day (1 in 4,150) and 16 a day after (1 in
+//! 33,215 a day). A TOTP guess matches one of 3 steps of 10⁶ codes, behind
+//! the password: 1 in 2,600, then 1 in 20,800 a day.
+
+use std::net::IpAddr;
 
 use chrono::Duration;
 use loco_rs::prelude::*;
-use sea_orm::{ExprTrait, sea_query::Expr};
+use sea_orm::{Condition, ExprTrait, sea_query::Expr};
 
 pub use super::_entities::code_budgets::{ActiveModel, Column, Entity, Model};
-use super::{email::Email, timestamps, write_transaction};
+use super::{timestamps, write_transaction};
+use crate::trusted_proxies;
 
-/// Wrong codes an email may take in a window; then its codes are refused
-/// until the window ends.
-pub const MAX_FAILURES: i32 = 20;
+/// Wrong codes an account takes before a lock.
+pub const ACCOUNT_FAILURES: i32 = 16;
+/// Wrong codes a source takes before a lock: half an account's, and more
+/// than one code's five tries.
+pub const SOURCE_FAILURES: i32 = 8;
+/// The first lock of a series.
+pub const FIRST_LOCK: Duration = Duration::minutes(15);
+/// The longest lock of a series.
+pub const LONGEST_LOCK: Duration = Duration::hours(24);
+/// A subject with no wrong code for this long starts afresh.
+pub const FORGET_AFTER: Duration = Duration::days(1);
 
-/// How long a budget lasts from its first wrong code.
-#[must_use]
-pub fn window() -> Duration {
-    Duration::days(1)
+/// What a code proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Factor {
+    /// A code mailed to an address: sign-in, or an email change.
+    EmailCode,
+    /// A TOTP or recovery code.
+    SecondFactor,
+    /// The Apple review team's code.
+    AppleReview,
 }
 
-/// What one more wrong code came to.
+impl Factor {
+    const fn as_str(self) -> &'static str {
+        match self {
+            Self::EmailCode => "email_code",
+            Self::SecondFactor => "second_factor",
+            Self::AppleReview => "apple_review",
+        }
+    }
+}
+
+/// Codes of one factor tried for an account (an email, a user's id; none for
+/// the Apple review code, which is counted in all on its own row) from a
+/// source.
+#[derive(Debug, Clone, Copy)]
+pub struct Attempt<'a> {
+    pub factor: Factor,
+    pub account: Option<&'a str>,
+    pub source: IpAddr,
+}
+
+/// What a wrong code came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Failure {
-    /// Still within the budget.
+pub enum Wrong {
+    /// Counted, within the budgets.
     Counted,
-    /// This one spent the budget: time to tell the owner. Codes are refused
-    /// until then.
-    Exhausted { until: DateTimeWithTimeZone },
-    /// The budget was already spent.
-    AlreadyExhausted,
+    /// It locked the account or the source until `until`;
+    /// `account_lock_began` when a series of locks on the account began with
+    /// it (the time to tell the owner).
+    Locked {
+        until: DateTimeWithTimeZone,
+        account_lock_began: bool,
+    },
+}
+
+/// One subject's lock, when a wrong code locked it.
+struct Lock {
+    until: DateTimeWithTimeZone,
+    first: bool,
+}
+
+const ACCOUNT: &str = "account:";
+
+impl Attempt<'_> {
+    fn subjects(&self) -> Vec<(String, i32)> {
+        let source = trusted_proxies::source(self.source);
+        let mut subjects = vec![(format!("source:{source}"), SOURCE_FAILURES)];
+        if let Some(account) = self.account {
+            subjects.push((format!("{ACCOUNT}{account}"), ACCOUNT_FAILURES));
+        }
+        subjects
+    }
+
+    /// A right code: the account's count of wrong ones starts again; not
+    /// the source's, which spans accounts, nor the length of its next lock.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn record_right(&self, db: &impl ConnectionTrait) -> ModelResult<()> {
+        let Some(account) = self.account else {
+            return Ok(());
+        };
+        Entity::update_many()
+            .col_expr(Column::Failures, Expr::value(0))
+            .filter(Column::Factor.eq(self.factor.as_str()))
+            .filter(Column::Subject.eq(format!("{ACCOUNT}{account}")))
+            .filter(Column::Failures.gt(0))
+            .exec(db)
+            .await?;
+        Ok(())
+    }
+
+    /// When the lock on the account or on the source ends, if either is
+    /// locked now.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn locked_until(
+        &self,
+        db: &impl ConnectionTrait,
+    ) -> ModelResult<Option<DateTimeWithTimeZone>> {
+        let subjects = self.subjects().into_iter().map(|(subject, _)| subject);
+        let locks = Entity::find()
+            .filter(Column::Factor.eq(self.factor.as_str()))
+            .filter(Column::Subject.is_in(subjects))
+            .filter(Column::LockedUntil.gt(timestamps::now()))
+            .all(db)
+            .await?;
+        Ok(locks.into_iter().filter_map(|lock| lock.locked_until).max())
+    }
+
+    /// Counts a wrong code against the account and the source.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn record_wrong(&self, db: &DatabaseConnection) -> ModelResult<Wrong> {
+        let mut until = None;
+        let mut account_lock_began = false;
+        for (subject, budget) in self.subjects() {
+            if let Some(lock) = count_failure(db, self.factor, &subject, budget).await? {
+                account_lock_began |= lock.first && subject.starts_with(ACCOUNT);
+                until = std::cmp::max(until, Some(lock.until));
+            }
+        }
+        Ok(until.map_or(Wrong::Counted, |until| Wrong::Locked {
+            until,
+            account_lock_began,
+        }))
+    }
+}
+
+/// How long the `locks`th lock in a row lasts.
+fn lock_for(locks: i32) -> Duration {
+    let doublings = u32::try_from(locks.saturating_sub(1)).unwrap_or_default();
+    let factor_of = 1_i32
+        .checked_shl(std::cmp::min(doublings, 16))
+        .unwrap_or(i32::MAX);
+    (FIRST_LOCK * factor_of).min(LONGEST_LOCK)
+}
+
+/// A subject that has been quiet since `before`, and is not locked.
+fn forgotten(before: DateTimeWithTimeZone) -> Condition {
+    let now = timestamps::now();
+    Condition::all().add(Column::UpdatedAt.lte(before)).add(
+        Condition::any()
+            .add(Column::LockedUntil.is_null())
+            .add(Column::LockedUntil.lte(now)),
+    )
+}
+
+/// Counts a wrong code against `subject`, locking it when this one spends
+/// its `budget`. In one transaction: of wrong codes sent at once, each reads
+/// its own count, and exactly one locks.
+async fn count_failure(
+    db: &DatabaseConnection,
+    factor: Factor,
+    subject: &str,
+    budget: i32,
+) -> ModelResult<Option<Lock>> {
+    let now = timestamps::now();
+    let this = || {
+        Condition::all()
+            .add(Column::Factor.eq(factor.as_str()))
+            .add(Column::Subject.eq(subject))
+    };
+    let txn = write_transaction::begin(db).await?;
+    Entity::delete_many()
+        .filter(this())
+        .filter(forgotten(now - FORGET_AFTER))
+        .exec(&txn)
+        .await?;
+    let fresh = ActiveModel {
+        factor: ActiveValue::Set(factor.as_str().to_string()),
+        subject: ActiveValue::Set(subject.to_string()),
+        failures: ActiveValue::Set(0),
+        locks: ActiveValue::Set(0),
+        locked_until: ActiveValue::Set(None),
+        updated_at: ActiveValue::Set(now),
+    };
+    Entity::insert(fresh)
+        .on_conflict_do_nothing()
+        .exec(&txn)
+        .await?;
+    // The increment locks the row until commit: the next one waits for it.
+    Entity::update_many()
+        .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
+        .col_expr(Column::UpdatedAt, Expr::value(now))
+        .filter(this())
+        .exec(&txn)
+        .await?;
+    let counted = Entity::find().filter(this()).one(&txn).await?;
+    let lock = match counted {
+        Some(counted) if counted.failures >= budget => {
+            let locks = counted.locks.saturating_add(1);
+            let until = now + lock_for(locks);
+            Entity::update_many()
+                .col_expr(Column::Failures, Expr::value(0))
+                .col_expr(Column::Locks, Expr::value(locks))
+                .col_expr(Column::LockedUntil, Expr::value(until))
+                .filter(this())
+                .exec(&txn)
+                .await?;
+            Some(Lock {
+                until,
+                first: locks == 1,
+            })
+        }
+        _ => None,
+    };
+    txn.commit().await?;
+    Ok(lock)
 }
 
 impl Model {
-    /// Whether `email`'s codes are refused for now.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn is_exhausted(db: &impl ConnectionTrait, email: &Email) -> ModelResult<bool> {
-        let budget = Entity::find_by_id(email.as_str())
-            .filter(Column::Failures.gte(MAX_FAILURES))
-            .filter(Column::WindowStartedAt.gt(timestamps::now() - window()))
-            .one(db)
-            .await?;
-        Ok(budget.is_some())
-    }
-
-    /// Counts a wrong code against `email`'s budget, starting a new window
-    /// when the last one is over. In one transaction, so that of wrong codes
-    /// sent at once each reads its own count, and exactly one spends the
-    /// budget.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn record_failure(db: &DatabaseConnection, email: &Email) -> ModelResult<Failure> {
-        let now = timestamps::now();
-        let txn = write_transaction::begin(db).await?;
-        Entity::delete_many()
-            .filter(Column::Email.eq(email.as_str()))
-            .filter(Column::WindowStartedAt.lte(now - window()))
-            .exec(&txn)
-            .await?;
-        let fresh = ActiveModel {
-            email: ActiveValue::Set(email.to_string()),
-            failures: ActiveValue::Set(0),
-            window_started_at: ActiveValue::Set(now),
-        };
-        Entity::insert(fresh)
-            .on_conflict_do_nothing()
-            .exec(&txn)
-            .await?;
-        // The increment locks the row until commit: the next one waits for it.
-        Entity::update_many()
-            .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
-            .filter(Column::Email.eq(email.as_str()))
-            .exec(&txn)
-            .await?;
-        let budget = Entity::find_by_id(email.as_str()).one(&txn).await?;
-        txn.commit().await?;
-        let Some(budget) = budget else {
-            return Ok(Failure::Counted);
-        };
-        Ok(match budget.failures.cmp(&MAX_FAILURES) {
-            std::cmp::Ordering::Less => Failure::Counted,
-            std::cmp::Ordering::Equal => Failure::Exhausted {
-                until: budget.window_started_at + window(),
-            },
-            std::cmp::Ordering::Greater => Failure::AlreadyExhausted,
-        })
-    }
-
-    /// Deletes budgets whose window is over; returns how many.
+    /// Deletes the budgets of subjects quiet for `FORGET_AFTER` and not
+    /// locked; returns how many.
     ///
     /// # Errors
     /// On a database error.
     pub async fn purge_expired(db: &DatabaseConnection) -> ModelResult<u64> {
         Ok(Entity::delete_many()
-            .filter(Column::WindowStartedAt.lte(timestamps::now() - window()))
+            .filter(forgotten(timestamps::now() - FORGET_AFTER))
             .exec(db)
             .await?
             .rows_affected)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn locks_double_up_to_a_day() {
+        let minutes: Vec<_> = (1..=8).map(|locks| lock_for(locks).num_minutes()).collect();
+        assert_eq!(minutes, [15, 30, 60, 120, 240, 480, 960, 1440]);
+        assert_eq!(lock_for(i32::MAX).num_minutes(), 1440);
     }
 }

@@ -1,7 +1,11 @@
 //! One-time sign-in codes. A code is six digits from 1 to 9, drawn from a
 //! CSPRNG, bound to one email, stored only as a keyed hash, valid for minutes,
 //! consumed by its use, and void after five tries: every check spends a try
-//! before it compares, so the sixth try fails even with the right code.
+//! before it compares, so the sixth try fails even with the right code. The
+//! Apple review code is the exception: it stays after use, and is void after
+//! `APPLE_REVIEW_MAX_WRONG` wrong tries in all, counted across its life.
+
+use std::net::IpAddr;
 
 use chrono::Duration;
 use hmac::{Hmac, Mac};
@@ -17,7 +21,7 @@ use subtle::ConstantTimeEq;
 
 pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
 use super::{
-    code_budgets::{self, Failure},
+    code_budgets::{Attempt, Factor, Wrong},
     email::Email,
     timestamps,
     users::{self, SignedIn},
@@ -25,6 +29,12 @@ use super::{
 
 /// Tries a code allows, right or wrong.
 pub const MAX_ATTEMPTS: i32 = 5;
+/// Wrong tries the Apple review code takes in all before it is void. With
+/// 9⁶ = 531,441 codes, every one of them spent guessing finds it with odds
+/// of 1 in 1,063; one source, slowed by its budget of wrong codes (8, then a
+/// lock from 15 minutes doubling up to a day), spends at most 168 over the
+/// code's 15 days, so it cannot void the code alone.
+pub const APPLE_REVIEW_MAX_WRONG: i32 = 500;
 pub const CODE_LENGTH: usize = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -45,6 +55,13 @@ impl Purpose {
             Self::Login => "login",
             Self::AppleReview => "apple_review",
             Self::EmailChange => "email_change",
+        }
+    }
+
+    const fn max_attempts(self) -> i32 {
+        match self {
+            Self::Login | Self::EmailChange => MAX_ATTEMPTS,
+            Self::AppleReview => APPLE_REVIEW_MAX_WRONG,
         }
     }
 }
@@ -72,14 +89,33 @@ enum Checked {
     NoCode,
 }
 
-/// What checking a code under its email's budget of wrong codes came to.
+/// What checking a code under its budgets of wrong codes came to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Budgeted {
+pub enum Budgeted {
     Right,
     Refused,
-    /// Wrong, and the wrong code that spent the budget: codes of the email
-    /// are refused until then.
-    BudgetSpent(DateTimeWithTimeZone),
+    /// Refused: the account or the source is locked out of emailed codes
+    /// until `until`; `account_lock_began` when this wrong code began a
+    /// series of locks on the account.
+    Locked {
+        until: DateTimeWithTimeZone,
+        account_lock_began: bool,
+    },
+}
+
+impl From<Wrong> for Budgeted {
+    fn from(wrong: Wrong) -> Self {
+        match wrong {
+            Wrong::Counted => Self::Refused,
+            Wrong::Locked {
+                until,
+                account_lock_began,
+            } => Self::Locked {
+                until,
+                account_lock_began,
+            },
+        }
+    }
 }
 
 /// What signing in with a code came to.
@@ -87,11 +123,12 @@ enum Budgeted {
 pub enum CodeSignIn {
     SignedIn(SignedIn),
     Refused,
-    /// Refused, and this wrong code spent the email's budget of wrong codes
-    /// until `until`: its owner, if any, should hear of it.
-    BudgetSpent {
-        owner: Option<users::Model>,
+    /// Refused: codes for this email, or from this source, are locked until
+    /// `until`. `tell` is the email's owner when this wrong code began a
+    /// series of locks on their account: they should hear of it.
+    Locked {
         until: DateTimeWithTimeZone,
+        tell: Option<users::Model>,
     },
 }
 
@@ -232,23 +269,27 @@ impl Model {
         Ok(code)
     }
 
-    /// Whether `code` proves `new_email` for `user_id`'s email change; a right
-    /// code is consumed.
+    /// Whether `code`, sent from `source`, proves `new_email` for
+    /// `user_id`'s email change, under the new address's budget of wrong
+    /// codes; a right code is consumed.
     ///
     /// # Errors
     /// On a database error.
     pub async fn check_email_change(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        user_id: Uuid,
-        new_email: &Email,
+        (user_id, new_email): (Uuid, &Email),
         code: &str,
-    ) -> ModelResult<bool> {
+        source: IpAddr,
+    ) -> ModelResult<Budgeted> {
         let given = policy.hash(new_email, code);
         let key = user_id.to_string();
-        let checked =
-            Self::check_budgeted(db, new_email, &key, Purpose::EmailChange, given).await?;
-        Ok(checked == Budgeted::Right)
+        let attempt = Attempt {
+            factor: Factor::EmailCode,
+            account: Some(new_email.as_str()),
+            source,
+        };
+        Self::check_budgeted(db, attempt, &key, Purpose::EmailChange, given).await
     }
 
     /// A fresh login code for `email`, replacing any earlier one; the Apple
@@ -330,32 +371,36 @@ impl Model {
         Self::check_keyed(db, code_email.as_str(), purpose, given).await
     }
 
-    /// Checks a code that proves `proven` under that email's budget of wrong
-    /// codes: each code allows five tries, but a new code gives no new tries
-    /// against the email. Once the budget is spent, its codes are refused.
+    /// Checks a code under the budgets of wrong emailed codes of the email
+    /// it proves and of the source sending it: each code allows five tries,
+    /// but a new code gives no new tries against the email. While either is
+    /// locked, codes are refused unchecked.
     async fn check_budgeted(
         db: &DatabaseConnection,
-        proven: &Email,
+        attempt: Attempt<'_>,
         key: &str,
         purpose: Purpose,
         given: Option<String>,
     ) -> ModelResult<Budgeted> {
-        if code_budgets::Model::is_exhausted(db, proven).await? {
-            return Ok(Budgeted::Refused);
+        if let Some(until) = attempt.locked_until(db).await? {
+            return Ok(Budgeted::Locked {
+                until,
+                account_lock_began: false,
+            });
         }
         Ok(match Self::check_keyed(db, key, purpose, given).await? {
-            Checked::Right => Budgeted::Right,
+            Checked::Right => {
+                attempt.record_right(db).await?;
+                Budgeted::Right
+            }
             Checked::NoCode => Budgeted::Refused,
-            Checked::Wrong => match code_budgets::Model::record_failure(db, proven).await? {
-                Failure::Exhausted { until } => Budgeted::BudgetSpent(until),
-                Failure::Counted | Failure::AlreadyExhausted => Budgeted::Refused,
-            },
+            Checked::Wrong => attempt.record_wrong(db).await?.into(),
         })
     }
 
     /// Checks the hash of a given code against the live code under `key`,
     /// spending one try first. A right code is consumed, except the Apple
-    /// review code, which stays and gets its tries back.
+    /// review code, which stays and gets its try back.
     async fn check_keyed(
         db: &impl ConnectionTrait,
         key: &str,
@@ -370,7 +415,7 @@ impl Model {
             .col_expr(Column::Attempts, Expr::col(Column::Attempts).add(1))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::Id.eq(otp.id))
-            .filter(Column::Attempts.lt(MAX_ATTEMPTS))
+            .filter(Column::Attempts.lt(purpose.max_attempts()))
             .filter(Column::ExpiresAt.gt(now))
             .exec(db)
             .await?;
@@ -395,8 +440,9 @@ impl Model {
                 })
             }
             Purpose::AppleReview => {
+                // Its tries count wrong codes only: a right one gives its back.
                 Entity::update_many()
-                    .col_expr(Column::Attempts, Expr::value(0))
+                    .col_expr(Column::Attempts, Expr::col(Column::Attempts).sub(1))
                     .filter(Column::Id.eq(otp.id))
                     .exec(db)
                     .await?;
@@ -405,11 +451,13 @@ impl Model {
         }
     }
 
-    /// Who `code` signs in as `email`: the persistent development code (existing
-    /// users only), the Apple review code (any `@apple.com` email, as the review
-    /// account), or the email's own code, which registers an email without an
-    /// account. Wrong codes are counted against the email's budget
-    /// (`code_budgets`); once it is spent, the email's codes are refused.
+    /// Who `code`, sent from `source`, signs in as `email`: the persistent
+    /// development code (existing users only), the Apple review code (any
+    /// `@apple.com` email, as the review account), or the email's own code,
+    /// which registers an email without an account. Wrong codes are counted
+    /// against the budgets of the email and of the source (`code_budgets`;
+    /// Apple review codes, of the source only); while one is locked, codes
+    /// are refused.
     ///
     /// # Errors
     /// On a database error.
@@ -417,43 +465,40 @@ impl Model {
     pub async fn sign_in(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        email: &Email,
+        (email, source): (&Email, IpAddr),
         code: &str,
     ) -> ModelResult<CodeSignIn> {
-        let active = |user: ModelResult<users::Model>| {
-            user.ok()
-                .filter(|user| !user.is_archived())
-                .map_or(CodeSignIn::Refused, |user| {
-                    CodeSignIn::SignedIn(SignedIn::existing(user))
-                })
-        };
         if policy.is_persistent(code) {
-            return Ok(active(users::Model::find_by_email(db, email).await));
+            return Ok(signed_in_if_active(
+                users::Model::find_by_email(db, email).await,
+            ));
         }
         // An @apple.com email with a code of its own is an ordinary sign-in; it
         // must not spend the review code's tries.
         if CodePolicy::is_apple_reviewer(email)
             && Self::find_for(db, email, Purpose::Login).await?.is_none()
-            && Self::check(
-                db,
-                policy,
-                &policy.apple_review_email,
-                Purpose::AppleReview,
-                code,
-            )
-            .await?
-                == Checked::Right
         {
-            let reviewer = users::Model::find_by_email(db, &policy.apple_review_email).await;
-            return Ok(active(reviewer));
+            return Self::sign_in_for_review(db, policy, code, source).await;
         }
         let given = policy.hash(email, code);
-        match Self::check_budgeted(db, email, email.as_str(), Purpose::Login, given).await? {
+        let attempt = Attempt {
+            factor: Factor::EmailCode,
+            account: Some(email.as_str()),
+            source,
+        };
+        match Self::check_budgeted(db, attempt, email.as_str(), Purpose::Login, given).await? {
             Budgeted::Right => {}
             Budgeted::Refused => return Ok(CodeSignIn::Refused),
-            Budgeted::BudgetSpent(until) => {
-                let owner = users::Model::find_by_email(db, email).await.ok();
-                return Ok(CodeSignIn::BudgetSpent { owner, until });
+            Budgeted::Locked {
+                until,
+                account_lock_began,
+            } => {
+                let tell = if account_lock_began {
+                    users::Model::find_by_email(db, email).await.ok()
+                } else {
+                    None
+                };
+                return Ok(CodeSignIn::Locked { until, tell });
             }
         }
         match users::Model::find_by_email(db, email).await {
@@ -466,6 +511,58 @@ impl Model {
         }
     }
 
+    /// The Apple review code, sent from `source`, signing in to the review
+    /// account. Wrong ones count against the source's budget (no account's:
+    /// anyone may try it with any `@apple.com` email) and the code's own
+    /// `APPLE_REVIEW_MAX_WRONG`.
+    async fn sign_in_for_review(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+        code: &str,
+        source: IpAddr,
+    ) -> ModelResult<CodeSignIn> {
+        let attempt = Attempt {
+            factor: Factor::AppleReview,
+            account: None,
+            source,
+        };
+        if let Some(until) = attempt.locked_until(db).await? {
+            return Ok(CodeSignIn::Locked { until, tell: None });
+        }
+        let reviewer = &policy.apple_review_email;
+        Ok(
+            match Self::check(db, policy, reviewer, Purpose::AppleReview, code).await? {
+                Checked::Right => {
+                    signed_in_if_active(users::Model::find_by_email(db, reviewer).await)
+                }
+                Checked::NoCode => CodeSignIn::Refused,
+                Checked::Wrong => match attempt.record_wrong(db).await? {
+                    Wrong::Counted => CodeSignIn::Refused,
+                    Wrong::Locked { until, .. } => CodeSignIn::Locked { until, tell: None },
+                },
+            },
+        )
+    }
+
+    /// The state of the Apple review code, if there is one: the code row
+    /// (its `attempts` are its wrong tries so far).
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn apple_review_state(
+        db: &DatabaseConnection,
+        policy: &CodePolicy,
+    ) -> ModelResult<Option<Self>> {
+        Self::find_for(db, &policy.apple_review_email, Purpose::AppleReview).await
+    }
+
+    /// Whether this Apple review code still signs in: not expired, and not
+    /// void by wrong tries.
+    #[must_use]
+    pub fn is_usable(&self) -> bool {
+        self.attempts < APPLE_REVIEW_MAX_WRONG && self.expires_at > timestamps::now()
+    }
+
     /// The OAuth2 password form's sign-in: the password, or else a one-time
     /// code given in its place (which may register the email, as `sign_in`).
     ///
@@ -474,14 +571,14 @@ impl Model {
     pub async fn sign_in_with_password_or_code(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        email: &Email,
+        (email, source): (&Email, IpAddr),
         secret: &str,
     ) -> ModelResult<CodeSignIn> {
         if let Some(user) = users::Model::authenticate(db, email, secret).await? {
             return Ok(CodeSignIn::SignedIn(SignedIn::existing(user)));
         }
         if is_code(secret) {
-            return Self::sign_in(db, policy, email, secret).await;
+            return Self::sign_in(db, policy, (email, source), secret).await;
         }
         Ok(CodeSignIn::Refused)
     }
@@ -511,12 +608,27 @@ impl Model {
             .filter(
                 Condition::any()
                     .add(Column::ExpiresAt.lt(timestamps::now()))
-                    .add(Column::Attempts.gte(MAX_ATTEMPTS)),
+                    // The Apple review code stays until it expires, void or
+                    // not, for the admins to see.
+                    .add(
+                        Condition::all()
+                            .add(Column::Attempts.gte(MAX_ATTEMPTS))
+                            .add(Column::Purpose.ne(Purpose::AppleReview.as_str())),
+                    ),
             )
             .exec(db)
             .await?
             .rows_affected)
     }
+}
+
+/// A sign-in as `user`, if it was found and is not archived.
+fn signed_in_if_active(user: ModelResult<users::Model>) -> CodeSignIn {
+    user.ok()
+        .filter(|user| !user.is_archived())
+        .map_or(CodeSignIn::Refused, |user| {
+            CodeSignIn::SignedIn(SignedIn::existing(user))
+        })
 }
 
 #[cfg(test)]

@@ -2,8 +2,11 @@
 //! authenticator apps expect). The secret is stored sealed with a key derived
 //! from `SECRET_KEY` and shown once, at setup; a code is accepted once (the
 //! last accepted step is kept), at the current step or one either side; ten
-//! single-use recovery codes stand in for a lost device. Every wrong code
-//! spends the email's budget of wrong sign-in codes.
+//! single-use recovery codes stand in for a lost device. Wrong codes spend
+//! the second factor's own budgets, the account's and the source's
+//! (`code_budgets`): wrong emailed codes never lock it.
+
+use std::net::IpAddr;
 
 use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
 use chacha20poly1305::{
@@ -19,8 +22,7 @@ use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
 use super::{
-    code_budgets::{self, Failure},
-    email::Email,
+    code_budgets::{Attempt, Factor as Budget, Wrong},
     one_time_passwords::{CodePolicy, is_code},
     recovery_codes, single_use_tokens,
     tokens::{Claims, TokenKind, TokenSigner},
@@ -63,9 +65,14 @@ pub enum TwoFactorError {
     NotSetUp,
     #[error("wrong two-factor code")]
     WrongCode,
-    /// A wrong code that spent the email's budget of wrong codes until then.
-    #[error("wrong two-factor code; codes refused until {0}")]
-    BudgetSpent(DateTimeWithTimeZone),
+    /// Refused: the account or the source is locked out of second factors
+    /// until `until`; `lock_began` when this wrong code began a series of
+    /// locks on the account.
+    #[error("two-factor codes refused until {until}")]
+    Locked {
+        until: DateTimeWithTimeZone,
+        lock_began: bool,
+    },
     /// A challenge token that is not live: unknown, used, expired, or out of tries.
     #[error("invalid sign-in challenge")]
     InvalidChallenge,
@@ -207,7 +214,7 @@ impl Model {
         &self,
         db: &DatabaseConnection,
         keys: &TwoFactorKeys,
-        code: &str,
+        (code, source): (&str, IpAddr),
         signed_in_at: DateTime<Utc>,
     ) -> Result<(Self, Vec<String>), TwoFactorError> {
         if Utc::now() - signed_in_at > users::FRESH_SIGN_IN {
@@ -219,7 +226,7 @@ impl Model {
         let Some(secret) = &self.two_factor_secret else {
             return Err(TwoFactorError::NotSetUp);
         };
-        self.check_second_factor(db, keys, code, Factor::TotpOnly)
+        self.check_second_factor(db, keys, (code, source), Factor::TotpOnly)
             .await?;
         let txn = write_transaction::begin(db).await?;
         // Only the secret the code was checked against: a setup since then
@@ -256,7 +263,7 @@ impl Model {
         &self,
         db: &DatabaseConnection,
         keys: &TwoFactorKeys,
-        code: Option<&str>,
+        code: Option<(&str, IpAddr)>,
     ) -> Result<Self, TwoFactorError> {
         if !self.two_factor_enabled {
             return Err(TwoFactorError::NotSetUp);
@@ -290,7 +297,7 @@ impl Model {
         &self,
         db: &DatabaseConnection,
         keys: &TwoFactorKeys,
-        code: &str,
+        code: (&str, IpAddr),
     ) -> Result<Vec<String>, TwoFactorError> {
         if !self.two_factor_enabled {
             return Err(TwoFactorError::NotSetUp);
@@ -351,21 +358,27 @@ impl Model {
         Ok(Challenge { user, claims })
     }
 
-    /// Checks a second factor of this user; a wrong one spends their email's
-    /// budget of wrong codes, and once it is spent every code is refused.
+    /// Checks a second factor of this user, sent from `source`; a wrong one
+    /// spends the second factor's budgets of the account and the source, and
+    /// while either is locked every code is refused unchecked.
     async fn check_second_factor(
         &self,
         db: &DatabaseConnection,
         keys: &TwoFactorKeys,
-        code: &str,
+        (code, source): (&str, IpAddr),
         factor: Factor,
     ) -> Result<(), TwoFactorError> {
-        // A stored email always parses; were it not to, no budget applies.
-        let email = Email::parse(&self.email).ok();
-        if let Some(email) = &email
-            && code_budgets::Model::is_exhausted(db, email).await?
-        {
-            return Err(TwoFactorError::WrongCode);
+        let account = self.id.to_string();
+        let attempt = Attempt {
+            factor: Budget::SecondFactor,
+            account: Some(&account),
+            source,
+        };
+        if let Some(until) = attempt.locked_until(db).await? {
+            return Err(TwoFactorError::Locked {
+                until,
+                lock_began: false,
+            });
         }
         let right = if is_code(code) {
             self.accept_totp(db, keys, code).await?
@@ -374,15 +387,18 @@ impl Model {
                 && recovery_codes::Model::use_once(db, keys, self.id, code).await?
         };
         if right {
-            return Ok(());
+            return Ok(attempt.record_right(db).await?);
         }
-        match email {
-            Some(email) => match code_budgets::Model::record_failure(db, &email).await? {
-                Failure::Exhausted { until } => Err(TwoFactorError::BudgetSpent(until)),
-                Failure::Counted | Failure::AlreadyExhausted => Err(TwoFactorError::WrongCode),
+        Err(match attempt.record_wrong(db).await? {
+            Wrong::Counted => TwoFactorError::WrongCode,
+            Wrong::Locked {
+                until,
+                account_lock_began,
+            } => TwoFactorError::Locked {
+                until,
+                lock_began: account_lock_began,
             },
-            None => Err(TwoFactorError::WrongCode),
-        }
+        })
     }
 
     /// Accepts a TOTP code of this user's secret once: its step must come
@@ -430,7 +446,7 @@ impl Challenge {
         self,
         db: &DatabaseConnection,
         keys: &TwoFactorKeys,
-        code: &str,
+        code: (&str, IpAddr),
     ) -> Result<Model, TwoFactorError> {
         self.user
             .check_second_factor(db, keys, code, Factor::TotpOrRecovery)

@@ -1,3 +1,5 @@
+use std::net::IpAddr;
+
 use chrono::{DateTime, Utc};
 use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::{
@@ -14,7 +16,7 @@ pub use super::_entities::{
 use super::{
     email::Email,
     file_deletions, files, legacy_passwords,
-    one_time_passwords::{self, CodePolicy},
+    one_time_passwords::{self, Budgeted, CodePolicy},
     pagination::Pagination,
     passwords, recovery_codes,
     refresh_tokens::{self, Session},
@@ -167,6 +169,9 @@ pub enum UserError {
     /// sign-in of the last minutes.
     #[error("sign in again first")]
     SignInAgain,
+    /// Codes for the address, or from the caller, are refused until then.
+    #[error("codes refused until {0}")]
+    CodesLocked(DateTimeWithTimeZone),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -179,7 +184,8 @@ impl From<UserError> for ModelError {
             | UserError::Archived
             | UserError::WeakPassword(_)
             | UserError::IncorrectPassword
-            | UserError::SignInAgain => Self::Message(error.to_string()),
+            | UserError::SignInAgain
+            | UserError::CodesLocked(_) => Self::Message(error.to_string()),
             UserError::Model(error) => error,
         }
     }
@@ -1112,17 +1118,19 @@ impl Model {
         Ok(OwnUpdate { user, email_change })
     }
 
-    /// Makes the pending email the user's, if `code` proves it; the address
-    /// counts as confirmed, and every earlier token of the user stops
-    /// working. `None` when there is no pending email or the code is wrong.
+    /// Makes the pending email the user's, if `code` (sent from `source`)
+    /// proves it; the address counts as confirmed, and every earlier token of
+    /// the user stops working. `None` when there is no pending email or the
+    /// code is wrong.
     ///
     /// # Errors
-    /// `EmailTaken` when the address was taken since it was asked for.
+    /// `EmailTaken` when the address was taken since it was asked for;
+    /// `CodesLocked` while codes for the address or from the source are.
     pub async fn confirm_email_change(
         self,
         db: &DatabaseConnection,
         policy: &CodePolicy,
-        code: &str,
+        (code, source): (&str, IpAddr),
     ) -> Result<Option<Self>, UserError> {
         let Some(pending) = self
             .pending_email
@@ -1131,10 +1139,12 @@ impl Model {
         else {
             return Ok(None);
         };
-        if !one_time_passwords::Model::check_email_change(db, policy, self.id, &pending, code)
-            .await?
+        let proof = (self.id, &pending);
+        match one_time_passwords::Model::check_email_change(db, policy, proof, code, source).await?
         {
-            return Ok(None);
+            Budgeted::Right => {}
+            Budgeted::Refused => return Ok(None),
+            Budgeted::Locked { until, .. } => return Err(UserError::CodesLocked(until)),
         }
         let txn = write_transaction::begin(db).await?;
         if Self::is_email_taken(&txn, &pending, self.id).await? {

@@ -39,6 +39,28 @@ impl<'a> FileResponse<'a> {
     }
 }
 
+/// `FileUsage`: what the caller's files come to, and their quota (`null`
+/// for no limit, as for admins).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UsageResponse {
+    pub bytes: u64,
+    pub count: u64,
+    pub quota_bytes: Option<u64>,
+    pub quota_count: Option<u64>,
+}
+
+impl UsageResponse {
+    #[must_use]
+    pub const fn new(usage: files::Usage, quota: files::Quota) -> Self {
+        Self {
+            bytes: usage.bytes,
+            count: usage.count,
+            quota_bytes: quota.bytes,
+            quota_count: quota.count,
+        }
+    }
+}
+
 /// The form of an upload, for the OpenAPI document.
 #[derive(ToSchema)]
 pub struct UploadForm {

@@ -51,3 +51,32 @@ impl OneTimePasswordResponse {
         }
     }
 }
+
+/// `AppleReviewCode`: the state of the Apple review code, never the code:
+/// its wrong tries in all so far, the most it takes, and whether it still
+/// signs in (not expired, not void).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct AppleReviewCodeResponse {
+    pub id: Uuid,
+    pub email: String,
+    pub created_at: DateTime<Utc>,
+    pub expires_at: DateTime<Utc>,
+    pub wrong_tries: i32,
+    pub max_wrong_tries: i32,
+    pub usable: bool,
+}
+
+impl AppleReviewCodeResponse {
+    #[must_use]
+    pub fn new(otp: &one_time_passwords::Model) -> Self {
+        Self {
+            id: otp.id,
+            email: otp.email.clone(),
+            created_at: otp.created_at.into(),
+            expires_at: otp.expires_at.into(),
+            wrong_tries: otp.attempts,
+            max_wrong_tries: one_time_passwords::APPLE_REVIEW_MAX_WRONG,
+            usable: otp.is_usable(),
+        }
+    }
+}

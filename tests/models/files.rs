@@ -1,4 +1,4 @@
-use backend::models::files::{self, FileError};
+use backend::models::files::{self, FileError, Quota, Usage};
 use bytes::Bytes;
 use futures::{StreamExt, stream};
 
@@ -36,7 +36,7 @@ async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
             &ctx.storage,
             owner.id,
             "big".into(),
-            limit,
+            (limit, Quota::NONE),
             body(100, None),
         )
         .await;
@@ -49,7 +49,7 @@ async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
             &ctx.storage,
             owner.id,
             "cut".into(),
-            limit,
+            (limit, Quota::NONE),
             body(2, Some(FileError::Unreadable("connection reset".into()))),
         )
         .await;
@@ -62,7 +62,7 @@ async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
             &ctx.storage,
             owner.id,
             "ok".into(),
-            limit,
+            (limit, Quota::NONE),
             body(3, None),
         )
         .await
@@ -70,6 +70,67 @@ async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
         assert_eq!(whole.size, 3 * 64 * 1024);
         assert_eq!(whole.mime_type, "application/octet-stream");
         assert_eq!(stored_keys(ctx).await, vec![whole.storage_key.clone()]);
+    }
+}
+
+/// Uploads that would pass the owner's quota together: each fits alone, they
+/// end at once, and only one is kept; the other leaves nothing behind. One
+/// that passes the quota midway is cut there.
+#[tokio::test]
+async fn uploads_at_once_cannot_pass_the_quota_together() {
+    for kind in store_kinds() {
+        let booted = boot_on(kind, &loco_rs::environment::Environment::Test, |_| {}).await;
+        let ctx = &booted.app_context;
+        let owner = backend::models::users::Model::find_by_email(
+            &ctx.db,
+            &crate::support::email("admin@example.com"),
+        )
+        .await
+        .expect("the first admin");
+        let limit = 1024 * 1024;
+        let quota = Quota {
+            bytes: Some(5 * 64 * 1024),
+            count: Some(10),
+        };
+        let upload = |name: &'static str| {
+            files::Model::upload(
+                &ctx.db,
+                &ctx.storage,
+                owner.id,
+                name.into(),
+                (limit, quota),
+                body(3, None),
+            )
+        };
+        let (first, second) = tokio::join!(upload("first"), upload("second"));
+        let kept = [&first, &second]
+            .iter()
+            .filter(|upload| upload.is_ok())
+            .count();
+        assert_eq!(kept, 1, "{kind:?}: {first:?} {second:?}");
+        assert!(
+            [&first, &second]
+                .iter()
+                .any(|upload| matches!(upload, Err(FileError::OverQuota))),
+            "{kind:?}: {first:?} {second:?}"
+        );
+        let usage = Usage::of(&ctx.db, owner.id).await.expect("usage");
+        assert_eq!(
+            usage,
+            Usage {
+                bytes: 3 * 64 * 1024,
+                count: 1
+            }
+        );
+        assert_eq!(file_rows(ctx).await.len(), 1);
+        assert_eq!(stored_keys(ctx).await.len(), 1, "{kind:?}");
+
+        let midway = upload("midway").await;
+        assert!(
+            matches!(midway, Err(FileError::OverQuota)),
+            "{kind:?}: {midway:?}"
+        );
+        assert_eq!(stored_keys(ctx).await.len(), 1, "{kind:?}");
     }
 }
 

@@ -475,3 +475,112 @@ async fn uploads_on_s3_stream_in_parts() {
     )
     .await;
 }
+
+/// A quota of two files and 1000 bytes.
+fn small_quota(settings: &mut Value) {
+    settings["files"]["quota_bytes"] = 1000.into();
+    settings["files"]["quota_count"] = 2.into();
+}
+
+/// An account is free: without a quota, one could fill the store. Past
+/// either quota an upload is 413 and leaves nothing; a deleted file gives its
+/// room back; the usage route says where the caller stands.
+#[tokio::test]
+async fn uploads_past_the_quota_are_413_and_leave_nothing() {
+    request_with(small_quota, |server, ctx| async move {
+        let (token, _) = register(&server, "jane@example.com").await;
+        let first = upload_file(&server, &token, "a.bin", &[1; 600]).await;
+        let over_bytes = upload(&server, "/api/v1/files", &token, "b", "x/y", vec![2; 401]).await;
+        assert_detail(&over_bytes, 413, "File storage quota exceeded");
+        upload_file(&server, &token, "b.bin", &[2; 400]).await;
+        let usage = server
+            .get("/api/v1/files/usage")
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(usage.status_code(), 200);
+        assert_redacted_snapshot!(usage.json::<Value>());
+        let over_count = upload(&server, "/api/v1/files", &token, "c", "x/y", vec![3; 1]).await;
+        assert_detail(&over_count, 413, "File storage quota exceeded");
+        assert_eq!(file_rows(&ctx).await.len(), 2);
+        assert_eq!(stored_keys(&ctx).await.len(), 2);
+
+        let deleted = server
+            .delete(&format!("/api/v1/files/{}", id_of(&first)))
+            .authorization_bearer(&token)
+            .await;
+        assert_eq!(deleted.status_code(), 200);
+        upload_file(&server, &token, "c.bin", &[3; 600]).await;
+        let usage: Value = server
+            .get("/api/v1/files/usage")
+            .authorization_bearer(&token)
+            .await
+            .json();
+        assert_eq!(
+            (usage["bytes"].clone(), usage["count"].clone()),
+            (json!(1000), json!(2))
+        );
+    })
+    .await;
+}
+
+/// Another user's files do not count against the caller's quota, and admins
+/// have none.
+#[tokio::test]
+async fn quotas_are_per_user_and_admins_have_none() {
+    request_with(small_quota, |server, _ctx| async move {
+        let (jane, _) = register(&server, "jane@example.com").await;
+        let (john, _) = register(&server, "john@example.com").await;
+        upload_file(&server, &jane, "a.bin", &[1; 1000]).await;
+        upload_file(&server, &john, "a.bin", &[1; 1000]).await;
+        let admin = admin_token(&server).await;
+        for name in ["a", "b", "c"] {
+            upload_file(&server, &admin, name, &[1; 1000]).await;
+        }
+        let usage = server
+            .get("/api/v1/files/usage")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(
+            usage.json::<Value>(),
+            json!({ "bytes": 3000, "count": 3, "quota_bytes": null, "quota_count": null })
+        );
+        let anonymous = server.get("/api/v1/files/usage").await;
+        assert_detail(&anonymous, 401, "Not authenticated");
+    })
+    .await;
+}
+
+/// Uploads are rate limited per user (and per address): the limit's next
+/// upload is 429 with Retry-After, before its body is stored; profile
+/// pictures count too.
+#[tokio::test]
+async fn uploads_are_rate_limited_per_user() {
+    request_with(
+        |settings| {
+            settings["rate_limits"]["upload"] =
+                json!({ "per_ip": 100, "per_user": 2, "period_seconds": 600 });
+        },
+        |server, ctx| async move {
+            let (jane, _) = register(&server, "jane@example.com").await;
+            let (john, _) = register(&server, "john@example.com").await;
+            upload_file(&server, &jane, "a", b"a").await;
+            upload_file(&server, &jane, "b", b"b").await;
+            let third = upload(&server, "/api/v1/files", &jane, "c", "x/y", b"c".to_vec()).await;
+            assert_detail(&third, 429, "Too many requests");
+            assert!(third.headers().contains_key("retry-after"));
+            let picture = upload(
+                &server,
+                "/api/v1/users/me/profile-picture",
+                &jane,
+                "me.png",
+                "image/png",
+                image(8, 8, ImageFormat::Png),
+            )
+            .await;
+            assert_detail(&picture, 429, "Too many requests");
+            upload_file(&server, &john, "a", b"a").await;
+            assert_eq!(file_rows(&ctx).await.len(), 3);
+        },
+    )
+    .await;
+}

@@ -2,8 +2,9 @@ use backend::models::{one_time_passwords, users};
 use serde_json::{Value, json};
 
 use super::prepare_data::{
-    admin_token, assert_redacted_snapshot, code_mailed_to, last_mail_to, placeholder, register,
-    request_code, verify_code,
+    admin_token, assert_redacted_snapshot, behind_a_proxy, code_mailed_to, each_spent_a_budget,
+    last_mail_to, placeholder, register, request_code, retry_after, verify_code, verify_code_from,
+    wrong_code, wrong_codes_from,
 };
 use crate::support::{app_state, boot_in, email, request, request_with};
 
@@ -189,9 +190,14 @@ async fn the_persistent_code_does_nothing_in_production() {
         users::Model::find_or_register_by_code(&ctx.db, &jane)
             .await
             .expect("user");
-        let outcome = one_time_passwords::Model::sign_in(&ctx.db, &production, &jane, "123456")
-            .await
-            .expect("query");
+        let outcome = one_time_passwords::Model::sign_in(
+            &ctx.db,
+            &production,
+            (&jane, std::net::Ipv4Addr::LOCALHOST.into()),
+            "123456",
+        )
+        .await
+        .expect("query");
         assert_eq!(outcome, one_time_passwords::CodeSignIn::Refused);
     })
     .await;
@@ -256,6 +262,7 @@ async fn apple_review_endpoints_are_for_admins() {
         let (customer, _) = register(&server, "jane@example.com").await;
         for request in [
             server.post("/api/v1/auth/generate-apple-review-team-otp"),
+            server.get("/api/v1/auth/apple-review-team-otp"),
             server.delete("/api/v1/auth/delete-apple-review-team-otp"),
         ] {
             assert_eq!(
@@ -496,54 +503,134 @@ async fn fix_a_staging_environment_has_no_development_conveniences() {
     );
 }
 
+/// Wrong codes are budgeted per email and per source, across codes: a
+/// source is refused after eight, before it can lock anyone out; an email
+/// after sixteen from any sources, for fifteen minutes that `Retry-After` says,
+/// even with the right code and through the password form; its owner is
+/// told once; other emails go on; and the lock ends.
 #[tokio::test]
-async fn fix_wrong_codes_have_a_budget_per_email_across_codes() {
+async fn fix_wrong_codes_lock_a_source_then_an_email_for_a_while() {
     use backend::models::code_budgets;
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, sea_query::Expr};
+    use sea_orm::{EntityTrait, sea_query::Expr};
 
-    request(|server, ctx| async move {
+    request_with(behind_a_proxy, |server, ctx| async move {
         register(&server, "jane@example.com").await;
-        // New codes do not give new tries: four codes, five wrong tries each.
-        for _ in 0..code_budgets::MAX_FAILURES / one_time_passwords::MAX_ATTEMPTS {
-            let code = request_code(&server, &ctx, "jane@example.com").await;
-            let wrong = if code == "111111" { "222222" } else { "111111" };
-            for _ in 0..one_time_passwords::MAX_ATTEMPTS {
-                let refused = verify_code(&server, "jane@example.com", wrong).await;
-                assert_eq!(refused.status_code(), 401);
-            }
-        }
+        let one = wrong_codes_from(&server, &ctx, "jane@example.com", &["203.0.113.1"]).await;
+        assert!(each_spent_a_budget(&one), "{one:?}");
+        let code = request_code(&server, &ctx, "jane@example.com").await;
+        let again = verify_code_from(&server, "203.0.113.1", "jane@example.com", &code).await;
+        assert!(retry_after(&again) > 800, "the source waits");
+        let jane = verify_code_from(&server, "198.51.100.7", "jane@example.com", &code).await;
+        assert_eq!(jane.status_code(), 200, "jane does not");
+
+        let sources = ["203.0.113.2", "203.0.113.3"];
+        let two = wrong_codes_from(&server, &ctx, "jane@example.com", &sources).await;
+        assert!(each_spent_a_budget(&two), "{two:?}");
         let notice = last_mail_to(&ctx, "jane@example.com");
         assert!(notice.contains("Too many wrong sign-in codes"), "{notice}");
-
         let code = request_code(&server, &ctx, "jane@example.com").await;
-        let refused = verify_code(&server, "jane@example.com", &code).await;
-        assert_eq!(refused.status_code(), 401, "even the right code, for now");
+        let locked = verify_code_from(&server, "198.51.100.7", "jane@example.com", &code).await;
+        let wait = retry_after(&locked);
+        assert!((890..=901).contains(&wait), "fifteen minutes: {wait}");
         let form = server
             .post("/api/v1/auth/login")
+            .add_header("x-forwarded-for", "198.51.100.7")
             .form(&[
                 ("username", "jane@example.com"),
                 ("password", code.as_str()),
             ])
             .await;
-        assert_eq!(form.status_code(), 401, "through the password form too");
+        assert_eq!(form.status_code(), 429, "through the password form too");
 
         let other = request_code(&server, &ctx, "john@example.com").await;
-        let john = verify_code(&server, "john@example.com", &other).await;
+        let john = verify_code_from(&server, "198.51.100.7", "john@example.com", &other).await;
         assert_eq!(john.status_code(), 200, "other emails keep their budget");
 
-        // A day later, the budget is back.
         code_budgets::Entity::update_many()
             .col_expr(
-                code_budgets::Column::WindowStartedAt,
-                Expr::value(chrono::Utc::now() - chrono::Duration::days(2)),
+                code_budgets::Column::LockedUntil,
+                Expr::value(chrono::Utc::now() - chrono::Duration::seconds(1)),
             )
-            .filter(code_budgets::Column::Email.eq("jane@example.com"))
             .exec(&ctx.db)
             .await
-            .expect("update");
+            .expect("the locks end");
         let code = request_code(&server, &ctx, "jane@example.com").await;
-        let signed_in = verify_code(&server, "jane@example.com", &code).await;
+        let signed_in = verify_code_from(&server, "198.51.100.7", "jane@example.com", &code).await;
         assert_eq!(signed_in.status_code(), 200);
+    })
+    .await;
+}
+
+/// Anyone may try the Apple review code, with any `@apple.com` email: wrong
+/// tries are counted per source, which is refused for a while after eight,
+/// long before the code's 500 wrong tries in all are spent; the admins see
+/// where it stands. Once they are spent, the code is void for everyone.
+#[tokio::test]
+async fn fix_one_source_cannot_void_the_apple_review_code() {
+    use backend::models::{
+        code_budgets::SOURCE_FAILURES, one_time_passwords::APPLE_REVIEW_MAX_WRONG,
+    };
+    use sea_orm::{EntityTrait, sea_query::Expr};
+
+    request_with(behind_a_proxy, |server, ctx| async move {
+        let admin = admin_token(&server).await;
+        let none = server
+            .get("/api/v1/auth/apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(
+            none.json::<Value>(),
+            json!({ "detail": "No Apple review team OTP found" })
+        );
+        let generated = server
+            .post("/api/v1/auth/generate-apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        let code = generated.json::<Value>()["verification_code"]
+            .as_str()
+            .expect("code")
+            .to_string();
+        let mut statuses = Vec::new();
+        for n in 0..SOURCE_FAILURES + 2 {
+            let email = format!("guesser{n}@apple.com");
+            let guess = verify_code_from(&server, "203.0.113.1", &email, wrong_code(&code)).await;
+            statuses.push(guess.status_code().as_u16());
+        }
+        let (refused, wrong) =
+            statuses.split_at(usize::try_from(SOURCE_FAILURES).expect("a count") - 1);
+        assert!(refused.iter().all(|status| *status == 401), "{statuses:?}");
+        assert_eq!(wrong, [429, 429, 429]);
+        let state = server
+            .get("/api/v1/auth/apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await;
+        assert_eq!(state.status_code(), 200);
+        assert_redacted_snapshot!(state.json::<Value>());
+        let reviewer = verify_code_from(&server, "198.51.100.1", "tester@apple.com", &code).await;
+        assert_eq!(reviewer.status_code(), 200, "the reviewers still sign in");
+
+        one_time_passwords::Entity::update_many()
+            .col_expr(
+                one_time_passwords::Column::Attempts,
+                Expr::value(APPLE_REVIEW_MAX_WRONG - 1),
+            )
+            .exec(&ctx.db)
+            .await
+            .expect("all but one wrong try spent");
+        let last =
+            verify_code_from(&server, "198.51.100.2", "x@apple.com", wrong_code(&code)).await;
+        assert_eq!(last.status_code(), 401);
+        let void = verify_code_from(&server, "198.51.100.3", "tester@apple.com", &code).await;
+        assert_eq!(void.status_code(), 401, "void for everyone");
+        let state: Value = server
+            .get("/api/v1/auth/apple-review-team-otp")
+            .authorization_bearer(&admin)
+            .await
+            .json();
+        assert_eq!(
+            (state["wrong_tries"].clone(), state["usable"].clone()),
+            (json!(500), json!(false))
+        );
     })
     .await;
 }

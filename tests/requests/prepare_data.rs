@@ -151,6 +151,80 @@ pub async fn verify_code(server: &TestServer, email: &str, code: &str) -> axum_t
         .await
 }
 
+/// The test server's peer (loopback, or unspecified without connection
+/// info) as a trusted proxy: a request names its client, its source, in
+/// `X-Forwarded-For`.
+pub fn behind_a_proxy(settings: &mut Value) {
+    settings["trusted_proxies"] = json!("127.0.0.0/8, ::1, 0.0.0.0");
+}
+
+/// Signs in with a code sent from `source` (with `behind_a_proxy`).
+pub async fn verify_code_from(
+    server: &TestServer,
+    source: &str,
+    email: &str,
+    code: &str,
+) -> axum_test::TestResponse {
+    server
+        .post("/api/v1/auth/otp/verify")
+        .add_header("x-forwarded-for", source)
+        .json(&json!({ "email": email, "code": code }))
+        .await
+}
+
+/// A code other than `code`.
+pub fn wrong_code(code: &str) -> &'static str {
+    if code == "111111" { "222222" } else { "111111" }
+}
+
+/// Wrong codes for `email` from each of `sources` (with `behind_a_proxy`),
+/// as many as a source's budget, on fresh codes; returns the statuses,
+/// source by source.
+pub async fn wrong_codes_from(
+    server: &TestServer,
+    ctx: &loco_rs::app::AppContext,
+    email: &str,
+    sources: &[&str],
+) -> Vec<Vec<u16>> {
+    use backend::models::{code_budgets::SOURCE_FAILURES, one_time_passwords::MAX_ATTEMPTS};
+    let mut statuses = Vec::new();
+    for source in sources {
+        let mut of_source = Vec::new();
+        let mut code = String::new();
+        for tried in 0..SOURCE_FAILURES {
+            // A code takes five tries; past them, tries no longer count.
+            if tried % MAX_ATTEMPTS == 0 {
+                code = request_code(server, ctx, email).await;
+            }
+            let response = verify_code_from(server, source, email, wrong_code(&code)).await;
+            of_source.push(response.status_code().as_u16());
+        }
+        statuses.push(of_source);
+    }
+    statuses
+}
+
+/// Whether each source's wrong codes were refused as wrong (401) but the
+/// last, which spent a budget (429).
+pub fn each_spent_a_budget(statuses: &[Vec<u16>]) -> bool {
+    statuses
+        .iter()
+        .all(|of_source| match of_source.split_last() {
+            Some((429, before)) => before.iter().all(|status| *status == 401),
+            _ => false,
+        })
+}
+
+/// The seconds a 429 says to wait.
+pub fn retry_after(response: &axum_test::TestResponse) -> u64 {
+    assert_eq!(response.status_code(), 429, "{}", response.text());
+    response
+        .headers()
+        .get("retry-after")
+        .and_then(|value| value.to_str().ok()?.parse().ok())
+        .expect("a Retry-After in seconds")
+}
+
 /// A session of `user_id` whose sign-in was `minutes_ago`, as a refresh
 /// keeps it: the access and refresh tokens both carry that sign-in time.
 pub async fn session_signed_in(

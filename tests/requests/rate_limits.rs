@@ -6,7 +6,7 @@ use backend::{
 };
 use serde_json::{Value, json};
 
-use super::prepare_data::register;
+use super::prepare_data::{behind_a_proxy, register};
 use crate::support::{request, request_with};
 
 #[tokio::test]
@@ -132,6 +132,7 @@ fn tight() -> RateLimits {
         password_recovery: limit,
         register: limit,
         sso_login: limit,
+        upload: limit,
     }
 }
 
@@ -296,18 +297,17 @@ async fn third_login_from(server: &axum_test::TestServer, forwarded: [&str; 3]) 
     statuses
 }
 
-fn two_logins_per_address(trusted: &'static str) -> impl FnOnce(&mut Value) {
-    move |settings| {
-        settings["rate_limits"]["login"]["per_ip"] = json!(2);
-        settings["trusted_proxies"] = json!(trusted);
-    }
+fn two_logins_per_address(settings: &mut Value) {
+    settings["rate_limits"]["login"]["per_ip"] = json!(2);
 }
 
 #[tokio::test]
 async fn behind_a_trusted_proxy_each_client_has_its_own_bucket() {
-    // The test server's peer: loopback, or unspecified without connection info.
-    let proxy = "127.0.0.0/8, ::1, 0.0.0.0";
-    request_with(two_logins_per_address(proxy), |server, _ctx| async move {
+    let settings = |settings: &mut Value| {
+        two_logins_per_address(settings);
+        behind_a_proxy(settings);
+    };
+    request_with(settings, |server, _ctx| async move {
         let statuses = third_login_from(
             &server,
             ["1.2.3.4, 203.0.113.1", "203.0.113.1", "203.0.113.2"],
@@ -322,7 +322,7 @@ async fn behind_a_trusted_proxy_each_client_has_its_own_bucket() {
 
 #[tokio::test]
 async fn an_untrusted_peer_cannot_choose_its_bucket() {
-    request_with(two_logins_per_address(""), |server, _ctx| async move {
+    request_with(two_logins_per_address, |server, _ctx| async move {
         let statuses =
             third_login_from(&server, ["203.0.113.1", "203.0.113.2", "203.0.113.3"]).await;
         assert_eq!(statuses, [401, 401, 429], "X-Forwarded-For is ignored");

@@ -2,9 +2,7 @@
 //! that work once, recovery codes, and turning it off.
 
 use axum_test::{TestResponse, TestServer};
-use backend::models::{
-    code_budgets, email::Email, recovery_codes, single_use_tokens, tokens::TokenKind, users,
-};
+use backend::models::{email::Email, recovery_codes, single_use_tokens, tokens::TokenKind, users};
 use base64::Engine;
 use loco_rs::app::AppContext;
 use sea_orm::{
@@ -14,10 +12,12 @@ use sea_orm::{
 use serde_json::{Value, json};
 
 use super::prepare_data::{
-    PASSWORD, access_token, assert_detail, assert_redacted_snapshot, id_of, last_mail_to, login,
-    placeholder, register, request_code, reset_token_mailed_to, session_signed_in, verify_code,
+    PASSWORD, access_token, assert_detail, assert_redacted_snapshot, behind_a_proxy,
+    each_spent_a_budget, id_of, last_mail_to, login, placeholder, register, request_code,
+    reset_token_mailed_to, retry_after, session_signed_in, verify_code, verify_code_from,
+    wrong_codes_from,
 };
-use crate::support::{app_state, request};
+use crate::support::{app_state, request, request_with};
 
 const JANE: &str = "jane@example.com";
 
@@ -437,7 +437,12 @@ async fn fix_enabling_with_a_code_of_a_secret_replaced_since_is_refused() {
         );
         let keys = &app_state(&ctx).two_factor;
         let enabled = stale
-            .enable_two_factor(&ctx.db, keys, &code, chrono::Utc::now())
+            .enable_two_factor(
+                &ctx.db,
+                keys,
+                (&code, std::net::Ipv4Addr::LOCALHOST.into()),
+                chrono::Utc::now(),
+            )
             .await;
         assert!(
             matches!(
@@ -451,33 +456,61 @@ async fn fix_enabling_with_a_code_of_a_secret_replaced_since_is_refused() {
     .await;
 }
 
+/// Anyone may send wrong emailed codes for Jane's address, until her
+/// emailed codes are locked: her second factor is not.
 #[tokio::test]
-async fn fix_wrong_second_factors_spend_the_emails_budget_of_wrong_codes() {
-    request(|server, ctx| async move {
+async fn fix_wrong_emailed_codes_never_lock_the_second_factor() {
+    request_with(behind_a_proxy, |server, ctx| async move {
         let (_, secret, _) = jane_with_two_factor(&server, &ctx).await;
-        let email = Email::parse(JANE).expect("email");
+        let sources = ["203.0.113.1", "203.0.113.2"];
+        let statuses = wrong_codes_from(&server, &ctx, JANE, &sources).await;
+        assert!(each_spent_a_budget(&statuses), "{statuses:?}");
+        let code = request_code(&server, &ctx, JANE).await;
+        let by_mail = verify_code_from(&server, "198.51.100.1", JANE, &code).await;
+        assert_eq!(by_mail.status_code(), 429, "her emailed codes are locked");
         let challenge = challenge(&password_sign_in(&server).await);
-        assert_eq!(
-            verify(&server, &challenge, "000000").await.status_code(),
-            401
-        );
-        assert!(
-            !code_budgets::Model::is_exhausted(&ctx.db, &email)
-                .await
-                .expect("budget")
-        );
-        for _ in 0..19 {
-            code_budgets::Model::record_failure(&ctx.db, &email)
-                .await
-                .expect("failure");
-        }
-        assert!(
-            code_budgets::Model::is_exhausted(&ctx.db, &email)
-                .await
-                .expect("budget")
-        );
         let right = verify(&server, &challenge, &next_code(&ctx, &secret).await).await;
-        assert_detail(&right, 401, "Invalid or expired authentication code");
+        assert_eq!(right.status_code(), 200, "{}", right.text());
+    })
+    .await;
+}
+
+/// Wrong second factors have budgets of their own: a source is refused
+/// after eight, the account after sixteen from any sources, for fifteen
+/// minutes that `Retry-After` says, even with the right code; Jane is told.
+#[tokio::test]
+async fn fix_wrong_second_factors_lock_them_for_a_while() {
+    use backend::models::code_budgets::SOURCE_FAILURES;
+
+    request_with(behind_a_proxy, |server, ctx| async move {
+        let (_, secret, _) = jane_with_two_factor(&server, &ctx).await;
+        let answer_from = |source: &'static str, challenge: String, code: String| {
+            server
+                .post("/api/v1/auth/2fa/verify")
+                .add_header("x-forwarded-for", source)
+                .json(&json!({ "challenge_token": challenge, "code": code }))
+        };
+        let mut statuses = Vec::new();
+        for source in ["203.0.113.1", "203.0.113.2"] {
+            let mut of_source = Vec::new();
+            let mut open = String::new();
+            for tried in 0..SOURCE_FAILURES {
+                // A challenge takes five answers.
+                if tried % 5 == 0 {
+                    open = challenge(&password_sign_in(&server).await);
+                }
+                let wrong = answer_from(source, open.clone(), "000000".into()).await;
+                of_source.push(wrong.status_code().as_u16());
+            }
+            statuses.push(of_source);
+        }
+        assert!(each_spent_a_budget(&statuses), "{statuses:?}");
+        let notice = last_mail_to(&ctx, JANE);
+        assert!(notice.contains("Too many wrong sign-in codes"), "{notice}");
+        let open = challenge(&password_sign_in(&server).await);
+        let right = answer_from("198.51.100.1", open, next_code(&ctx, &secret).await).await;
+        let wait = retry_after(&right);
+        assert!((890..=901).contains(&wait), "fifteen minutes: {wait}");
     })
     .await;
 }

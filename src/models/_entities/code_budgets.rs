@@ -6,9 +6,13 @@ use sea_orm::entity::prelude::*;
 #[sea_orm(table_name = "code_budgets")]
 pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
-    pub email: String,
+    pub factor: String,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub subject: String,
     pub failures: i32,
-    pub window_started_at: DateTimeWithTimeZone,
+    pub locks: i32,
+    pub locked_until: Option<DateTimeWithTimeZone>,
+    pub updated_at: DateTimeWithTimeZone,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
