@@ -24,15 +24,17 @@ use tokio::net::TcpListener;
 use tower::ServiceBuilder;
 
 use crate::{
-    controllers, db_pool, initializers,
+    controllers,
+    infra::db_pool,
+    infra::settings::allows_conveniences,
+    infra::state::AppState,
+    initializers,
     middleware::{
         fallback, language,
         request_log::RequestLog,
         security_headers::{self, SecurityHeaders},
     },
     models::_entities::prelude::*,
-    settings::allows_conveniences,
-    state::AppState,
     tasks,
     workers::{mail_delivery::MailDeliveryWorker, password_recovery::PasswordRecoveryWorker},
 };

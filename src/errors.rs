@@ -14,12 +14,12 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::{
+    infra::rate_limit::RateLimitError,
     mailers::account::MailError,
     models::{
         access::AccessError, files::FileError, passwords::Saturated, sso_providers::SsoError,
         two_factor::TwoFactorError, users::UserError,
     },
-    rate_limit::RateLimitError,
 };
 
 /// The English texts of the messages clients see; `assets/i18n/<lang>.json`

@@ -4,17 +4,12 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 pub mod app;
 pub mod controllers;
-pub mod db_pool;
 pub mod errors;
-pub mod i18n;
+pub mod infra;
 pub mod initializers;
 pub mod mailers;
 pub mod middleware;
 pub mod models;
-pub mod rate_limit;
-pub mod settings;
-pub mod state;
 pub mod tasks;
-pub mod trusted_proxies;
 pub mod views;
 pub mod workers;

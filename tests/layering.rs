@@ -1,6 +1,6 @@
 //! The layout's rules, checked on the source: imports run downwards
-//! (controllers → views, mailers, workers → models → entities), and handlers
-//! stay slim.
+//! (controllers → views, mailers, workers → infra → models → entities), and
+//! handlers stay slim.
 
 use std::path::{Path, PathBuf};
 
@@ -46,10 +46,7 @@ fn nothing_below_the_controllers_imports_them() {
         "initializers",
         "middleware",
         "errors",
-        "settings",
-        "state",
-        "i18n",
-        "rate_limit",
+        "infra",
     ];
     for (path, text) in below.iter().flat_map(|folder| src(folder)) {
         assert!(
@@ -63,15 +60,14 @@ fn nothing_below_the_controllers_imports_them() {
 #[test]
 fn models_take_what_they_need_as_arguments() {
     let above = [
-        "crate::settings",
-        "crate::state",
+        "crate::infra",
         "crate::errors",
         "crate::mailers",
         "crate::workers",
         "crate::views",
         "crate::middleware",
-        "crate::rate_limit",
         "crate::controllers",
+        "crate::tasks",
     ];
     for (path, text) in src("models") {
         for module in above {

@@ -8,8 +8,8 @@ use std::{future::Future, net::SocketAddr};
 use axum_test::TestServer;
 use backend::{
     app::{App, prepare_process},
+    infra::state::AppState,
     models::email::Email,
-    state::AppState,
 };
 use loco_rs::{
     app::{AppContext, Hooks},

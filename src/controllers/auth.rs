@@ -16,6 +16,8 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     mailers::account::{AccountMailer, Notice},
     models::{
         email::Email,
@@ -24,8 +26,6 @@ use crate::{
         security_events::{EventKind, Origin},
         users::{self, Resumed, Role, SignedIn, UserCreate},
     },
-    rate_limit::Action,
-    state::AppState,
     views::{
         auth::{AuthResponse, SignInResponse},
         users::UserResponse,

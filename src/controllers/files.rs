@@ -15,9 +15,9 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     models::{files, pagination::Pagination},
-    rate_limit::Action,
-    state::AppState,
     views::files::{self as view, FileResponse, UploadForm, UsageResponse},
 };
 

@@ -12,7 +12,7 @@ use super::{
     docs::ApiRoutes,
     extractors::{Db, Store},
 };
-use crate::{errors::Detail, models::files, rate_limit::LimitStore, state::AppState};
+use crate::{errors::Detail, infra::rate_limit::LimitStore, infra::state::AppState, models::files};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Health {

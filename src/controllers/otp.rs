@@ -17,6 +17,8 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     mailers::account::{AccountMailer, CodeDelivery},
     models::{
         email::Email,
@@ -24,8 +26,6 @@ use crate::{
         security_events::Origin,
         users,
     },
-    rate_limit::Action,
-    state::AppState,
     views::{
         auth::SignInResponse,
         msg::Msg,

@@ -16,13 +16,13 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     models::{
         email::Email,
         security_events::{EventKind, Origin},
         users,
     },
-    rate_limit::Action,
-    state::AppState,
     views::msg::Msg,
     workers::password_recovery::{PasswordRecoveryArgs, PasswordRecoveryWorker},
 };

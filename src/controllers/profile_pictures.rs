@@ -15,9 +15,9 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     models::profile_pictures::{self, Picture},
-    rate_limit::Action,
-    state::AppState,
     views::{
         files::{self as view, UploadForm},
         users::UserResponse,

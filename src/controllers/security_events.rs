@@ -11,13 +11,13 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    infra::state::AppState,
     mailers::account::{AccountMailer, Notice},
     models::{
         pagination::Pagination,
         security_events::{self, EventKind, Origin},
         users,
     },
-    state::AppState,
     views::security_events::SecurityEventResponse,
 };
 

@@ -14,12 +14,12 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    infra::state::AppState,
     models::{
         pagination::Pagination,
         security_events::{EventKind, Origin},
         sessions, users,
     },
-    state::AppState,
     views::sessions::SessionResponse,
 };
 

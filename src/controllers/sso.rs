@@ -23,15 +23,15 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
+    infra::rate_limit::Action,
+    infra::settings::Settings,
+    infra::state::AppState,
     models::{
         security_events::Origin,
         single_use_tokens, sso_logins,
         sso_providers::ProviderConfig,
         users::{self, Provider, SignedIn},
     },
-    rate_limit::Action,
-    settings::Settings,
-    state::AppState,
     views::auth::SignInResponse,
 };
 

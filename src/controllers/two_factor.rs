@@ -17,13 +17,13 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     models::{
         security_events::{EventKind, Origin},
         two_factor::TwoFactorError,
         users::{self, SignedIn},
     },
-    rate_limit::Action,
-    state::AppState,
     views::{
         auth::AuthResponse,
         two_factor::{RecoveryCodesResponse, TwoFactorSetupResponse},

@@ -19,14 +19,14 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
+    infra::rate_limit::Action,
+    infra::state::AppState,
     mailers::account::AccountMailer,
     models::{
         pagination::Pagination,
         security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
-    rate_limit::Action,
-    state::AppState,
     views::{auth::AuthResponse, users::UserResponse},
 };
 

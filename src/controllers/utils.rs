@@ -14,9 +14,9 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
+    infra::state::AppState,
     mailers::account::AccountMailer,
     models::email::Email,
-    state::AppState,
     views::msg::Msg,
 };
 

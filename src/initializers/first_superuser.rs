@@ -10,7 +10,7 @@ use loco_rs::{
 
 use secrecy::ExposeSecret;
 
-use crate::{models::users, state::AppState};
+use crate::{infra::state::AppState, models::users};
 
 pub struct FirstSuperuser;
 

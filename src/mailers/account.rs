@@ -8,13 +8,13 @@ use uuid::Uuid;
 
 use super::templates::{MailTemplate, RenderedMail, TemplateError};
 use crate::{
+    infra::settings::{Settings, allows_conveniences},
     models::{
         email::Email,
         mails::{self, NewMail},
         tokens::IssuedToken,
         users,
     },
-    settings::{Settings, allows_conveniences},
     workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
 };
 

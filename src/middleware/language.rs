@@ -5,7 +5,7 @@ use std::sync::{Arc, OnceLock};
 
 use axum::{body::Body, extract::Request, http::header, middleware::Next, response::Response};
 
-use crate::{errors::ErrorBody, i18n::DEFAULT_LANGUAGE, state::AppState};
+use crate::{errors::ErrorBody, infra::state::AppState, models::users::DEFAULT_LANGUAGE};
 
 /// The language of the signed-in caller, filled in by the auth extractor,
 /// which alone knows who is calling.

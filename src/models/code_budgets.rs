@@ -21,8 +21,7 @@ use loco_rs::prelude::*;
 use sea_orm::{Condition, ExprTrait, sea_query::Expr};
 
 pub use super::_entities::code_budgets::{ActiveModel, Column, Entity, Model};
-use super::{timestamps, write_transaction};
-use crate::trusted_proxies;
+use super::{security_events, timestamps, write_transaction};
 
 /// Wrong codes an account takes before a lock.
 pub const ACCOUNT_FAILURES: i32 = 16;
@@ -91,7 +90,7 @@ const ACCOUNT: &str = "account:";
 
 impl Attempt<'_> {
     fn subjects(&self) -> Vec<(String, i32)> {
-        let source = trusted_proxies::source(self.source);
+        let source = security_events::source(self.source);
         let mut subjects = vec![(format!("source:{source}"), SOURCE_FAILURES)];
         if let Some(account) = self.account {
             subjects.push((format!("{ACCOUNT}{account}"), ACCOUNT_FAILURES));

@@ -5,7 +5,6 @@ pub mod email;
 pub mod file_deletions;
 pub mod files;
 pub mod items;
-pub mod legacy_import;
 pub mod legacy_passwords;
 pub mod mails;
 pub mod one_time_passwords;

@@ -272,9 +272,12 @@ fn checked_language(language: Option<&str>, languages: &[&str]) -> Result<String
     match language {
         Some(language) if !languages.contains(&language) => Err(UserError::UnsupportedLanguage),
         Some(language) => Ok(language.to_string()),
-        None => Ok(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+        None => Ok(DEFAULT_LANGUAGE.to_string()),
     }
 }
+
+/// The language of a user who named none, and of the messages' source text.
+pub const DEFAULT_LANGUAGE: &str = "en";
 
 /// How recent a sign-in must be to set a first password, or to ask for a
 /// new email.
@@ -304,7 +307,7 @@ fn confirmed_customer(email: &Email, provider: Provider) -> ActiveModel {
         hashed_password: ActiveValue::Set(None),
         first_name: ActiveValue::Set(String::new()),
         last_name: ActiveValue::Set(String::new()),
-        language: ActiveValue::Set(crate::i18n::DEFAULT_LANGUAGE.to_string()),
+        language: ActiveValue::Set(DEFAULT_LANGUAGE.to_string()),
         role: ActiveValue::Set(Role::Customer),
         provider: ActiveValue::Set(provider),
         confirmed: ActiveValue::Set(true),

@@ -1,6 +1,6 @@
 //! `cargo loco task import_legacy from:<postgres url> [files:<folder or
 //! s3://bucket/folder>]`: moves a Python template's users, items and files
-//! over (see `models::legacy_import`); `files:` is its `FILE_PATH` folder, or
+//! over (see `legacy_import`); `files:` is its `FILE_PATH` folder, or
 //! a bucket its files were copied to, read with this app's `S3_*` settings.
 
 use loco_rs::{
@@ -11,9 +11,9 @@ use loco_rs::{
 
 use super::operator;
 use crate::{
-    models::legacy_import::{self, LegacyFiles, Tally, Target},
-    settings::FileSettings,
-    state::AppState,
+    infra::settings::FileSettings,
+    infra::state::AppState,
+    tasks::legacy_import::{self, LegacyFiles, Tally, Target},
 };
 
 const USAGE: &str = "import_legacy from:<postgres url> [files:<folder or s3://bucket/folder>]";

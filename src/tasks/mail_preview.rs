@@ -10,8 +10,8 @@ use loco_rs::{
 };
 
 use crate::{
+    infra::state::AppState,
     mailers::{account::AccountMailer, templates::MailTemplate},
-    state::AppState,
 };
 
 pub const PREVIEW_DIR: &str = "mail-preview";

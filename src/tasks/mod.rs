@@ -1,5 +1,6 @@
 pub mod deliver_mail;
 pub mod import_legacy;
+pub mod legacy_import;
 pub mod mail_failed;
 pub mod mail_preview;
 pub mod operator;

@@ -11,11 +11,11 @@ use loco_rs::{
 };
 
 use crate::{
+    infra::state::AppState,
     models::{
         code_budgets, mails, one_time_passwords, refresh_tokens, security_events, sessions,
         single_use_tokens, sso_logins,
     },
-    state::AppState,
 };
 
 pub struct PurgeExpiredTokens;

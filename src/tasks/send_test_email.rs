@@ -5,7 +5,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::{mailers::account::AccountMailer, models::email::Email, state::AppState};
+use crate::{infra::state::AppState, mailers::account::AccountMailer, models::email::Email};
 
 pub struct SendTestEmail;
 

@@ -11,11 +11,11 @@ use sea_orm::IntoActiveModel;
 
 use super::operator;
 use crate::{
+    infra::state::AppState,
     models::{
         passwords,
         users::{self, Role, UserCreate, UserError},
     },
-    state::AppState,
 };
 
 const USAGE: &str =

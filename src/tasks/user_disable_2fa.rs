@@ -9,9 +9,9 @@ use loco_rs::{
 
 use super::operator::{self, BY_OPERATOR};
 use crate::{
+    infra::state::AppState,
     mailers::account::{AccountMailer, Notice},
     models::security_events::{self, EventKind},
-    state::AppState,
 };
 
 const USAGE: &str = "user_disable_2fa email:<address>";

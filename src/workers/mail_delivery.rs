@@ -5,8 +5,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use crate::{
+    infra::state::AppState,
     models::mails::{self, Delivery},
-    state::AppState,
 };
 
 pub struct MailDeliveryWorker {

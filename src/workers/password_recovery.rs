@@ -6,9 +6,9 @@ use loco_rs::{app::AppContext, bgworker::BackgroundWorker};
 use serde::{Deserialize, Serialize};
 
 use crate::{
+    infra::state::AppState,
     mailers::account::AccountMailer,
     models::{email::Email, users},
-    state::AppState,
 };
 
 pub struct PasswordRecoveryWorker {

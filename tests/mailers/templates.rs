@@ -2,8 +2,8 @@
 //! a user's request.
 
 use backend::{
+    infra::settings::Settings,
     mailers::{account::AccountMailer, templates::MailTemplate},
-    settings::Settings,
 };
 use insta::assert_snapshot;
 use loco_rs::{config::Config, environment::Environment};

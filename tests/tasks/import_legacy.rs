@@ -6,9 +6,9 @@
 use std::path::Path;
 
 use axum_test::TestServer;
-use backend::models::{
-    _entities::{files, items, users},
-    legacy_import::{self, LegacyFiles, Report, Tally, Target},
+use backend::{
+    models::_entities::{files, items, users},
+    tasks::legacy_import::{self, LegacyFiles, Report, Tally, Target},
 };
 use loco_rs::app::AppContext;
 use loco_rs::storage::{Storage, drivers};

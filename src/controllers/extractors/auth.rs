@@ -11,9 +11,9 @@ use uuid::Uuid;
 
 use crate::{
     errors::{ApiError, ApiResult, msg},
+    infra::state::AppState,
     middleware::language::CallerLanguage,
     models::{tokens::TokenKind, users},
-    state::AppState,
 };
 
 /// The signed-in, active user of a request carrying

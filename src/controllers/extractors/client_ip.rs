@@ -8,7 +8,7 @@ use axum::{
     http::{header::HeaderName, request::Parts},
 };
 
-use crate::state::AppState;
+use crate::infra::state::AppState;
 
 static X_FORWARDED_FOR: HeaderName = HeaderName::from_static("x-forwarded-for");
 

@@ -16,9 +16,9 @@ use multer::{Constraints, Multipart, SizeLimit};
 
 use crate::{
     errors::ApiError,
+    infra::settings::FileSettings,
+    infra::state::AppState,
     models::files::{self, FileError},
-    settings::FileSettings,
-    state::AppState,
 };
 
 /// The form field that carries the file.

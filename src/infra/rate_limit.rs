@@ -19,8 +19,8 @@ use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
-    settings::{Limit, RateLimits},
-    trusted_proxies::source,
+    infra::settings::{Limit, RateLimits},
+    models::security_events::source,
 };
 
 /// Why a request was not let through.

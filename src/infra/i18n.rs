@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, path::Path};
 
-pub const DEFAULT_LANGUAGE: &str = "en";
+use crate::models::users::DEFAULT_LANGUAGE;
 
 #[derive(Debug, Default)]
 pub struct Translations {
@@ -129,8 +129,8 @@ mod tests {
     #[test]
     fn the_french_catalogue_covers_every_error_message() {
         let french: HashMap<String, String> =
-            serde_json::from_str(include_str!("../assets/i18n/fr.json")).expect("fr.json");
-        let source = include_str!("errors.rs");
+            serde_json::from_str(include_str!("../../assets/i18n/fr.json")).expect("fr.json");
+        let source = include_str!("../errors.rs");
         let start = source.find("pub mod msg {").expect("the msg module");
         let module = &source[start..start + source[start..].find("\n}\n").expect("its end")];
         let messages: Vec<&str> = module

@@ -9,11 +9,11 @@ use loco_rs::app::AppContext;
 use tokio::sync::RwLock;
 
 use crate::{
-    i18n::Translations,
+    infra::i18n::Translations,
+    infra::rate_limit::RateLimiter,
+    infra::settings::Settings,
+    infra::trusted_proxies::TrustedProxies,
     models::{one_time_passwords::CodePolicy, tokens::TokenSigner, two_factor::TwoFactorKeys},
-    rate_limit::RateLimiter,
-    settings::Settings,
-    trusted_proxies::TrustedProxies,
 };
 
 /// Where the translation files live, relative to the working directory.

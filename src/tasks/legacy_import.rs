@@ -14,7 +14,7 @@ use loco_rs::{
 };
 use sea_orm::{DbBackend, ExprTrait, FromQueryResult, Statement};
 
-use super::{
+use crate::models::{
     _entities::{files, items, users},
     email::Email,
     file_deletions,

@@ -11,6 +11,8 @@ use std::{
     },
 };
 
+use crate::models::security_events::network;
+
 /// Addresses and networks (`10.0.0.0/8`, `::1`), from a comma-separated list.
 #[derive(Debug, Clone, Default)]
 pub struct TrustedProxies {
@@ -22,35 +24,6 @@ pub struct TrustedProxies {
 #[derive(Debug, thiserror::Error)]
 #[error("TRUSTED_PROXIES: {0:?} is not an address or network")]
 pub struct InvalidProxy(String);
-
-/// What one source of requests holds: an IPv4 address, or the /64 network
-/// of an IPv6 address (one host is given a whole /64).
-#[must_use]
-pub fn source(ip: IpAddr) -> IpAddr {
-    match ip.to_canonical() {
-        v6 @ IpAddr::V6(_) => network(v6, 64),
-        v4 @ IpAddr::V4(_) => v4,
-    }
-}
-
-/// The first `prefix` bits of `ip`, the rest zero.
-#[must_use]
-pub fn network(ip: IpAddr, prefix: u8) -> IpAddr {
-    match ip {
-        IpAddr::V4(ip) => {
-            let mask = u32::MAX
-                .checked_shl(32 - u32::from(prefix.min(32)))
-                .unwrap_or(0);
-            IpAddr::V4((u32::from(ip) & mask).into())
-        }
-        IpAddr::V6(ip) => {
-            let mask = u128::MAX
-                .checked_shl(128 - u32::from(prefix.min(128)))
-                .unwrap_or(0);
-            IpAddr::V6((u128::from(ip) & mask).into())
-        }
-    }
-}
 
 impl TrustedProxies {
     /// # Errors
