@@ -25,9 +25,7 @@ use tower::ServiceBuilder;
 
 use crate::{
     controllers,
-    infra::db_pool,
-    infra::settings::allows_conveniences,
-    infra::state::AppState,
+    infra::{db_pool, settings::allows_conveniences, state::AppState},
     initializers,
     middleware::{
         fallback, language,

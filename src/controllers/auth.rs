@@ -16,8 +16,7 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
-    infra::rate_limit::Action,
-    infra::state::AppState,
+    infra::{rate_limit::Action, state::AppState},
     mailers::account::{AccountMailer, Notice},
     models::{
         email::Email,

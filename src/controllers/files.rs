@@ -15,8 +15,7 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
-    infra::rate_limit::Action,
-    infra::state::AppState,
+    infra::{rate_limit::Action, state::AppState},
     models::{files, pagination::Pagination},
     views::files::{self as view, FileResponse, UploadForm, UsageResponse},
 };

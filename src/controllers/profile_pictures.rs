@@ -15,8 +15,7 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
-    infra::rate_limit::Action,
-    infra::state::AppState,
+    infra::{rate_limit::Action, state::AppState},
     models::profile_pictures::{self, Picture},
     views::{
         files::{self as view, UploadForm},

@@ -23,9 +23,7 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
-    infra::rate_limit::Action,
-    infra::settings::Settings,
-    infra::state::AppState,
+    infra::{rate_limit::Action, settings::Settings, state::AppState},
     models::{
         security_events::Origin,
         single_use_tokens, sso_logins,

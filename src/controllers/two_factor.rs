@@ -17,8 +17,7 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
-    infra::rate_limit::Action,
-    infra::state::AppState,
+    infra::{rate_limit::Action, state::AppState},
     models::{
         security_events::{EventKind, Origin},
         two_factor::TwoFactorError,

@@ -19,8 +19,7 @@ use super::{
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
-    infra::rate_limit::Action,
-    infra::state::AppState,
+    infra::{rate_limit::Action, state::AppState},
     mailers::account::AccountMailer,
     models::{
         pagination::Pagination,

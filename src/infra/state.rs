@@ -9,10 +9,10 @@ use loco_rs::app::AppContext;
 use tokio::sync::RwLock;
 
 use crate::{
-    infra::i18n::Translations,
-    infra::rate_limit::RateLimiter,
-    infra::settings::Settings,
-    infra::trusted_proxies::TrustedProxies,
+    infra::{
+        i18n::Translations, rate_limit::RateLimiter, settings::Settings,
+        trusted_proxies::TrustedProxies,
+    },
     models::{one_time_passwords::CodePolicy, tokens::TokenSigner, two_factor::TwoFactorKeys},
 };
 

@@ -11,8 +11,7 @@ use loco_rs::{
 
 use super::operator;
 use crate::{
-    infra::settings::FileSettings,
-    infra::state::AppState,
+    infra::{settings::FileSettings, state::AppState},
     tasks::legacy_import::{self, LegacyFiles, Tally, Target},
 };
 

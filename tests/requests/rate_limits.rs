@@ -1,8 +1,8 @@
 use std::net::{IpAddr, Ipv6Addr};
 
-use backend::{
-    infra::rate_limit::{Action, LimitStore, RateLimitError, RateLimiter},
-    infra::settings::{Limit, RateLimits},
+use backend::infra::{
+    rate_limit::{Action, LimitStore, RateLimitError, RateLimiter},
+    settings::{Limit, RateLimits},
 };
 use serde_json::{Value, json};
 

@@ -16,8 +16,7 @@ use multer::{Constraints, Multipart, SizeLimit};
 
 use crate::{
     errors::ApiError,
-    infra::settings::FileSettings,
-    infra::state::AppState,
+    infra::{settings::FileSettings, state::AppState},
     models::files::{self, FileError},
 };
 
