@@ -12,7 +12,6 @@ use utoipa_axum::routes;
 use super::{
     docs::ApiRoutes,
     extractors::{CurrentUser, FormBody, JsonBody},
-    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
@@ -126,7 +125,15 @@ pub async fn tell_codes_paused(
 async fn record_failed_sign_in(ctx: &AppContext, app: &AppState, email: &Email, origin: &Origin) {
     if let Ok(user) = users::Model::find_by_email(&ctx.db, email).await {
         let account = (user.id, user.email.as_str());
-        security_events::record(ctx, app, account, EventKind::SignInFailed, origin, None).await;
+        AccountMailer::security_event(
+            ctx,
+            &app.settings,
+            account,
+            EventKind::SignInFailed,
+            origin,
+            None,
+        )
+        .await;
     }
 }
 
@@ -164,9 +171,11 @@ pub async fn signed_in_now(
     let account = (signed_in.user.id, signed_in.user.email.as_str());
     if signed_in.claimed {
         let kind = EventKind::AccountClaimed;
-        security_events::record(ctx, app, account, kind, origin, Some("by a code")).await;
+        AccountMailer::security_event(ctx, &app.settings, account, kind, origin, Some("by a code"))
+            .await;
     }
-    security_events::record(ctx, app, account, EventKind::SignIn, origin, None).await;
+    AccountMailer::security_event(ctx, &app.settings, account, EventKind::SignIn, origin, None)
+        .await;
     start_session(ctx, app, signed_in, origin).await
 }
 
@@ -310,7 +319,7 @@ pub async fn refresh(
                 (user.id, user.email.as_str()),
                 EventKind::RefreshTokenReused,
             );
-            security_events::record(&ctx, &app, account, kind, &origin, None).await;
+            AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, None).await;
             Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))
         }
         Resumed::Refused => Err(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into())),
@@ -336,7 +345,15 @@ pub async fn logout(
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CREDENTIALS.into()))?;
     let account = (user.id, user.email.as_str());
-    security_events::record(&ctx, &app, account, EventKind::SignedOut, &origin, None).await;
+    AccountMailer::security_event(
+        &ctx,
+        &app.settings,
+        account,
+        EventKind::SignedOut,
+        &origin,
+        None,
+    )
+    .await;
     Ok(StatusCode::NO_CONTENT)
 }
 

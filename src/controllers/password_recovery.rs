@@ -12,11 +12,11 @@ use utoipa_axum::routes;
 use super::{
     docs::ApiRoutes,
     extractors::{ClientIp, JsonBody, PathParams},
-    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     infra::{rate_limit::Action, state::AppState},
+    mailers::account::AccountMailer,
     models::{
         email::Email,
         security_events::{EventKind, Origin},
@@ -86,12 +86,13 @@ pub async fn reset(
     let reset = users::Model::reset_password(&ctx.db, &app.signer, token, password)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
-    let account = (reset.user.id, reset.user.email.as_str());
+    let (account, settings) = ((reset.user.id, reset.user.email.as_str()), &app.settings);
     if reset.claimed {
-        let kind = EventKind::AccountClaimed;
-        security_events::record(&ctx, &app, account, kind, &origin, Some("by a reset link")).await;
+        let (kind, detail) = (EventKind::AccountClaimed, Some("by a reset link"));
+        AccountMailer::security_event(&ctx, settings, account, kind, &origin, detail).await;
     }
-    security_events::record(&ctx, &app, account, EventKind::PasswordReset, &origin, None).await;
+    let kind = EventKind::PasswordReset;
+    AccountMailer::security_event(&ctx, settings, account, kind, &origin, None).await;
     Ok(Json(Msg::new(PASSWORD_UPDATED)))
 }
 

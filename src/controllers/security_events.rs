@@ -1,5 +1,6 @@
 //! `/users/me/security-events` and `/users/{user_id}/security-events`: the
-//! account's security log; and how handlers write to it.
+//! account's security log. Handlers write to it with
+//! `AccountMailer::security_event`.
 
 use axum::Json;
 use loco_rs::prelude::*;
@@ -11,53 +12,9 @@ use super::{
 };
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
-    infra::state::AppState,
-    mailers::account::{AccountMailer, Notice},
-    models::{
-        pagination::Pagination,
-        security_events::{self, EventKind, Origin},
-        users,
-    },
+    models::{pagination::Pagination, security_events, users},
     views::security_events::SecurityEventResponse,
 };
-
-/// The notice a user is mailed for an event of `kind`, if any.
-const fn notice_of(kind: EventKind) -> Option<Notice> {
-    match kind {
-        EventKind::PasswordChanged => Some(Notice::PasswordChanged),
-        EventKind::EmailChangeRequested => Some(Notice::EmailChangeRequested),
-        EventKind::EmailChanged => Some(Notice::EmailChanged),
-        EventKind::RefreshTokenReused => Some(Notice::RefreshTokenReused),
-        EventKind::TwoFactorDisabled => Some(Notice::TwoFactorDisabled),
-        EventKind::SignIn
-        | EventKind::SignInFailed
-        | EventKind::SignedOut
-        | EventKind::PasswordReset
-        | EventKind::Archived
-        | EventKind::Unarchived
-        | EventKind::SessionEnded
-        | EventKind::TwoFactorEnabled
-        | EventKind::AccountClaimed => None,
-    }
-}
-
-/// Records `kind` in `user`'s security log and, for the events users hear
-/// of, mails them at `to` (their address before the event, for an email
-/// change).
-pub async fn record(
-    ctx: &AppContext,
-    app: &AppState,
-    (user_id, to): (Uuid, &str),
-    kind: EventKind,
-    origin: &Origin,
-    detail: Option<&str>,
-) {
-    security_events::Model::note(&ctx.db, user_id, kind, origin, detail).await;
-    if let Some(notice) = notice_of(kind) {
-        let detail = detail.unwrap_or_default();
-        AccountMailer::security_notice(ctx, &app.settings, to, notice, detail).await;
-    }
-}
 
 fn render(events: &[security_events::Model]) -> Json<Vec<SecurityEventResponse<'_>>> {
     Json(events.iter().map(SecurityEventResponse::from).collect())

@@ -10,11 +10,11 @@ use utoipa_axum::routes;
 use super::{
     docs::ApiRoutes,
     extractors::{AdminUser, CurrentSession, Db, PathParams, QueryParams},
-    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     infra::state::AppState,
+    mailers::account::AccountMailer,
     models::{
         pagination::Pagination,
         security_events::{EventKind, Origin},
@@ -89,7 +89,7 @@ pub async fn end(
         ((owner.id, owner.email), Some(BY_ADMIN))
     };
     let (account, kind) = ((account.0, account.1.as_str()), EventKind::SessionEnded);
-    security_events::record(&ctx, &app, account, kind, &origin, detail).await;
+    AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, detail).await;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -109,7 +109,8 @@ pub async fn end_others(
     if ended > 0 {
         let detail = format!("{ended} other sessions");
         let (account, kind) = ((user.id, user.email.as_str()), EventKind::SessionEnded);
-        security_events::record(&ctx, &app, account, kind, &origin, Some(&detail)).await;
+        AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, Some(&detail))
+            .await;
     }
     Ok(StatusCode::NO_CONTENT)
 }
@@ -159,7 +160,7 @@ pub async fn end_all_of_user(
         .await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::SessionEnded);
     let detail = format!("every session, {BY_ADMIN}");
-    security_events::record(&ctx, &app, account, kind, &origin, Some(&detail)).await;
+    AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, Some(&detail)).await;
     Ok(StatusCode::NO_CONTENT)
 }
 

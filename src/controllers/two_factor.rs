@@ -13,11 +13,11 @@ use super::{
     auth::{signed_in_now, tell_codes_paused},
     docs::ApiRoutes,
     extractors::{ClientIp, CurrentSession, CurrentUser, JsonBody},
-    security_events,
 };
 use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
     infra::{rate_limit::Action, state::AppState},
+    mailers::account::AccountMailer,
     models::{
         security_events::{EventKind, Origin},
         two_factor::TwoFactorError,
@@ -121,7 +121,7 @@ pub async fn enable(
         .await;
     let (user, recovery_codes) = or_refused(&ctx, &app, &user.email, enabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorEnabled);
-    security_events::record(&ctx, &app, account, kind, &origin, None).await;
+    AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, None).await;
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
@@ -149,7 +149,7 @@ pub async fn disable(
         .await;
     let user = or_refused(&ctx, &app, &user.email, disabled).await?;
     let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
-    security_events::record(&ctx, &app, account, kind, &origin, None).await;
+    AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, None).await;
     Ok(Json(UserResponse::new(&user, &app.settings.server_host)))
 }
 
@@ -206,7 +206,8 @@ pub async fn verify(
         .await;
     if answered.is_err() {
         let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
-        security_events::record(&ctx, &app, (id, &email), kind, &origin, detail).await;
+        AccountMailer::security_event(&ctx, &app.settings, (id, &email), kind, &origin, detail)
+            .await;
     }
     let user = or_refused(&ctx, &app, &email, answered).await?;
     signed_in_now(&ctx, &app, SignedIn::existing(user), &origin).await

@@ -15,7 +15,6 @@ use super::{
         AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams, Store,
     },
     otp::six_digits,
-    security_events,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
@@ -165,7 +164,7 @@ pub async fn update_me(
         AccountMailer::send_email_change_code(&ctx, &app.settings, new_email, code).await?;
         let (account, kind) = (account(&update.user), EventKind::EmailChangeRequested);
         let detail = Some(new_email.as_str());
-        security_events::record(&ctx, &app, account, kind, &origin, detail).await;
+        AccountMailer::security_event(&ctx, &app.settings, account, kind, &origin, detail).await;
     }
     Ok(render(&app, &update.user))
 }
@@ -202,7 +201,15 @@ pub async fn confirm_email(
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
     let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
-    security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
+    AccountMailer::security_event(
+        &ctx,
+        &app.settings,
+        account,
+        kind,
+        &origin,
+        Some(&user.email),
+    )
+    .await;
     carry_on_session(&ctx, &app, &user, &origin, session.signed_in_at).await
 }
 
@@ -249,7 +256,7 @@ pub async fn change_password(
         .change_password(&ctx.db, current, &change.new_password, session.signed_in_at)
         .await?;
     let kind = EventKind::PasswordChanged;
-    security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
+    AccountMailer::security_event(&ctx, &app.settings, account(&user), kind, &origin, None).await;
     carry_on_session(&ctx, &app, &user, &origin, session.signed_in_at).await
 }
 
@@ -266,7 +273,7 @@ pub async fn archive_me(
 ) -> ApiResult<Json<UserResponse>> {
     let user = user.into_active_model().archive(&ctx.db).await?;
     let kind = EventKind::Archived;
-    security_events::record(&ctx, &app, account(&user), kind, &origin, None).await;
+    AccountMailer::security_event(&ctx, &app.settings, account(&user), kind, &origin, None).await;
     Ok(render(&app, &user))
 }
 
@@ -316,7 +323,15 @@ pub async fn update(
         .await?;
     if user.email != old_email {
         let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
-        security_events::record(&ctx, &app, account, kind, &origin, Some(&user.email)).await;
+        AccountMailer::security_event(
+            &ctx,
+            &app.settings,
+            account,
+            kind,
+            &origin,
+            Some(&user.email),
+        )
+        .await;
     }
     Ok(render(&app, &user))
 }
@@ -340,7 +355,8 @@ pub async fn archive(
     let user = find_user(&ctx.db, user_id).await?;
     let user = user.into_active_model().archive(&ctx.db).await?;
     let kind = EventKind::Archived;
-    security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
+    AccountMailer::security_event(&ctx, &app.settings, account(&user), kind, &origin, BY_ADMIN)
+        .await;
     Ok(render(&app, &user))
 }
 
@@ -363,7 +379,8 @@ pub async fn unarchive(
     let user = find_user(&ctx.db, user_id).await?;
     let user = user.into_active_model().unarchive(&ctx.db).await?;
     let kind = EventKind::Unarchived;
-    security_events::record(&ctx, &app, account(&user), kind, &origin, BY_ADMIN).await;
+    AccountMailer::security_event(&ctx, &app.settings, account(&user), kind, &origin, BY_ADMIN)
+        .await;
     Ok(render(&app, &user))
 }
 

@@ -12,6 +12,7 @@ use crate::{
     models::{
         email::Email,
         mails::{self, NewMail},
+        security_events::{self, EventKind, Origin},
         tokens::IssuedToken,
         users,
     },
@@ -92,6 +93,27 @@ pub enum Notice {
 }
 
 impl Notice {
+    /// The notice a user is mailed for an event of `kind`, if any.
+    #[must_use]
+    pub const fn of(kind: EventKind) -> Option<Self> {
+        match kind {
+            EventKind::PasswordChanged => Some(Self::PasswordChanged),
+            EventKind::EmailChangeRequested => Some(Self::EmailChangeRequested),
+            EventKind::EmailChanged => Some(Self::EmailChanged),
+            EventKind::RefreshTokenReused => Some(Self::RefreshTokenReused),
+            EventKind::TwoFactorDisabled => Some(Self::TwoFactorDisabled),
+            EventKind::SignIn
+            | EventKind::SignInFailed
+            | EventKind::SignedOut
+            | EventKind::PasswordReset
+            | EventKind::Archived
+            | EventKind::Unarchived
+            | EventKind::SessionEnded
+            | EventKind::TwoFactorEnabled
+            | EventKind::AccountClaimed => None,
+        }
+    }
+
     #[must_use]
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -173,6 +195,24 @@ impl AccountMailer {
 
     /// Tells `to` of a change to their account's security. A notice is a
     /// courtesy: a failure is logged, not returned.
+    /// Records `kind` in `user_id`'s security log and, for the events users
+    /// hear of, mails them at `to` (their address before the event, for an
+    /// email change). For handlers, tasks and workers alike.
+    pub async fn security_event(
+        ctx: &AppContext,
+        settings: &Settings,
+        (user_id, to): (Uuid, &str),
+        kind: EventKind,
+        origin: &Origin,
+        detail: Option<&str>,
+    ) {
+        security_events::Model::note(&ctx.db, user_id, kind, origin, detail).await;
+        if let Some(notice) = Notice::of(kind) {
+            let detail = detail.unwrap_or_default();
+            Self::security_notice(ctx, settings, to, notice, detail).await;
+        }
+    }
+
     pub async fn security_notice(
         ctx: &AppContext,
         settings: &Settings,

@@ -9,9 +9,7 @@ use loco_rs::{
 
 use super::operator::{self, BY_OPERATOR};
 use crate::{
-    infra::state::AppState,
-    mailers::account::{AccountMailer, Notice},
-    models::security_events::{self, EventKind},
+    infra::state::AppState, mailers::account::AccountMailer, models::security_events::EventKind,
 };
 
 const USAGE: &str = "user_disable_2fa email:<address>";
@@ -36,11 +34,9 @@ impl Task for UserDisable2fa {
             .await
             .map_err(|error| loco_rs::Error::string(&format!("{email}: {error}")))?;
         let origin = operator::origin("user_disable_2fa");
-        let kind = EventKind::TwoFactorDisabled;
-        security_events::Model::note(&ctx.db, user.id, kind, &origin, Some(BY_OPERATOR)).await;
-        let notice = Notice::TwoFactorDisabled;
-        AccountMailer::security_notice(ctx, &state.settings, &user.email, notice, BY_OPERATOR)
-            .await;
+        let (account, kind) = ((user.id, user.email.as_str()), EventKind::TwoFactorDisabled);
+        let detail = Some(BY_OPERATOR);
+        AccountMailer::security_event(ctx, &state.settings, account, kind, &origin, detail).await;
         println!("two-factor sign-in is off for {email}");
         Ok(())
     }
