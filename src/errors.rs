@@ -17,8 +17,9 @@ use crate::{
     infra::rate_limit::RateLimitError,
     mailers::account::MailError,
     models::{
-        access::AccessError, files::FileError, passwords::Saturated, sso_providers::SsoError,
-        two_factor::TwoFactorError, users::UserError,
+        access::AccessError, files::FileError, one_time_passwords::CodeSignIn,
+        passwords::Saturated, sso_providers::SsoError, two_factor::TwoFactorError,
+        users::UserError,
     },
 };
 
@@ -159,6 +160,16 @@ impl ApiError {
     #[must_use]
     pub fn field(loc: Vec<LocPart>, msg: impl Into<String>, kind: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(loc, msg, kind)])
+    }
+
+    /// A refused sign-in by code (or the password form): 429 while codes are
+    /// locked, else 401 with `refused`.
+    #[must_use]
+    pub fn refused_sign_in(outcome: CodeSignIn, refused: &'static str) -> Self {
+        match outcome {
+            CodeSignIn::Locked { until, .. } => Self::locked_until(until),
+            CodeSignIn::SignedIn(_) | CodeSignIn::Refused => Self::Unauthorized(refused.into()),
+        }
     }
 
     /// 429 with `Retry-After` saying when a lock on wrong codes ends.

@@ -80,6 +80,64 @@ fn models_take_what_they_need_as_arguments() {
     }
 }
 
+/// The names `text` takes from its parent module: `super::name` and the
+/// entries of `super::{...}`.
+fn names_from_parent(text: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    for (at, _) in text.match_indices("super::") {
+        let rest = &text[at + "super::".len()..];
+        if let Some(group) = rest.strip_prefix('{') {
+            let mut depth = 0;
+            let mut entry = String::new();
+            for c in group.chars() {
+                match c {
+                    '{' => depth += 1,
+                    '}' if depth == 0 => break,
+                    '}' => depth -= 1,
+                    ',' if depth == 0 => names.push(std::mem::take(&mut entry)),
+                    _ => entry.push(c),
+                }
+            }
+            names.push(entry);
+        } else {
+            names.push(rest.to_string());
+        }
+    }
+    names
+        .iter()
+        .map(|entry| {
+            entry
+                .trim()
+                .split(|c: char| !(c.is_alphanumeric() || c == '_'))
+                .next()
+                .unwrap_or_default()
+                .to_string()
+        })
+        .filter(|name| !name.is_empty())
+        .collect()
+}
+
+/// A controller renders what models and mailers hand it: it takes nothing
+/// from another controller, only the routing (`docs`) and the extractors
+/// they share.
+#[test]
+fn controllers_do_not_import_each_other() {
+    let folder = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/controllers");
+    for (path, text) in src("controllers") {
+        let top_level = path.parent() == Some(folder.as_path());
+        if !top_level || path.ends_with("mod.rs") {
+            continue;
+        }
+        for name in names_from_parent(&text) {
+            assert!(
+                ["docs", "extractors"].contains(&name.as_str()),
+                "{} imports the controller module {name}",
+                path.display()
+            );
+        }
+    }
+}
+
 /// A handler parses, calls a model or two, and renders: a screen or less.
 #[test]
 fn handlers_are_short() {

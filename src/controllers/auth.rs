@@ -3,7 +3,6 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json, http::StatusCode};
-use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -16,11 +15,10 @@ use super::{
 use crate::{
     errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     infra::{rate_limit::Action, state::AppState},
-    mailers::account::{AccountMailer, Notice},
+    mailers::account::AccountMailer,
     models::{
         email::Email,
-        one_time_passwords::{self, CodeSignIn},
-        refresh_tokens,
+        one_time_passwords, refresh_tokens,
         security_events::{EventKind, Origin},
         users::{self, Resumed, Role, SignedIn, UserCreate},
     },
@@ -69,158 +67,6 @@ impl RefreshTokenBody {
     }
 }
 
-/// Sends the welcome mail when the sign-in made the account.
-pub async fn welcome_new(ctx: &AppContext, app: &AppState, signed_in: &SignedIn) {
-    if signed_in.registered {
-        AccountMailer::welcome(ctx, &app.settings, &signed_in.user).await;
-    }
-}
-
-/// Who a code (or the password form) signed in as `email`; refused with
-/// `refused`, which goes in the security log of the account of `email`, if
-/// any. When a wrong code began a series of locks on the email's codes, its
-/// owner is told.
-///
-/// # Errors
-/// 401 with `refused` when the sign-in is refused; 429 with `Retry-After`
-/// while codes for the email, or from the caller, are locked.
-pub async fn signed_in_by_code(
-    ctx: &AppContext,
-    app: &AppState,
-    (email, origin): (&Email, &Origin),
-    outcome: CodeSignIn,
-    refused: &'static str,
-) -> ApiResult<SignedIn> {
-    if let CodeSignIn::SignedIn(signed_in) = outcome {
-        return Ok(signed_in);
-    }
-    record_failed_sign_in(ctx, app, email, origin).await;
-    match outcome {
-        CodeSignIn::Locked { until, tell } => {
-            if let Some(owner) = tell {
-                tell_codes_paused(ctx, app, &owner.email, until).await;
-            }
-            Err(ApiError::locked_until(until))
-        }
-        CodeSignIn::SignedIn(_) | CodeSignIn::Refused => {
-            Err(ApiError::Unauthorized(refused.into()))
-        }
-    }
-}
-
-/// Tells the owner of `email` that wrong codes locked its codes: they are
-/// refused until `until`.
-pub async fn tell_codes_paused(
-    ctx: &AppContext,
-    app: &AppState,
-    email: &str,
-    until: DateTimeWithTimeZone,
-) {
-    let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
-    let notice = Notice::CodesPaused;
-    AccountMailer::security_notice(ctx, &app.settings, email, notice, &until).await;
-}
-
-/// A refused sign-in as `email` goes in the security log of its account, if any.
-async fn record_failed_sign_in(ctx: &AppContext, app: &AppState, email: &Email, origin: &Origin) {
-    if let Ok(user) = users::Model::find_by_email(&ctx.db, email).await {
-        let account = (user.id, user.email.as_str());
-        AccountMailer::security_event(
-            ctx,
-            &app.settings,
-            account,
-            EventKind::SignInFailed,
-            origin,
-            None,
-        )
-        .await;
-    }
-}
-
-/// A sign-in that proved who the user is: with two-factor sign-in on, the
-/// challenge to answer with a code; otherwise `signed_in_now`.
-///
-/// # Errors
-/// When the challenge or the session cannot be recorded.
-pub async fn sign_in(
-    ctx: &AppContext,
-    app: &AppState,
-    signed_in: SignedIn,
-    origin: &Origin,
-) -> ApiResult<Json<SignInResponse>> {
-    let user = &signed_in.user;
-    if user.needs_second_factor(&app.code_policy) {
-        let challenge = user.challenge_second_factor(&ctx.db, &app.signer).await?;
-        return Ok(Json(SignInResponse::challenge(challenge)));
-    }
-    let Json(tokens) = signed_in_now(ctx, app, signed_in, origin).await?;
-    Ok(Json(SignInResponse::Tokens(Box::new(tokens))))
-}
-
-/// A complete sign-in: recorded in the user's security log, then
-/// `start_session`.
-///
-/// # Errors
-/// When the session cannot be recorded.
-pub async fn signed_in_now(
-    ctx: &AppContext,
-    app: &AppState,
-    signed_in: SignedIn,
-    origin: &Origin,
-) -> ApiResult<Json<AuthResponse>> {
-    let account = (signed_in.user.id, signed_in.user.email.as_str());
-    if signed_in.claimed {
-        let kind = EventKind::AccountClaimed;
-        AccountMailer::security_event(ctx, &app.settings, account, kind, origin, Some("by a code"))
-            .await;
-    }
-    AccountMailer::security_event(ctx, &app.settings, account, EventKind::SignIn, origin, None)
-        .await;
-    start_session(ctx, app, signed_in, origin).await
-}
-
-/// Welcomes a new account, then starts a session and renders it.
-///
-/// # Errors
-/// When the session cannot be recorded.
-pub async fn start_session(
-    ctx: &AppContext,
-    app: &AppState,
-    signed_in: SignedIn,
-    origin: &Origin,
-) -> ApiResult<Json<AuthResponse>> {
-    welcome_new(ctx, app, &signed_in).await;
-    carry_on_session(ctx, app, &signed_in.user, origin, Utc::now()).await
-}
-
-/// Starts a session of `user` signed in at `signed_in_at`, and renders it:
-/// after a change that ends every session, the caller's own goes on in a new
-/// one as old as it was.
-///
-/// # Errors
-/// When the session cannot be recorded.
-pub async fn carry_on_session(
-    ctx: &AppContext,
-    app: &AppState,
-    user: &users::Model,
-    origin: &Origin,
-    signed_in_at: DateTime<Utc>,
-) -> ApiResult<Json<AuthResponse>> {
-    let session = refresh_tokens::Model::start_session_signed_in_at(
-        &ctx.db,
-        &app.signer,
-        user,
-        origin,
-        signed_in_at,
-    )
-    .await?;
-    Ok(Json(AuthResponse::new(
-        user,
-        &session,
-        &app.settings.server_host,
-    )))
-}
-
 /// Creates a customer account with a password and signs it in.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth",
     request_body = UserCreate,
@@ -255,7 +101,9 @@ pub async fn register(
         registered: true,
         claimed: false,
     };
-    signed_in_now(&ctx, &app, signed_in, &origin).await
+    let new = users::Model::signed_in(&ctx.db, &app.signer, signed_in, &origin).await?;
+    AccountMailer::welcome(&ctx, &app.settings, &new.user).await;
+    Ok(Json(AuthResponse::of(&new, &app.settings.server_host)))
 }
 
 /// Signs in with the OAuth2 password form. The password may also be a
@@ -280,16 +128,24 @@ pub async fn login(
         .await?;
     let incorrect = || ApiError::Unauthorized(msg::INCORRECT_LOGIN.into());
     let email = Email::parse(&form.username).map_err(|_| incorrect())?;
+    let (policy, caller) = (&app.code_policy, (&email, origin.ip));
     let outcome = one_time_passwords::Model::sign_in_with_password_or_code(
         &ctx.db,
-        &app.code_policy,
-        (&email, origin.ip),
+        policy,
+        caller,
         &form.password,
     )
     .await?;
-    let caller = (&email, &origin);
-    let signed_in = signed_in_by_code(&ctx, &app, caller, outcome, msg::INCORRECT_LOGIN).await?;
-    sign_in(&ctx, &app, signed_in, &origin).await
+    let signed_in = AccountMailer::unless_refused(&ctx, &app.settings, (&email, &origin), outcome)
+        .await
+        .map_err(|refused| ApiError::refused_sign_in(refused, msg::INCORRECT_LOGIN))?;
+    let keys = (&app.signer, policy);
+    let outcome = users::Model::sign_in(&ctx.db, keys, signed_in, &origin).await?;
+    AccountMailer::welcome_new(&ctx, &app.settings, &outcome).await;
+    Ok(Json(SignInResponse::new(
+        &outcome,
+        &app.settings.server_host,
+    )))
 }
 
 /// Trades a refresh token for a new pair; the one presented is used up.

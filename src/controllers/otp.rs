@@ -8,10 +8,8 @@ use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
-use validator::ValidationError;
 
 use super::{
-    auth::{sign_in, signed_in_by_code},
     docs::ApiRoutes,
     extractors::{AdminUser, ClientIp, Db, JsonBody},
 };
@@ -21,7 +19,7 @@ use crate::{
     mailers::account::{AccountMailer, CodeDelivery},
     models::{
         email::Email,
-        one_time_passwords::{self, CodeRequest, Purpose, is_code},
+        one_time_passwords::{self, CodeRequest, Purpose, six_digits},
         security_events::Origin,
         users,
     },
@@ -50,15 +48,6 @@ pub struct CodeVerification {
     #[validate(custom(function = "six_digits"))]
     #[schema(pattern = r"^\d{6}$", example = "123456")]
     pub code: String,
-}
-
-pub fn six_digits(code: &str) -> Result<(), ValidationError> {
-    if is_code(code) {
-        Ok(())
-    } else {
-        Err(ValidationError::new("string_pattern_mismatch")
-            .with_message("String should match pattern '^\\d{6}$'".into()))
-    }
 }
 
 /// Sends a sign-in code to the email; a new request replaces the previous code.
@@ -111,16 +100,19 @@ pub async fn verify_code(
     app.limiter
         .check(Action::OtpVerify, origin.ip, Some(email.as_str()))
         .await?;
-    let outcome = one_time_passwords::Model::sign_in(
-        &ctx.db,
-        &app.code_policy,
-        (email, origin.ip),
-        &verification.code,
-    )
-    .await?;
-    let caller = (email, &origin);
-    let signed_in = signed_in_by_code(&ctx, &app, caller, outcome, msg::INVALID_CODE).await?;
-    sign_in(&ctx, &app, signed_in, &origin).await
+    let (policy, code) = (&app.code_policy, &verification.code);
+    let outcome =
+        one_time_passwords::Model::sign_in(&ctx.db, policy, (email, origin.ip), code).await?;
+    let signed_in = AccountMailer::unless_refused(&ctx, &app.settings, (email, &origin), outcome)
+        .await
+        .map_err(|refused| ApiError::refused_sign_in(refused, msg::INVALID_CODE))?;
+    let keys = (&app.signer, policy);
+    let outcome = users::Model::sign_in(&ctx.db, keys, signed_in, &origin).await?;
+    AccountMailer::welcome_new(&ctx, &app.settings, &outcome).await;
+    Ok(Json(SignInResponse::new(
+        &outcome,
+        &app.settings.server_host,
+    )))
 }
 
 /// Makes (or replaces) the Apple review team's long-lived code.

@@ -17,13 +17,13 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
-    auth::{sign_in, welcome_new},
     docs::ApiRoutes,
     extractors::{ClientIp, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, LocPart, ValidationDetail, msg},
     infra::{rate_limit::Action, settings::Settings, state::AppState},
+    mailers::account::AccountMailer,
     models::{
         security_events::Origin,
         single_use_tokens, sso_logins,
@@ -214,7 +214,9 @@ pub async fn callback(
     )
     .await?;
     let signed_in = users::Model::sign_in_with_provider(&ctx.db, provider, &profile).await?;
-    welcome_new(&ctx, &app, &signed_in).await;
+    if signed_in.registered {
+        AccountMailer::welcome(&ctx, &app.settings, &signed_in.user).await;
+    }
     let confirmation =
         single_use_tokens::Model::issue_sso_confirmation(&ctx.db, &app.signer, signed_in.user.id)
             .await?;
@@ -241,7 +243,12 @@ pub async fn confirm(
     let user = users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
-    sign_in(&ctx, &app, SignedIn::existing(user), &origin).await
+    let keys = (&app.signer, &app.code_policy);
+    let outcome = users::Model::sign_in(&ctx.db, keys, SignedIn::existing(user), &origin).await?;
+    Ok(Json(SignInResponse::new(
+        &outcome,
+        &app.settings.server_host,
+    )))
 }
 
 pub fn routes() -> ApiRoutes {

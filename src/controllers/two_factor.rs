@@ -10,7 +10,6 @@ use utoipa::ToSchema;
 use utoipa_axum::routes;
 
 use super::{
-    auth::{signed_in_now, tell_codes_paused},
     docs::ApiRoutes,
     extractors::{ClientIp, CurrentSession, CurrentUser, JsonBody},
 };
@@ -72,7 +71,7 @@ async fn or_refused<T>(
         lock_began: true,
     }) = &checked
     {
-        tell_codes_paused(ctx, app, email, *until).await;
+        AccountMailer::codes_locked(ctx, &app.settings, email, *until).await;
     }
     Ok(checked?)
 }
@@ -210,7 +209,9 @@ pub async fn verify(
             .await;
     }
     let user = or_refused(&ctx, &app, &email, answered).await?;
-    signed_in_now(&ctx, &app, SignedIn::existing(user), &origin).await
+    let signed_in = SignedIn::existing(user);
+    let new = users::Model::signed_in(&ctx.db, &app.signer, signed_in, &origin).await?;
+    Ok(Json(AuthResponse::of(&new, &app.settings.server_host)))
 }
 
 pub fn routes() -> ApiRoutes {

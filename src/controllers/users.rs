@@ -3,25 +3,26 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json};
+use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::routes;
 
 use super::{
-    auth::carry_on_session,
     docs::ApiRoutes,
     extractors::{
         AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams, Store,
     },
-    otp::six_digits,
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     infra::{rate_limit::Action, state::AppState},
     mailers::account::AccountMailer,
     models::{
+        one_time_passwords::six_digits,
         pagination::Pagination,
+        refresh_tokens,
         security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
@@ -65,6 +66,29 @@ async fn find_user(db: &DatabaseConnection, id: Uuid) -> ApiResult<users::Model>
 }
 
 /// Every user, oldest first.
+/// Starts a session of `user` signed in at `signed_in_at`, and renders it:
+/// after a change that ends every session, the caller's own goes on in a new
+/// one as old as it was.
+async fn carry_on_session(
+    ctx: &AppContext,
+    app: &AppState,
+    user: &users::Model,
+    origin: &Origin,
+    signed_in_at: DateTime<Utc>,
+) -> ApiResult<Json<AuthResponse>> {
+    let signer = &app.signer;
+    let session = refresh_tokens::Model::start_session_signed_in_at(
+        &ctx.db,
+        signer,
+        user,
+        origin,
+        signed_in_at,
+    )
+    .await?;
+    let host = &app.settings.server_host;
+    Ok(Json(AuthResponse::new(user, &session, host)))
+}
+
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])), params(Pagination, ListFilter),
     responses(

@@ -2,7 +2,7 @@
 //! Sending one renders it, writes it to the outbox and asks a background
 //! worker to deliver it: a request never waits on SMTP.
 
-use loco_rs::{app::AppContext, bgworker::BackgroundWorker};
+use loco_rs::{app::AppContext, bgworker::BackgroundWorker, prelude::DateTimeWithTimeZone};
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -12,9 +12,10 @@ use crate::{
     models::{
         email::Email,
         mails::{self, NewMail},
+        one_time_passwords::CodeSignIn,
         security_events::{self, EventKind, Origin},
         tokens::IssuedToken,
-        users,
+        users::{self, SignInOutcome, SignedIn},
     },
     workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
 };
@@ -156,6 +157,54 @@ impl AccountMailer {
             &variables,
         )
         .await
+    }
+
+    /// Welcomes the account a sign-in made, if it made one.
+    pub async fn welcome_new(ctx: &AppContext, settings: &Settings, outcome: &SignInOutcome) {
+        if let SignInOutcome::Session(new) = outcome
+            && new.registered
+        {
+            Self::welcome(ctx, settings, &new.user).await;
+        }
+    }
+
+    /// What a sign-in by code (or the password form) as `email` came to:
+    /// its user, or the refusal, noted in the security log of the account of
+    /// `email`, if any, and told to its owner when it began a series of
+    /// locks on the email's codes.
+    ///
+    /// # Errors
+    /// The refusal.
+    pub async fn unless_refused(
+        ctx: &AppContext,
+        settings: &Settings,
+        (email, origin): (&Email, &Origin),
+        outcome: CodeSignIn,
+    ) -> Result<SignedIn, CodeSignIn> {
+        if let CodeSignIn::SignedIn(signed_in) = outcome {
+            return Ok(signed_in);
+        }
+        users::Model::note_failed_sign_in(&ctx.db, email, origin).await;
+        if let CodeSignIn::Locked {
+            until,
+            tell: Some(owner),
+        } = &outcome
+        {
+            Self::codes_locked(ctx, settings, &owner.email, *until).await;
+        }
+        Err(outcome)
+    }
+
+    /// Tells the owner of `email` that wrong codes locked its codes: they are
+    /// refused until `until`.
+    pub async fn codes_locked(
+        ctx: &AppContext,
+        settings: &Settings,
+        email: &str,
+        until: DateTimeWithTimeZone,
+    ) {
+        let until = until.to_utc().format("%Y-%m-%d %H:%M UTC").to_string();
+        Self::security_notice(ctx, settings, email, Notice::CodesPaused, &until).await;
     }
 
     /// Queues the welcome mail of a new account. The account exists whatever

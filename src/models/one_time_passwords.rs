@@ -141,6 +141,19 @@ pub enum CodeRequest {
     AppleReviewRefused,
 }
 
+/// A field that must be a code, in FastAPI's words when it is not.
+///
+/// # Errors
+/// When `code` is not six digits.
+pub fn six_digits(code: &str) -> Result<(), validator::ValidationError> {
+    if is_code(code) {
+        Ok(())
+    } else {
+        Err(validator::ValidationError::new("string_pattern_mismatch")
+            .with_message("String should match pattern '^\\d{6}$'".into()))
+    }
+}
+
 /// Whether `text` has the shape of a code (six digits).
 #[must_use]
 pub fn is_code(text: &str) -> bool {

@@ -3,7 +3,11 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::{two_factor::TwoFactorChallengeResponse, users::UserResponse};
-use crate::models::{REDACTED, refresh_tokens::Session, users};
+use crate::models::{
+    REDACTED,
+    refresh_tokens::Session,
+    users::{self, NewSession, SignInOutcome},
+};
 
 /// `AuthResponse`: a fresh pair of tokens and the user they belong to.
 /// `Debug` leaves the tokens out: it may end up in a log.
@@ -19,6 +23,11 @@ pub struct AuthResponse {
 }
 
 impl AuthResponse {
+    #[must_use]
+    pub fn of(new: &NewSession, server_host: &str) -> Self {
+        Self::new(&new.user, &new.session, server_host)
+    }
+
     #[must_use]
     pub fn new(user: &users::Model, session: &Session, server_host: &str) -> Self {
         Self {
@@ -61,10 +70,17 @@ pub enum SignInResponse {
 
 impl SignInResponse {
     #[must_use]
-    pub const fn challenge(challenge_token: String) -> Self {
-        Self::Challenge(TwoFactorChallengeResponse {
-            two_factor_required: true,
-            challenge_token,
-        })
+    pub fn new(outcome: &SignInOutcome, server_host: &str) -> Self {
+        match outcome {
+            SignInOutcome::Session(new) => {
+                Self::Tokens(Box::new(AuthResponse::of(new, server_host)))
+            }
+            SignInOutcome::Challenge(challenge_token) => {
+                Self::Challenge(TwoFactorChallengeResponse {
+                    two_factor_required: true,
+                    challenge_token: challenge_token.clone(),
+                })
+            }
+        }
     }
 }

@@ -5,6 +5,7 @@ mod account;
 mod credentials;
 mod params;
 mod registration;
+mod sign_in;
 mod staying_signed_in;
 
 use std::net::IpAddr;
@@ -22,6 +23,7 @@ pub use self::{
     account::OwnUpdate,
     credentials::PasswordReset,
     params::{AdminUserUpdate, UserCreate, UserUpdate},
+    sign_in::{NewSession, SignInOutcome},
     staying_signed_in::Resumed,
 };
 // What one concern's file lends the others.
