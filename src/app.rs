@@ -27,6 +27,7 @@ use crate::{
     controllers,
     infra::{db_pool, settings::allows_conveniences, state::AppState},
     initializers,
+    mailers::delivery::MailDeliveryWorker,
     middleware::{
         fallback, language,
         request_log::RequestLog,
@@ -34,7 +35,7 @@ use crate::{
     },
     models::_entities::prelude::*,
     tasks,
-    workers::{mail_delivery::MailDeliveryWorker, password_recovery::PasswordRecoveryWorker},
+    workers::password_recovery::PasswordRecoveryWorker,
 };
 
 pub struct App;

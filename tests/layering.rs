@@ -80,6 +80,26 @@ fn models_take_what_they_need_as_arguments() {
     }
 }
 
+/// Mail goes one way: jobs (workers) use the mailers, the mailers use the
+/// models (and own their delivery job, as Loco's mailer does); neither
+/// reaches back up to tasks, initializers or the app's wiring, and the
+/// mailers never into the workers.
+#[test]
+fn mailers_and_workers_import_nothing_above_them() {
+    let above = ["crate::tasks", "crate::initializers", "crate::app::"];
+    for (folder, also) in [("mailers", Some("crate::workers")), ("workers", None)] {
+        for (path, text) in src(folder) {
+            for module in above.iter().copied().chain(also) {
+                assert!(
+                    !text.contains(module),
+                    "{} imports {module}",
+                    path.display()
+                );
+            }
+        }
+    }
+}
+
 /// The names `text` takes from its parent module: `super::name` and the
 /// entries of `super::{...}`.
 fn names_from_parent(text: &str) -> Vec<String> {

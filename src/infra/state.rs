@@ -13,7 +13,10 @@ use crate::{
         i18n::Translations, rate_limit::RateLimiter, settings::Settings,
         trusted_proxies::TrustedProxies,
     },
-    models::{one_time_passwords::CodePolicy, tokens::TokenSigner, two_factor::TwoFactorKeys},
+    models::{
+        mails::Outbox, one_time_passwords::CodePolicy, tokens::TokenSigner,
+        two_factor::TwoFactorKeys,
+    },
 };
 
 /// Where the translation files live, relative to the working directory.
@@ -34,6 +37,21 @@ pub struct AppState {
 }
 
 impl AppState {
+    /// What delivering mail takes, from `ctx`'s mailer and these settings.
+    ///
+    /// # Errors
+    /// When no mailer is configured.
+    pub fn outbox<'a>(&'a self, ctx: &'a AppContext) -> loco_rs::Result<Outbox<'a>> {
+        let sender = ctx.mailer.as_ref().ok_or_else(|| {
+            loco_rs::Error::string("no mailer configured (mailer.smtp in config)")
+        })?;
+        Ok(Outbox {
+            sender,
+            from: self.settings.from_mailbox(),
+            in_flight: &self.mail_in_flight,
+        })
+    }
+
     /// Reads and checks the settings of a freshly built context, and builds
     /// what depends on them.
     ///

@@ -9,8 +9,8 @@ use loco_rs::{
 };
 
 use crate::{
+    mailers::delivery::{MailDeliveryArgs, MailDeliveryWorker},
     models::mails,
-    workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
 };
 
 pub struct MailRecovery;

@@ -6,7 +6,10 @@ use loco_rs::{app::AppContext, bgworker::BackgroundWorker, prelude::DateTimeWith
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::templates::{MailTemplate, RenderedMail, TemplateError};
+use super::{
+    delivery::{MailDeliveryArgs, MailDeliveryWorker},
+    templates::{MailTemplate, RenderedMail, TemplateError},
+};
 use crate::{
     infra::settings::{Settings, allows_conveniences},
     models::{
@@ -17,7 +20,6 @@ use crate::{
         tokens::IssuedToken,
         users::{self, SignInOutcome, SignedIn},
     },
-    workers::mail_delivery::{MailDeliveryArgs, MailDeliveryWorker},
 };
 
 #[derive(Debug, thiserror::Error)]

@@ -8,12 +8,24 @@ use loco_rs::{
     prelude::*,
 };
 use sea_orm::{Condition, QueryOrder, QuerySelect, sea_query::Expr};
+use tokio::sync::RwLock;
 
 pub use super::_entities::{
     mails::{self, ActiveModel, Column, Entity, Model},
     sea_orm_active_enums::MailStatus,
 };
 use super::timestamps;
+
+/// Mails a sweep takes at most.
+const SWEEP_BATCH: u64 = 100;
+
+/// What delivering takes: the SMTP sender, the From mailbox, and the lock a
+/// stopping server takes to wait for the deliveries under way.
+pub struct Outbox<'a> {
+    pub sender: &'a EmailSender,
+    pub from: String,
+    pub in_flight: &'a RwLock<()>,
+}
 
 /// Tries before a mail is kept as failed. With the delays below the last try
 /// comes 31 minutes after the first.
@@ -210,28 +222,61 @@ impl Model {
         Ok(Some(Self::find_by_id(db, id).await?))
     }
 
-    /// Delivers one mail from `from` through `sender`, and records the outcome.
+    /// Delivers mail `id`, when it is due and in no other delivery's hands,
+    /// records the outcome and logs it. A stopping server waits for it
+    /// (`Outbox::in_flight`).
     ///
     /// # Errors
     /// On a database error; a refused delivery is an outcome, not an error.
     pub async fn deliver(
         db: &DatabaseConnection,
-        sender: &EmailSender,
-        from: &str,
+        outbox: &Outbox<'_>,
         id: Uuid,
     ) -> ModelResult<Delivery> {
+        let _in_flight = outbox.in_flight.read().await;
+        let outcome = Self::send(db, outbox, id).await?;
+        match &outcome {
+            Delivery::Sent => tracing::info!(mail_id = %id, "mail sent"),
+            Delivery::WillRetry(error) => {
+                tracing::warn!(mail_id = %id, error, "mail not sent, will retry");
+            }
+            Delivery::GaveUp(error) => {
+                tracing::error!(mail_id = %id, error, "mail failed for good")
+            }
+            Delivery::Skipped => tracing::debug!(mail_id = %id, "mail not due or taken elsewhere"),
+        }
+        Ok(outcome)
+    }
+
+    /// Delivers every mail that is due: retries whose wait is over, and mails
+    /// whose delivery died half-way. Returns how many were sent.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn deliver_due(db: &DatabaseConnection, outbox: &Outbox<'_>) -> ModelResult<usize> {
+        let mut sent = 0;
+        for id in Self::due(db, SWEEP_BATCH).await? {
+            if Self::deliver(db, outbox, id).await? == Delivery::Sent {
+                sent += 1;
+            }
+        }
+        Ok(sent)
+    }
+
+    /// Sends one mail it claimed, and records the outcome.
+    async fn send(db: &DatabaseConnection, outbox: &Outbox<'_>, id: Uuid) -> ModelResult<Delivery> {
         let Some(mail) = Self::claim(db, id).await? else {
             return Ok(Delivery::Skipped);
         };
         let email = Email {
-            from: Some(from.to_string()),
+            from: Some(outbox.from.clone()),
             to: mail.to_address.clone(),
             subject: mail.subject.clone(),
             text: mail.text.clone(),
             html: mail.html.clone(),
             ..Default::default()
         };
-        match sender.mail(&email).await {
+        match outbox.sender.mail(&email).await {
             Ok(()) => {
                 mail.into_active_model().sent(db).await?;
                 Ok(Delivery::Sent)

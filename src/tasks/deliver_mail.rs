@@ -7,7 +7,7 @@ use loco_rs::{
     task::{Task, TaskInfo, Vars},
 };
 
-use crate::workers::mail_delivery;
+use crate::{infra::state::AppState, models::mails};
 
 pub struct DeliverMail;
 
@@ -24,7 +24,8 @@ impl Task for DeliverMail {
         if !super::takes_this_run(ctx, vars, &self.task().name).await? {
             return Ok(());
         }
-        let sent = mail_delivery::deliver_due(ctx).await?;
+        let state = AppState::from_context(ctx)?;
+        let sent = mails::Model::deliver_due(&ctx.db, &state.outbox(ctx)?).await?;
         println!("{sent} mail(s) sent");
         Ok(())
     }

@@ -7,7 +7,7 @@ use loco_rs::{
 };
 use uuid::Uuid;
 
-use crate::{models::mails, workers::mail_delivery};
+use crate::{infra::state::AppState, models::mails};
 
 pub struct MailFailed;
 
@@ -43,7 +43,8 @@ impl Task for MailFailed {
                     })?),
                 };
                 let queued = mails::Model::retry_failed(&ctx.db, id).await?;
-                let sent = mail_delivery::deliver_due(ctx).await?;
+                let state = AppState::from_context(ctx)?;
+                let sent = mails::Model::deliver_due(&ctx.db, &state.outbox(ctx)?).await?;
                 println!("{queued} mail(s) queued again, {sent} sent now");
             }
         }

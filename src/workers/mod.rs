@@ -1,2 +1,1 @@
-pub mod mail_delivery;
 pub mod password_recovery;

@@ -4,7 +4,6 @@ use backend::{
         mails::{self, MAX_ATTEMPTS, MailStatus},
         users,
     },
-    workers::mail_delivery::{deliver, deliver_due},
 };
 use chrono::Duration;
 use loco_rs::{
@@ -18,6 +17,20 @@ use sea_orm::{
 
 use super::smtp_server::SmtpServer;
 use crate::support::{app_state, boot, email, queue_mail};
+
+/// Delivers mail `id` through `ctx`'s mailer, as the delivery job does.
+async fn deliver(ctx: &AppContext, id: uuid::Uuid) -> loco_rs::model::ModelResult<mails::Delivery> {
+    let state = app_state(ctx);
+    let outbox = state.outbox(ctx).expect("a mailer");
+    mails::Model::deliver(&ctx.db, &outbox, id).await
+}
+
+/// Delivers every mail that is due, as the scheduled task does.
+async fn deliver_due(ctx: &AppContext) -> loco_rs::model::ModelResult<usize> {
+    let state = app_state(ctx);
+    let outbox = state.outbox(ctx).expect("a mailer");
+    mails::Model::deliver_due(&ctx.db, &outbox).await
+}
 
 /// The app's context, delivering to `server` instead of the test stub.
 fn delivering_to(ctx: &AppContext, server: &SmtpServer) -> AppContext {
