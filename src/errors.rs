@@ -17,9 +17,12 @@ use crate::{
     infra::rate_limit::RateLimitError,
     mailers::account::MailError,
     models::{
-        access::AccessError, files::FileError, one_time_passwords::CodeSignIn,
-        passwords::Saturated, sso_providers::SsoError, two_factor::TwoFactorError,
-        users::UserError,
+        access::AccessError,
+        files::FileError,
+        passwords::Saturated,
+        sso_providers::SsoError,
+        two_factor::TwoFactorError,
+        users::{CodeSignIn, UserError},
     },
 };
 

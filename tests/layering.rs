@@ -137,6 +137,57 @@ fn names_from_parent(text: &str) -> Vec<String> {
         .collect()
 }
 
+/// The models one model file imports: `super::` names from a file of
+/// `src/models/`, `crate::models::` names from a file of a folder in it.
+fn models_imported(text: &str, in_folder: bool) -> Vec<String> {
+    if in_folder {
+        names_from_parent(&text.replace("crate::models::", "super::"))
+    } else {
+        names_from_parent(text)
+    }
+}
+
+/// Models import one another one way only: no circle outside `_entities`
+/// (a function on the wrong side of two models makes one).
+#[test]
+fn models_import_one_another_without_circles() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("src/models");
+    let mut imports: std::collections::BTreeMap<String, std::collections::BTreeSet<String>> =
+        std::collections::BTreeMap::new();
+    for (path, text) in src("models") {
+        let relative = path.strip_prefix(&root).expect("under src/models");
+        let mut parts = relative
+            .iter()
+            .map(|part| part.to_string_lossy().to_string());
+        let first = parts.next().expect("a name");
+        if first == "_entities" || first == "mod.rs" {
+            continue;
+        }
+        let in_folder = relative.components().count() > 1;
+        let name = first.trim_end_matches(".rs").to_string();
+        let entry = imports.entry(name.clone()).or_default();
+        for other in models_imported(&text, in_folder) {
+            if other != name && other != "_entities" {
+                entry.insert(other);
+            }
+        }
+    }
+    let models: Vec<String> = imports.keys().cloned().collect();
+    for model in &models {
+        // Whatever `model` reaches, it must not reach itself.
+        let mut seen = std::collections::BTreeSet::new();
+        let mut next: Vec<&String> = imports[model].iter().collect();
+        while let Some(other) = next.pop() {
+            assert!(other != model, "{model} reaches itself through its imports");
+            if seen.insert(other.clone())
+                && let Some(more) = imports.get(other)
+            {
+                next.extend(more.iter());
+            }
+        }
+    }
+}
+
 /// A controller renders what models and mailers hand it: it takes nothing
 /// from another controller, only the routing (`docs`) and the extractors
 /// they share.

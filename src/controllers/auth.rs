@@ -18,7 +18,7 @@ use crate::{
     mailers::account::AccountMailer,
     models::{
         email::Email,
-        one_time_passwords, refresh_tokens,
+        refresh_tokens,
         security_events::{EventKind, Origin},
         users::{self, Resumed, Role, SignedIn, UserCreate},
     },
@@ -129,13 +129,9 @@ pub async fn login(
     let incorrect = || ApiError::Unauthorized(msg::INCORRECT_LOGIN.into());
     let email = Email::parse(&form.username).map_err(|_| incorrect())?;
     let (policy, caller) = (&app.code_policy, (&email, origin.ip));
-    let outcome = one_time_passwords::Model::sign_in_with_password_or_code(
-        &ctx.db,
-        policy,
-        caller,
-        &form.password,
-    )
-    .await?;
+    let outcome =
+        users::Model::sign_in_with_password_or_code(&ctx.db, policy, caller, &form.password)
+            .await?;
     let signed_in = AccountMailer::unless_refused(&ctx, &app.settings, (&email, &origin), outcome)
         .await
         .map_err(|refused| ApiError::refused_sign_in(refused, msg::INCORRECT_LOGIN))?;

@@ -101,8 +101,7 @@ pub async fn verify_code(
         .check(Action::OtpVerify, origin.ip, Some(email.as_str()))
         .await?;
     let (policy, code) = (&app.code_policy, &verification.code);
-    let outcome =
-        one_time_passwords::Model::sign_in(&ctx.db, policy, (email, origin.ip), code).await?;
+    let outcome = users::Model::sign_in_by_code(&ctx.db, policy, (email, origin.ip), code).await?;
     let signed_in = AccountMailer::unless_refused(&ctx, &app.settings, (email, &origin), outcome)
         .await
         .map_err(|refused| ApiError::refused_sign_in(refused, msg::INVALID_CODE))?;
@@ -128,11 +127,13 @@ pub async fn generate_apple_review_code(
     Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
 ) -> ApiResult<Json<OneTimePasswordResponse>> {
-    let (otp, reviewer, code) =
-        one_time_passwords::Model::issue_apple_review(&db, &app.code_policy).await?;
+    let policy = &app.code_policy;
+    let reviewer = users::Model::find_or_register_by_code(&db, &policy.apple_review_email).await?;
+    let (otp, code) = one_time_passwords::Model::issue_apple_review(&db, policy).await?;
+    let reviewer_id = Some(reviewer.user.id);
     Ok(Json(OneTimePasswordResponse::new(
         &otp,
-        Some(reviewer.id),
+        reviewer_id,
         Some(code),
     )))
 }

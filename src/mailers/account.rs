@@ -15,10 +15,9 @@ use crate::{
     models::{
         email::Email,
         mails::{self, NewMail},
-        one_time_passwords::CodeSignIn,
         security_events::{self, EventKind, Origin},
         tokens::IssuedToken,
-        users::{self, SignInOutcome, SignedIn},
+        users::{self, CodeSignIn, SignInOutcome, SignedIn},
     },
 };
 

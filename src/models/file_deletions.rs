@@ -5,17 +5,33 @@
 
 use std::{collections::HashSet, path::Path};
 
-use chrono::{Duration, Utc};
+use chrono::{DateTime, Duration, Utc};
 use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::QuerySelect;
 
 pub use super::_entities::file_deletions::{ActiveModel, Column, Entity, Model};
-use super::{files, timestamps};
+use super::{_entities::files, timestamps};
 
 timestamps::stamped_model!();
 
-/// Where uploads are kept in the store, each under its own generated key.
-pub const PREFIXES: [&str; 2] = [files::FILES_PREFIX, files::PICTURES_PREFIX];
+/// Where uploaded files are kept in the store.
+pub const FILES_PREFIX: &str = "files/";
+/// Where profile pictures are kept in the store.
+pub const PICTURES_PREFIX: &str = "pictures/";
+/// Where uploads are kept in the store, each under its own generated key: a
+/// prefix and a UUIDv7, so that the purge can tell an upload under way from
+/// an orphan without asking the store.
+pub const PREFIXES: [&str; 2] = [FILES_PREFIX, PICTURES_PREFIX];
+
+/// When the object under `key` was created, for keys under `PREFIXES`.
+#[must_use]
+pub fn key_created_at(key: &str) -> Option<DateTime<Utc>> {
+    let id = PREFIXES
+        .iter()
+        .find_map(|prefix| key.strip_prefix(prefix))?;
+    let (seconds, nanos) = Uuid::try_parse(id).ok()?.get_timestamp()?.to_unix();
+    DateTime::from_timestamp(i64::try_from(seconds).ok()?, nanos)
+}
 
 /// An object younger than this may belong to an upload whose row is not
 /// written yet: the purge leaves it alone.
@@ -145,7 +161,7 @@ pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Pu
             .into_iter()
             .filter(|entry| !entry.is_dir)
             .map(|entry| entry.path)
-            .filter(|key| files::key_created_at(key).is_some_and(|created| created < cutoff))
+            .filter(|key| key_created_at(key).is_some_and(|created| created < cutoff))
             .collect();
         for batch in candidates.chunks(BATCH) {
             let referenced: HashSet<String> = files::Entity::find()
@@ -169,4 +185,19 @@ pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Pu
         }
     }
     Ok(purged)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_tell_when_they_were_made() {
+        let key = format!("{FILES_PREFIX}{}", Uuid::now_v7());
+        let made = key_created_at(&key).expect("a time");
+        assert!((Utc::now() - made).num_seconds().abs() < 5);
+        assert!(key_created_at("files/not-a-uuid").is_none());
+        assert!(key_created_at("elsewhere/0190c8a0-0000-7000-8000-000000000000").is_none());
+        assert!(key_created_at(&format!("files/{}", Uuid::new_v4())).is_none());
+    }
 }

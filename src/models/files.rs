@@ -9,7 +9,6 @@ use std::{
 };
 
 use bytes::Bytes;
-use chrono::{DateTime, Utc};
 use futures_util::{Stream, StreamExt};
 use loco_rs::{
     prelude::*,
@@ -21,12 +20,11 @@ use sea_orm::{
 };
 
 pub use super::_entities::files::{self, ActiveModel, Column, Entity, Model, Relation};
-use super::{file_deletions, pagination::Pagination, timestamps, users, write_transaction};
+use super::{
+    _entities::users, file_deletions, pagination::Pagination, timestamps, write_transaction,
+};
 
-/// Where uploaded files are kept in the store.
-pub const FILES_PREFIX: &str = "files/";
-/// Where profile pictures are kept in the store.
-pub const PICTURES_PREFIX: &str = "pictures/";
+pub use super::file_deletions::{FILES_PREFIX, PICTURES_PREFIX};
 
 /// How long a health check waits for the store.
 const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -90,18 +88,6 @@ impl Purpose {
         format!("{}{}", self.prefix(), Uuid::now_v7())
     }
 }
-
-/// When the object under `key` was created, for keys this module made.
-#[must_use]
-pub fn key_created_at(key: &str) -> Option<DateTime<Utc>> {
-    let id = PURPOSES
-        .iter()
-        .find_map(|purpose| key.strip_prefix(purpose.prefix()))?;
-    let (seconds, nanos) = Uuid::try_parse(id).ok()?.get_timestamp()?.to_unix();
-    DateTime::from_timestamp(i64::try_from(seconds).ok()?, nanos)
-}
-
-const PURPOSES: [Purpose; 2] = [Purpose::File, Purpose::ProfilePicture];
 
 /// Why a file could not be stored or had.
 #[derive(Debug, thiserror::Error)]
@@ -540,6 +526,14 @@ mod tests {
     }
 
     #[test]
+    fn new_keys_tell_the_purge_when_they_were_made() {
+        for purpose in [Purpose::File, Purpose::ProfilePicture] {
+            let made = file_deletions::key_created_at(&purpose.new_key()).expect("a time");
+            assert!((chrono::Utc::now() - made).num_seconds().abs() < 5);
+        }
+    }
+
+    #[test]
     fn types_come_from_the_bytes() {
         assert_eq!(sniff(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR"), "image/png");
         assert_eq!(sniff(b"%PDF-1.7\n"), "application/pdf");
@@ -547,15 +541,5 @@ mod tests {
         // A two-byte character cut in half at the end of the sniffed bytes.
         assert_eq!(sniff(&"é".as_bytes()[..1]), "text/plain; charset=utf-8");
         assert_eq!(sniff(b"\xff\xfe\x00\x01binary"), "application/octet-stream");
-    }
-
-    #[test]
-    fn keys_tell_when_they_were_made() {
-        let key = Purpose::File.new_key();
-        let made = key_created_at(&key).expect("a time");
-        assert!((Utc::now() - made).num_seconds().abs() < 5);
-        assert!(key_created_at("files/not-a-uuid").is_none());
-        assert!(key_created_at("elsewhere/0190c8a0-0000-7000-8000-000000000000").is_none());
-        assert!(key_created_at(&format!("files/{}", Uuid::new_v4())).is_none());
     }
 }

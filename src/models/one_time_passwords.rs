@@ -24,7 +24,6 @@ use super::{
     code_budgets::{Attempt, Factor, Wrong},
     email::Email,
     timestamps,
-    users::{self, SignedIn},
 };
 
 /// Tries a code allows, right or wrong.
@@ -118,17 +117,23 @@ impl From<Wrong> for Budgeted {
     }
 }
 
-/// What signing in with a code came to.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum CodeSignIn {
-    SignedIn(SignedIn),
+/// What a sign-in code proves.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CodeCheck {
+    /// The persistent development code: it signs in an existing user of the
+    /// email, and registers nobody.
+    Persistent,
+    /// The Apple review code: it signs in the review account.
+    AppleReview,
+    /// The email's own code: it proves the email.
+    Right,
     Refused,
     /// Refused: codes for this email, or from this source, are locked until
-    /// `until`. `tell` is the email's owner when this wrong code began a
-    /// series of locks on their account: they should hear of it.
+    /// `until`; `account_lock_began` when this wrong code began a series of
+    /// locks on the email's account, whose owner should hear of it.
     Locked {
         until: DateTimeWithTimeZone,
-        tell: Option<users::Model>,
+        account_lock_began: bool,
     },
 }
 
@@ -324,18 +329,15 @@ impl Model {
         Ok(CodeRequest::Issued(code))
     }
 
-    /// Makes (or replaces) the Apple review team's long-lived code, and the
-    /// review account it signs in to. Returns the code row, the account and
-    /// the code, which is shown this once.
+    /// Makes (or replaces) the Apple review team's long-lived code. Returns
+    /// the code row and the code, which is shown this once.
     ///
     /// # Errors
     /// On a database error.
     pub async fn issue_apple_review(
         db: &DatabaseConnection,
         policy: &CodePolicy,
-    ) -> ModelResult<(Self, users::Model, String)> {
-        let reviewer =
-            users::Model::find_or_register_by_code(db, &policy.apple_review_email).await?;
+    ) -> ModelResult<(Self, String)> {
         let code = policy.generate();
         let otp = Self::issue(
             db,
@@ -345,7 +347,7 @@ impl Model {
             Purpose::AppleReview,
         )
         .await?;
-        Ok((otp, reviewer.user, code))
+        Ok((otp, code))
     }
 
     /// The live code of `email` for `purpose`, if any.
@@ -464,34 +466,31 @@ impl Model {
         }
     }
 
-    /// Who `code`, sent from `source`, signs in as `email`: the persistent
-    /// development code (existing users only), the Apple review code (any
-    /// `@apple.com` email, as the review account), or the email's own code,
-    /// which registers an email without an account. Wrong codes are counted
-    /// against the budgets of the email and of the source (`code_budgets`;
-    /// Apple review codes, of the source only); while one is locked, codes
-    /// are refused.
+    /// What `code`, sent from `source`, proves for `email`: the persistent
+    /// development code, the Apple review code (for any `@apple.com` email
+    /// with no code of its own), or the email's own code. Wrong codes are
+    /// counted against the budgets of the email and of the source
+    /// (`code_budgets`; Apple review codes, of the source only); while one is
+    /// locked, codes are refused unchecked.
     ///
     /// # Errors
     /// On a database error.
     #[tracing::instrument(skip_all)]
-    pub async fn sign_in(
+    pub async fn check_sign_in(
         db: &DatabaseConnection,
         policy: &CodePolicy,
         (email, source): (&Email, IpAddr),
         code: &str,
-    ) -> ModelResult<CodeSignIn> {
+    ) -> ModelResult<CodeCheck> {
         if policy.is_persistent(code) {
-            return Ok(signed_in_if_active(
-                users::Model::find_by_email(db, email).await,
-            ));
+            return Ok(CodeCheck::Persistent);
         }
         // An @apple.com email with a code of its own is an ordinary sign-in; it
         // must not spend the review code's tries.
         if CodePolicy::is_apple_reviewer(email)
             && Self::find_for(db, email, Purpose::Login).await?.is_none()
         {
-            return Self::sign_in_for_review(db, policy, code, source).await;
+            return Self::check_for_review(db, policy, code, source).await;
         }
         let given = policy.hash(email, code);
         let attempt = Attempt {
@@ -499,59 +498,50 @@ impl Model {
             account: Some(email.as_str()),
             source,
         };
-        match Self::check_budgeted(db, attempt, email.as_str(), Purpose::Login, given).await? {
-            Budgeted::Right => {}
-            Budgeted::Refused => return Ok(CodeSignIn::Refused),
-            Budgeted::Locked {
-                until,
-                account_lock_began,
-            } => {
-                let tell = if account_lock_began {
-                    users::Model::find_by_email(db, email).await.ok()
-                } else {
-                    None
-                };
-                return Ok(CodeSignIn::Locked { until, tell });
-            }
-        }
-        match users::Model::find_by_email(db, email).await {
-            Ok(user) if user.is_archived() => Ok(CodeSignIn::Refused),
-            Ok(user) => Ok(CodeSignIn::SignedIn(user.prove_email(db).await?)),
-            Err(ModelError::EntityNotFound) => users::Model::find_or_register_by_code(db, email)
-                .await
-                .map(CodeSignIn::SignedIn),
-            Err(error) => Err(error),
-        }
+        Ok(
+            match Self::check_budgeted(db, attempt, email.as_str(), Purpose::Login, given).await? {
+                Budgeted::Right => CodeCheck::Right,
+                Budgeted::Refused => CodeCheck::Refused,
+                Budgeted::Locked {
+                    until,
+                    account_lock_began,
+                } => CodeCheck::Locked {
+                    until,
+                    account_lock_began,
+                },
+            },
+        )
     }
 
-    /// The Apple review code, sent from `source`, signing in to the review
-    /// account. Wrong ones count against the source's budget (no account's:
-    /// anyone may try it with any `@apple.com` email) and the code's own
-    /// `APPLE_REVIEW_MAX_WRONG`.
-    async fn sign_in_for_review(
+    /// The Apple review code, sent from `source`. Wrong ones count against
+    /// the source's budget (no account's: anyone may try it with any
+    /// `@apple.com` email) and the code's own `APPLE_REVIEW_MAX_WRONG`.
+    async fn check_for_review(
         db: &DatabaseConnection,
         policy: &CodePolicy,
         code: &str,
         source: IpAddr,
-    ) -> ModelResult<CodeSignIn> {
+    ) -> ModelResult<CodeCheck> {
         let attempt = Attempt {
             factor: Factor::AppleReview,
             account: None,
             source,
         };
+        let locked = |until| CodeCheck::Locked {
+            until,
+            account_lock_began: false,
+        };
         if let Some(until) = attempt.locked_until(db).await? {
-            return Ok(CodeSignIn::Locked { until, tell: None });
+            return Ok(locked(until));
         }
         let reviewer = &policy.apple_review_email;
         Ok(
             match Self::check(db, policy, reviewer, Purpose::AppleReview, code).await? {
-                Checked::Right => {
-                    signed_in_if_active(users::Model::find_by_email(db, reviewer).await)
-                }
-                Checked::NoCode => CodeSignIn::Refused,
+                Checked::Right => CodeCheck::AppleReview,
+                Checked::NoCode => CodeCheck::Refused,
                 Checked::Wrong => match attempt.record_wrong(db).await? {
-                    Wrong::Counted => CodeSignIn::Refused,
-                    Wrong::Locked { until, .. } => CodeSignIn::Locked { until, tell: None },
+                    Wrong::Counted => CodeCheck::Refused,
+                    Wrong::Locked { until, .. } => locked(until),
                 },
             },
         )
@@ -574,26 +564,6 @@ impl Model {
     #[must_use]
     pub fn is_usable(&self) -> bool {
         self.attempts < APPLE_REVIEW_MAX_WRONG && self.expires_at > timestamps::now()
-    }
-
-    /// The OAuth2 password form's sign-in: the password, or else a one-time
-    /// code given in its place (which may register the email, as `sign_in`).
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn sign_in_with_password_or_code(
-        db: &DatabaseConnection,
-        policy: &CodePolicy,
-        (email, source): (&Email, IpAddr),
-        secret: &str,
-    ) -> ModelResult<CodeSignIn> {
-        if let Some(user) = users::Model::authenticate(db, email, secret).await? {
-            return Ok(CodeSignIn::SignedIn(SignedIn::existing(user)));
-        }
-        if is_code(secret) {
-            return Self::sign_in(db, policy, (email, source), secret).await;
-        }
-        Ok(CodeSignIn::Refused)
     }
 
     /// Deletes the Apple review code; returns what it was.
@@ -633,15 +603,6 @@ impl Model {
             .await?
             .rows_affected)
     }
-}
-
-/// A sign-in as `user`, if it was found and is not archived.
-fn signed_in_if_active(user: ModelResult<users::Model>) -> CodeSignIn {
-    user.ok()
-        .filter(|user| !user.is_archived())
-        .map_or(CodeSignIn::Refused, |user| {
-            CodeSignIn::SignedIn(SignedIn::existing(user))
-        })
 }
 
 #[cfg(test)]

@@ -1,12 +1,36 @@
 //! Recovery codes: ten single-use codes that stand in for a TOTP code when
 //! the device is lost. Stored as keyed hashes; shown once, when made.
 
+use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
+use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
+use sha2::Sha256;
 
 pub use super::_entities::recovery_codes::{ActiveModel, Column, Entity, Model};
-use super::{timestamps, two_factor::TwoFactorKeys};
+use super::timestamps;
+
+/// The key recovery codes are hashed with, derived from `SECRET_KEY`
+/// (`TwoFactorKeys` holds it).
+pub struct RecoveryKey([u8; 32]);
+
+impl RecoveryKey {
+    #[must_use]
+    pub const fn new(key: [u8; 32]) -> Self {
+        Self(key)
+    }
+
+    /// A recovery code's stored hash: keyed, and bound to its user.
+    #[must_use]
+    pub fn hash(&self, user_id: Uuid, code: &str) -> String {
+        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.0)
+            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
+        mac.update(user_id.as_bytes());
+        mac.update(normalize(code).as_bytes());
+        STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+}
 
 /// How many a user gets at a time.
 pub const COUNT: usize = 10;
@@ -43,7 +67,7 @@ impl Model {
     /// On a database error.
     pub async fn replace_for(
         db: &impl ConnectionTrait,
-        keys: &TwoFactorKeys,
+        key: &RecoveryKey,
         user_id: Uuid,
     ) -> ModelResult<Vec<String>> {
         Self::delete_for(db, user_id).await?;
@@ -51,7 +75,7 @@ impl Model {
         let rows = codes.iter().map(|code| {
             let mut row = ActiveModel {
                 user_id: ActiveValue::Set(user_id),
-                code_hash: ActiveValue::Set(keys.recovery_hash(user_id, code)),
+                code_hash: ActiveValue::Set(key.hash(user_id, code)),
                 used_at: ActiveValue::Set(None),
                 ..Default::default()
             };
@@ -69,7 +93,7 @@ impl Model {
     /// On a database error.
     pub async fn use_once(
         db: &impl ConnectionTrait,
-        keys: &TwoFactorKeys,
+        key: &RecoveryKey,
         user_id: Uuid,
         code: &str,
     ) -> ModelResult<bool> {
@@ -78,7 +102,7 @@ impl Model {
             .col_expr(Column::UsedAt, Expr::value(now))
             .col_expr(Column::UpdatedAt, Expr::value(now))
             .filter(Column::UserId.eq(user_id))
-            .filter(Column::CodeHash.eq(keys.recovery_hash(user_id, code)))
+            .filter(Column::CodeHash.eq(key.hash(user_id, code)))
             .filter(Column::UsedAt.is_null())
             .exec(db)
             .await?;

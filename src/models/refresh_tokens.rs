@@ -8,10 +8,11 @@ use sea_orm::sea_query::Expr;
 
 pub use super::_entities::refresh_tokens::{self, ActiveModel, Column, Entity, Model};
 use super::{
+    _entities::users,
     security_events::Origin,
     sessions, timestamps,
     tokens::{Claims, IssuedToken, SessionStamp, TokenKind, TokenSigner},
-    users, write_transaction,
+    write_transaction,
 };
 
 /// The tokens of a signed-in session.

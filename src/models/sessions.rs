@@ -12,7 +12,7 @@ use sea_orm::{
 
 pub use super::_entities::sessions::{ActiveModel, Column, Entity, Model};
 use super::{
-    pagination::Pagination, refresh_tokens, security_events::Origin, timestamps,
+    _entities::refresh_tokens, pagination::Pagination, security_events::Origin, timestamps,
     tokens::IssuedToken, write_transaction,
 };
 

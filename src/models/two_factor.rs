@@ -24,7 +24,8 @@ use totp_rs::{Algorithm, TOTP};
 use super::{
     code_budgets::{Attempt, Factor as Budget, Wrong},
     one_time_passwords::{CodePolicy, is_code},
-    recovery_codes, single_use_tokens,
+    recovery_codes::{self, RecoveryKey},
+    single_use_tokens,
     tokens::{Claims, TokenKind, TokenSigner},
     users::{self, Column, Entity, Model},
     write_transaction,
@@ -44,7 +45,7 @@ const NONCE_BYTES: usize = 24;
 /// secret and recovery code.
 pub struct TwoFactorKeys {
     cipher: XChaCha20Poly1305,
-    recovery_key: [u8; 32],
+    recovery: RecoveryKey,
     /// The name authenticator apps show beside the account.
     issuer: String,
 }
@@ -102,7 +103,7 @@ impl TwoFactorKeys {
         let cipher_key = derive_key(secret_key, b"two-factor secrets");
         Self {
             cipher: XChaCha20Poly1305::new(&cipher_key.into()),
-            recovery_key: derive_key(secret_key, b"recovery codes"),
+            recovery: RecoveryKey::new(derive_key(secret_key, b"recovery codes")),
             // A colon would end the issuer's part of the otpauth label.
             issuer: issuer.replace(':', ""),
         }
@@ -147,14 +148,10 @@ impl TwoFactorKeys {
         })
     }
 
-    /// A recovery code's stored hash: keyed, and bound to its user.
+    /// The key recovery codes are hashed with.
     #[must_use]
-    pub fn recovery_hash(&self, user_id: Uuid, code: &str) -> String {
-        let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(&self.recovery_key)
-            .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-        mac.update(user_id.as_bytes());
-        mac.update(recovery_codes::normalize(code).as_bytes());
-        STANDARD_NO_PAD.encode(mac.finalize().into_bytes())
+    pub const fn recovery(&self) -> &RecoveryKey {
+        &self.recovery
     }
 
     /// The code of `secret` at `time`, for tests and tools that play the
@@ -247,7 +244,7 @@ impl Model {
                 TwoFactorError::WrongCode
             });
         }
-        let codes = recovery_codes::Model::replace_for(&txn, keys, self.id).await?;
+        let codes = recovery_codes::Model::replace_for(&txn, keys.recovery(), self.id).await?;
         let user = Self::find_by_id(&txn, self.id).await?;
         txn.commit().await?;
         Ok((user, codes))
@@ -305,7 +302,7 @@ impl Model {
         self.check_second_factor(db, keys, code, Factor::TotpOrRecovery)
             .await?;
         let txn = write_transaction::begin(db).await?;
-        let codes = recovery_codes::Model::replace_for(&txn, keys, self.id).await?;
+        let codes = recovery_codes::Model::replace_for(&txn, keys.recovery(), self.id).await?;
         txn.commit().await?;
         Ok(codes)
     }
@@ -384,7 +381,7 @@ impl Model {
             self.accept_totp(db, keys, code).await?
         } else {
             factor == Factor::TotpOrRecovery
-                && recovery_codes::Model::use_once(db, keys, self.id, code).await?
+                && recovery_codes::Model::use_once(db, keys.recovery(), self.id, code).await?
         };
         if right {
             return Ok(attempt.record_right(db).await?);

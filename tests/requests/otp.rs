@@ -190,7 +190,7 @@ async fn the_persistent_code_does_nothing_in_production() {
         users::Model::find_or_register_by_code(&ctx.db, &jane)
             .await
             .expect("user");
-        let outcome = one_time_passwords::Model::sign_in(
+        let outcome = users::Model::sign_in_by_code(
             &ctx.db,
             &production,
             (&jane, std::net::Ipv4Addr::LOCALHOST.into()),
@@ -198,7 +198,7 @@ async fn the_persistent_code_does_nothing_in_production() {
         )
         .await
         .expect("query");
-        assert_eq!(outcome, one_time_passwords::CodeSignIn::Refused);
+        assert_eq!(outcome, users::CodeSignIn::Refused);
     })
     .await;
 }

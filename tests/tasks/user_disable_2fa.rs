@@ -20,7 +20,7 @@ async fn it_turns_two_factor_off_records_it_and_mails_the_user() {
         .await
         .expect("the development admin");
     let keys = &app_state(ctx).two_factor;
-    recovery_codes::Model::replace_for(&ctx.db, keys, admin.id)
+    recovery_codes::Model::replace_for(&ctx.db, keys.recovery(), admin.id)
         .await
         .expect("codes");
     let mut on = admin.clone().into_active_model();

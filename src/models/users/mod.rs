@@ -2,6 +2,7 @@
 //! hands back; each other concern of the account in a file of its own.
 
 mod account;
+mod by_code;
 mod credentials;
 mod params;
 mod registration;
@@ -21,6 +22,7 @@ use utoipa::ToSchema;
 
 pub use self::{
     account::OwnUpdate,
+    by_code::CodeSignIn,
     credentials::PasswordReset,
     params::{AdminUserUpdate, UserCreate, UserUpdate},
     sign_in::{NewSession, SignInOutcome},
