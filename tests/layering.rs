@@ -209,6 +209,19 @@ fn controllers_do_not_import_each_other() {
     }
 }
 
+/// Each file reads in one sitting: a concern that grows past that becomes a
+/// folder of concerns (`models/users/`).
+#[test]
+fn source_files_stay_under_500_lines() {
+    for path in sources(&Path::new(env!("CARGO_MANIFEST_DIR")).join("src")) {
+        let lines = std::fs::read_to_string(&path)
+            .expect("readable")
+            .lines()
+            .count();
+        assert!(lines < 500, "{} has {lines} lines", path.display());
+    }
+}
+
 /// A handler parses, calls a model or two, and renders: a screen or less.
 #[test]
 fn handlers_are_short() {

@@ -3,28 +3,25 @@
 //! to the store as it arrives, counted against its limit; its type is read
 //! from its first bytes.
 
-use std::{
-    path::Path,
-    sync::{Arc, Mutex, PoisonError},
-};
+mod quota;
+mod upload;
+
+use std::path::Path;
 
 use bytes::Bytes;
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 use loco_rs::{
     prelude::*,
     storage::{Storage, StorageError, stream::BytesStream},
 };
-use sea_orm::{
-    QueryOrder, QuerySelect,
-    sea_query::{Expr, Func},
-};
+use sea_orm::{QueryOrder, QuerySelect};
 
+pub use self::quota::{Quota, Usage};
 pub use super::_entities::files::{self, ActiveModel, Column, Entity, Model, Relation};
+pub use super::file_deletions::{FILES_PREFIX, PICTURES_PREFIX};
 use super::{
     _entities::users, file_deletions, pagination::Pagination, timestamps, write_transaction,
 };
-
-pub use super::file_deletions::{FILES_PREFIX, PICTURES_PREFIX};
 
 /// How long a health check waits for the store.
 const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
@@ -133,65 +130,6 @@ impl From<DbErr> for FileError {
 
 timestamps::stamped_model!();
 
-/// What one user's files may come to; `None` for no limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Quota {
-    pub bytes: Option<u64>,
-    pub count: Option<u64>,
-}
-
-impl Quota {
-    pub const NONE: Self = Self {
-        bytes: None,
-        count: None,
-    };
-
-    /// The most a new file may weigh on top of `usage`; `None` when `usage`
-    /// leaves room for no more files.
-    fn room(self, usage: Usage) -> Option<u64> {
-        if self.count.is_some_and(|count| usage.count >= count) {
-            return None;
-        }
-        match self.bytes {
-            Some(bytes) if usage.bytes >= bytes => None,
-            Some(bytes) => Some(bytes - usage.bytes),
-            None => Some(u64::MAX),
-        }
-    }
-}
-
-/// What one user's files come to.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Usage {
-    pub bytes: u64,
-    pub count: u64,
-}
-
-impl Usage {
-    /// The files (not the profile picture) `owner_id` keeps.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn of<C: ConnectionTrait>(db: &C, owner_id: Uuid) -> Result<Self, DbErr> {
-        // SUM of a BIGINT is a NUMERIC on PostgreSQL: cast back.
-        let bytes = Expr::from(Func::cast_as(Func::sum(Expr::col(Column::Size)), "BIGINT"));
-        let (bytes, count): (Option<i64>, i64) = Entity::find()
-            .select_only()
-            .column_as(bytes, "bytes")
-            .column_as(Column::Id.count(), "count")
-            .filter(Column::OwnerId.eq(owner_id))
-            .filter(Column::Purpose.eq(Purpose::File.as_str()))
-            .into_tuple()
-            .one(db)
-            .await?
-            .unwrap_or_default();
-        Ok(Self {
-            bytes: u64::try_from(bytes.unwrap_or_default()).unwrap_or_default(),
-            count: u64::try_from(count).unwrap_or_default(),
-        })
-    }
-}
-
 /// The name a file is kept under: the last part of the client's name (no
 /// folders), without control characters, at most 255 characters; `file`
 /// when nothing is left.
@@ -232,15 +170,6 @@ pub fn sniff(head: &[u8]) -> &'static str {
     }
 }
 
-/// What has gone by of an upload: its size, its first bytes, and why it was
-/// cut, if it was.
-#[derive(Default)]
-struct Tally {
-    size: u64,
-    head: Vec<u8>,
-    failure: Option<FileError>,
-}
-
 /// A new file row, ready to insert.
 pub struct NewFile<'a> {
     pub owner_id: Uuid,
@@ -272,46 +201,6 @@ impl NewFile<'_> {
     pub async fn insert<C: ConnectionTrait>(self, db: &C) -> Result<Model, DbErr> {
         self.into_active_model().insert(db).await
     }
-
-    /// Inserts the row if its owner's files stay within `quota` with it.
-    /// Uploads of one owner that end at once take turns (the owner's row is
-    /// locked), so that together they cannot pass the quota either.
-    async fn insert_within(
-        self,
-        db: &DatabaseConnection,
-        quota: Quota,
-    ) -> Result<Model, FileError> {
-        let txn = write_transaction::begin(db).await?;
-        users::Entity::find_by_id(self.owner_id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?;
-        let usage = Usage::of(&txn, self.owner_id).await?;
-        if quota.room(usage).is_none_or(|room| room < self.size) {
-            return Err(FileError::OverQuota);
-        }
-        let file = self.insert(&txn).await?;
-        txn.commit().await?;
-        Ok(file)
-    }
-}
-
-/// The most an upload may weigh: its `limit`, or less, what its owner's
-/// quota leaves.
-#[derive(Clone, Copy)]
-struct Cap {
-    bytes: u64,
-    limit: u64,
-}
-
-impl Cap {
-    fn passed(self) -> FileError {
-        if self.bytes < self.limit {
-            FileError::OverQuota
-        } else {
-            FileError::TooLarge(self.limit)
-        }
-    }
 }
 
 impl Model {
@@ -319,78 +208,6 @@ impl Model {
     #[must_use]
     pub fn is_managed_by(&self, user: &users::Model) -> bool {
         self.owner_id == user.id || user.is_admin()
-    }
-
-    /// Streams `body` into the store under a new key, at most `limit` bytes
-    /// and what `quota` leaves of it, then writes its row. Past either, or
-    /// when the body or the store fails, nothing stays behind: no row, and
-    /// the object is removed.
-    ///
-    /// # Errors
-    /// `TooLarge`, `OverQuota`, `Empty`, `Unreadable` (the body's own error),
-    /// `Storage`, or a database error.
-    #[tracing::instrument(skip(db, storage, body), fields(owner_id = %owner_id))]
-    pub async fn upload<S>(
-        db: &DatabaseConnection,
-        storage: &Storage,
-        owner_id: Uuid,
-        name: String,
-        (limit, quota): (u64, Quota),
-        body: S,
-    ) -> Result<Self, FileError>
-    where
-        S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin + 'static,
-    {
-        let room = quota
-            .room(Usage::of(db, owner_id).await?)
-            .ok_or(FileError::OverQuota)?;
-        let cap = Cap {
-            bytes: std::cmp::min(limit, room),
-            limit,
-        };
-        let mut body = body;
-        // The first bytes before anything is written: an empty upload leaves
-        // no trace in the store.
-        let first = loop {
-            match body.next().await.transpose()? {
-                Some(chunk) if chunk.is_empty() => {}
-                Some(chunk) => break chunk,
-                None => return Err(FileError::Empty),
-            }
-        };
-        let tally = Arc::new(Mutex::new(Tally::default()));
-        let counted = {
-            let tally = Arc::clone(&tally);
-            futures_util::stream::once(async { Ok(first) })
-                .chain(body)
-                .map(move |chunk| count(&tally, chunk, cap))
-        };
-        let key = Purpose::File.new_key();
-        let written = storage
-            .upload_stream(Path::new(&key), BytesStream::from_body_stream(counted))
-            .await;
-        let tally = std::mem::take(&mut *tally.lock().unwrap_or_else(PoisonError::into_inner));
-        let stored = match (tally.failure, written) {
-            (Some(failure), _) => Err(failure),
-            (None, Err(error)) => Err(FileError::Storage(error)),
-            (None, Ok(())) => {
-                let file = NewFile {
-                    owner_id,
-                    name,
-                    mime_type: sniff(&tally.head),
-                    size: tally.size,
-                    storage_key: key.clone(),
-                    purpose: Purpose::File,
-                };
-                file.insert_within(db, quota).await
-            }
-        };
-        match &stored {
-            Ok(_) => {}
-            Err(FileError::Storage(_)) => file_deletions::leave_to_purge(db, &key).await,
-            Err(_) => file_deletions::discard(db, storage, &key).await,
-        }
-        stored
     }
 
     /// The file `id`, when `user` may act on it.
@@ -480,33 +297,6 @@ impl Model {
         file_deletions::carry_out(db, storage, &keys).await;
         Ok(self)
     }
-}
-
-/// Counts one chunk of an upload; past its cap, or on the body's own error,
-/// notes why and cuts the stream.
-fn count(
-    tally: &Mutex<Tally>,
-    chunk: Result<Bytes, FileError>,
-    cap: Cap,
-) -> Result<Bytes, std::io::Error> {
-    let mut tally = tally.lock().unwrap_or_else(PoisonError::into_inner);
-    let failure = match chunk {
-        Ok(chunk) => {
-            tally.size += chunk.len() as u64;
-            if tally.size <= cap.bytes {
-                let room = SNIFF_BYTES.saturating_sub(tally.head.len());
-                tally
-                    .head
-                    .extend_from_slice(&chunk[..room.min(chunk.len())]);
-                return Ok(chunk);
-            }
-            cap.passed()
-        }
-        Err(error) => error,
-    };
-    let message = failure.to_string();
-    tally.failure.get_or_insert(failure);
-    Err(std::io::Error::other(message))
 }
 
 #[cfg(test)]

@@ -5,20 +5,20 @@
 //! Apple review code is the exception: it stays after use, and is void after
 //! `APPLE_REVIEW_MAX_WRONG` wrong tries in all, counted across its life.
 
+mod apple_review;
+mod policy;
+
 use std::net::IpAddr;
 
 use chrono::Duration;
-use hmac::{Hmac, Mac};
 use loco_rs::prelude::*;
-use rand::Rng;
 use sea_orm::{
     Condition, ExprTrait, TryIntoModel,
     sea_query::{Expr, OnConflict},
 };
-use secrecy::{ExposeSecret, SecretString};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
+pub use self::policy::{CodePolicy, is_code, six_digits};
 pub use super::_entities::one_time_passwords::{self, ActiveModel, Column, Entity, Model};
 use super::{
     code_budgets::{Attempt, Factor, Wrong},
@@ -28,12 +28,14 @@ use super::{
 
 /// Tries a code allows, right or wrong.
 pub const MAX_ATTEMPTS: i32 = 5;
+
 /// Wrong tries the Apple review code takes in all before it is void. With
 /// 9⁶ = 531,441 codes, every one of them spent guessing finds it with odds
 /// of 1 in 1,063; one source, slowed by its budget of wrong codes (8, then a
 /// lock from 15 minutes doubling up to a day), spends at most 168 over the
 /// code's 15 days, so it cannot void the code alone.
 pub const APPLE_REVIEW_MAX_WRONG: i32 = 500;
+
 pub const CODE_LENGTH: usize = 6;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -63,20 +65,6 @@ impl Purpose {
             Self::AppleReview => APPLE_REVIEW_MAX_WRONG,
         }
     }
-}
-
-/// What signing in with a code needs to know of the configuration.
-#[derive(Debug, Clone)]
-pub struct CodePolicy {
-    /// Keys the code hashes, so a copy of the table does not give the codes away.
-    pub secret: SecretString,
-    /// The development code that signs in any existing user; `None` in production.
-    pub persistent_code: Option<SecretString>,
-    pub apple_review_email: Email,
-    /// How long an ordinary code lives.
-    pub lifetime: Duration,
-    /// How long the Apple review team's code lives.
-    pub apple_review_lifetime: Duration,
 }
 
 /// What checking a code came to.
@@ -144,66 +132,6 @@ pub enum CodeRequest {
     Issued(String),
     /// The Apple review team's email, which signs in with its own code only.
     AppleReviewRefused,
-}
-
-/// A field that must be a code, in FastAPI's words when it is not.
-///
-/// # Errors
-/// When `code` is not six digits.
-pub fn six_digits(code: &str) -> Result<(), validator::ValidationError> {
-    if is_code(code) {
-        Ok(())
-    } else {
-        Err(validator::ValidationError::new("string_pattern_mismatch")
-            .with_message("String should match pattern '^\\d{6}$'".into()))
-    }
-}
-
-/// Whether `text` has the shape of a code (six digits).
-#[must_use]
-pub fn is_code(text: &str) -> bool {
-    text.len() == CODE_LENGTH && text.bytes().all(|byte| byte.is_ascii_digit())
-}
-
-impl CodePolicy {
-    /// `None` only if the key were refused, which HMAC never does.
-    #[must_use]
-    pub fn hash(&self, email: &Email, code: &str) -> Option<String> {
-        let mut mac =
-            Hmac::<Sha256>::new_from_slice(self.secret.expose_secret().as_bytes()).ok()?;
-        mac.update(email.as_str().as_bytes());
-        mac.update(b":");
-        mac.update(code.as_bytes());
-        Some(hex(&mac.finalize().into_bytes()))
-    }
-
-    /// A fresh code: digits 1 to 9, never the persistent code.
-    #[must_use]
-    pub fn generate(&self) -> String {
-        let mut rng = rand::rng();
-        loop {
-            let code: String = (0..CODE_LENGTH)
-                .map(|_| char::from(b'0' + rng.random_range(1..=9u8)))
-                .collect();
-            if !self.is_persistent(&code) {
-                return code;
-            }
-        }
-    }
-
-    fn is_persistent(&self, code: &str) -> bool {
-        self.persistent_code.as_ref().is_some_and(|persistent| {
-            bool::from(persistent.expose_secret().as_bytes().ct_eq(code.as_bytes()))
-        })
-    }
-
-    fn is_apple_reviewer(email: &Email) -> bool {
-        email.domain() == "apple.com"
-    }
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 timestamps::stamped_model!();
@@ -327,27 +255,6 @@ impl Model {
         let code = policy.generate();
         Self::issue(db, policy, email, &code, Purpose::Login).await?;
         Ok(CodeRequest::Issued(code))
-    }
-
-    /// Makes (or replaces) the Apple review team's long-lived code. Returns
-    /// the code row and the code, which is shown this once.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn issue_apple_review(
-        db: &DatabaseConnection,
-        policy: &CodePolicy,
-    ) -> ModelResult<(Self, String)> {
-        let code = policy.generate();
-        let otp = Self::issue(
-            db,
-            policy,
-            &policy.apple_review_email,
-            &code,
-            Purpose::AppleReview,
-        )
-        .await?;
-        Ok((otp, code))
     }
 
     /// The live code of `email` for `purpose`, if any.
@@ -513,75 +420,6 @@ impl Model {
         )
     }
 
-    /// The Apple review code, sent from `source`. Wrong ones count against
-    /// the source's budget (no account's: anyone may try it with any
-    /// `@apple.com` email) and the code's own `APPLE_REVIEW_MAX_WRONG`.
-    async fn check_for_review(
-        db: &DatabaseConnection,
-        policy: &CodePolicy,
-        code: &str,
-        source: IpAddr,
-    ) -> ModelResult<CodeCheck> {
-        let attempt = Attempt {
-            factor: Factor::AppleReview,
-            account: None,
-            source,
-        };
-        let locked = |until| CodeCheck::Locked {
-            until,
-            account_lock_began: false,
-        };
-        if let Some(until) = attempt.locked_until(db).await? {
-            return Ok(locked(until));
-        }
-        let reviewer = &policy.apple_review_email;
-        Ok(
-            match Self::check(db, policy, reviewer, Purpose::AppleReview, code).await? {
-                Checked::Right => CodeCheck::AppleReview,
-                Checked::NoCode => CodeCheck::Refused,
-                Checked::Wrong => match attempt.record_wrong(db).await? {
-                    Wrong::Counted => CodeCheck::Refused,
-                    Wrong::Locked { until, .. } => locked(until),
-                },
-            },
-        )
-    }
-
-    /// The state of the Apple review code, if there is one: the code row
-    /// (its `attempts` are its wrong tries so far).
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn apple_review_state(
-        db: &DatabaseConnection,
-        policy: &CodePolicy,
-    ) -> ModelResult<Option<Self>> {
-        Self::find_for(db, &policy.apple_review_email, Purpose::AppleReview).await
-    }
-
-    /// Whether this Apple review code still signs in: not expired, and not
-    /// void by wrong tries.
-    #[must_use]
-    pub fn is_usable(&self) -> bool {
-        self.attempts < APPLE_REVIEW_MAX_WRONG && self.expires_at > timestamps::now()
-    }
-
-    /// Deletes the Apple review code; returns what it was.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn delete_for(
-        db: &DatabaseConnection,
-        email: &Email,
-        purpose: Purpose,
-    ) -> ModelResult<Option<Self>> {
-        let Some(otp) = Self::find_for(db, email, purpose).await? else {
-            return Ok(None);
-        };
-        Entity::delete_by_id(otp.id).exec(db).await?;
-        Ok(Some(otp))
-    }
-
     /// Deletes codes past their expiry or out of tries; returns how many.
     ///
     /// # Errors
@@ -602,52 +440,5 @@ impl Model {
             .exec(db)
             .await?
             .rows_affected)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn policy() -> CodePolicy {
-        CodePolicy {
-            secret: SecretString::from("secret"),
-            persistent_code: Some(SecretString::from("123456")),
-            apple_review_email: email("review@apple.com"),
-            lifetime: Duration::minutes(10),
-            apple_review_lifetime: Duration::days(15),
-        }
-    }
-
-    fn email(raw: &str) -> Email {
-        Email::parse(raw).expect("an email")
-    }
-
-    #[test]
-    fn codes_are_six_digits_from_one_to_nine_and_never_the_persistent_code() {
-        let policy = policy();
-        for _ in 0..2000 {
-            let code = policy.generate();
-            assert_eq!(code.len(), CODE_LENGTH);
-            assert!(
-                code.chars().all(|digit| ('1'..='9').contains(&digit)),
-                "{code}"
-            );
-            assert_ne!(code, "123456");
-        }
-    }
-
-    #[test]
-    fn hashes_are_keyed_and_bound_to_the_email() {
-        let policy = policy();
-        let hash = policy.hash(&email("Jane@example.com"), "654321");
-        assert_eq!(hash, policy.hash(&email("jane@example.com"), "654321"));
-        assert_ne!(hash, policy.hash(&email("john@example.com"), "654321"));
-        assert_ne!(hash.as_deref(), Some("654321"));
-        let other = CodePolicy {
-            secret: SecretString::from("other"),
-            ..policy
-        };
-        assert_ne!(hash, other.hash(&email("jane@example.com"), "654321"));
     }
 }
