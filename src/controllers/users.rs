@@ -225,15 +225,8 @@ pub async fn confirm_email(
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_CODE.into()))?;
     let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
-    AccountMailer::security_event(
-        &ctx,
-        &app.settings,
-        account,
-        kind,
-        &origin,
-        Some(&user.email),
-    )
-    .await;
+    let (settings, new_email) = (&app.settings, Some(user.email.as_str()));
+    AccountMailer::security_event(&ctx, settings, account, kind, &origin, new_email).await;
     carry_on_session(&ctx, &app, &user, &origin, session.signed_in_at).await
 }
 
@@ -347,15 +340,8 @@ pub async fn update(
         .await?;
     if user.email != old_email {
         let (account, kind) = ((user.id, old_email.as_str()), EventKind::EmailChanged);
-        AccountMailer::security_event(
-            &ctx,
-            &app.settings,
-            account,
-            kind,
-            &origin,
-            Some(&user.email),
-        )
-        .await;
+        let (settings, new_email) = (&app.settings, Some(user.email.as_str()));
+        AccountMailer::security_event(&ctx, settings, account, kind, &origin, new_email).await;
     }
     Ok(render(&app, &user))
 }

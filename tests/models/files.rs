@@ -19,17 +19,21 @@ fn body(
         .boxed()
 }
 
+async fn first_admin(ctx: &loco_rs::app::AppContext) -> backend::models::users::Model {
+    backend::models::users::Model::find_by_email(
+        &ctx.db,
+        &crate::support::email("admin@example.com"),
+    )
+    .await
+    .expect("the first admin")
+}
+
 #[tokio::test]
 async fn a_stream_past_its_limit_or_cut_off_leaves_no_row_and_no_object() {
     for kind in store_kinds() {
         let booted = boot_on(kind, &loco_rs::environment::Environment::Test, |_| {}).await;
         let ctx = &booted.app_context;
-        let owner = backend::models::users::Model::find_by_email(
-            &ctx.db,
-            &crate::support::email("admin@example.com"),
-        )
-        .await
-        .expect("the first admin");
+        let owner = first_admin(ctx).await;
         let limit = 200 * 1024;
         let over = files::Model::upload(
             &ctx.db,
@@ -81,12 +85,7 @@ async fn uploads_at_once_cannot_pass_the_quota_together() {
     for kind in store_kinds() {
         let booted = boot_on(kind, &loco_rs::environment::Environment::Test, |_| {}).await;
         let ctx = &booted.app_context;
-        let owner = backend::models::users::Model::find_by_email(
-            &ctx.db,
-            &crate::support::email("admin@example.com"),
-        )
-        .await
-        .expect("the first admin");
+        let owner = first_admin(ctx).await;
         let limit = 1024 * 1024;
         let quota = Quota {
             bytes: Some(5 * 64 * 1024),
