@@ -1,3 +1,4 @@
+mod file_deletions;
 mod files;
 mod items;
 mod legacy_passwords;

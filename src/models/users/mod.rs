@@ -390,3 +390,24 @@ impl Model {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_errors_keep_their_meaning_as_model_errors() {
+        assert!(matches!(
+            ModelError::from(UserError::EmailTaken),
+            ModelError::EntityAlreadyExists
+        ));
+        assert!(matches!(
+            ModelError::from(UserError::SignInAgain),
+            ModelError::Message(message) if message == "sign in again first"
+        ));
+        assert!(matches!(
+            UserError::from(DbErr::Custom("connection lost".into())),
+            UserError::Model(ModelError::DbErr(_))
+        ));
+    }
+}
