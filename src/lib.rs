@@ -5,6 +5,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 pub mod app;
 pub mod controllers;
 pub mod errors;
+pub mod generators;
 pub mod infra;
 pub mod initializers;
 pub mod mailers;

@@ -1,10 +1,13 @@
 {#- `cargo loco generate model|scaffold <name> <fields...>`: the model of a
     resource shaped like `items` (UUID ids, an owner, archiving, timestamps):
-    its entity and its finders in `src/models/<plural>.rs`, and its migration.
-    Loco offers this template one file; the migration goes into
-    `migration/src/lib.rs` as a module of its own (move it to a file of its
-    own at will). Every other file the resource needs is wired here too, so
-    that a missing anchor stops the generator before it writes anything. -#}
+    its finders in `src/models/<plural>.rs`, its entity in
+    `src/models/_entities/<plural>.rs` and its migration in
+    `migration/src/<module>.rs`. Loco renders one file per template: the
+    entity and the migration are written as sections of the model's file,
+    which the binary moves to their own files after `generate`
+    (`src/generators.rs`). Every other file the resource needs is wired here
+    too, so that a missing anchor stops the generator before it writes
+    anything. -#}
 {%- set mig_ts = ts | date(format="%Y%m%d_%H%M%S") -%}
 {%- set snake = name | snake_case -%}
 {%- set plural = name | plural | snake_case -%}
@@ -36,66 +39,23 @@
 {%- endfor -%}
 to: "src/models/{{plural}}.rs"
 skip_exists: true
-message: "Model `{{pascal}}` added in src/models/{{plural}}.rs, with its migration in migration/src/lib.rs (applied at the next start or test run)."
+message: "Model `{{pascal}}` added in src/models/{{plural}}.rs, its entity in src/models/_entities/{{plural}}.rs, its migration in migration/src/{{module_name}}.rs (applied at the next start or test run)."
 injections:
 - into: "migration/src/lib.rs"
   before: "inject-above"
   skip_if: "Box::new\\({{module_name}}::Migration\\)"
   content: "            Box::new({{module_name}}::Migration),"
 - into: "migration/src/lib.rs"
-  before: "^pub struct Migrator"
-  skip_if: "mod {{module_name}} "
+  after_last: "^mod m\\d"
+  skip_if: "(?m)^mod {{module_name}};"
+  content: "mod {{module_name}};"
+- into: "src/models/_entities/mod.rs"
+  append: true
+  skip_if: "(?m)^pub mod {{plural}};"
   content: |
-    /// `{{plural}}`: written by `cargo loco generate`.
-    mod {{module_name}} {
-        use loco_rs::schema::*;
-        use sea_orm_migration::prelude::*;
 
-        pub struct Migration;
-
-        // Named by hand: `DeriveMigrationName` takes the file's name, the
-        // same for every migration written into this file.
-        impl MigrationName for Migration {
-            fn name(&self) -> &str {
-                "{{module_name}}"
-            }
-        }
-
-        #[async_trait::async_trait]
-        impl MigrationTrait for Migration {
-            async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
-                create_table(
-                    m,
-                    "{{plural}}",
-                    &[
-                        ("id", ColType::PkUuid),
-    {%- for column in columns %}
-                        ("{{column.0}}", ColType::{{column.1}}),
-    {%- endfor %}
-                        ("owner_id", ColType::Uuid),
-                        ("archived_at", ColType::TimestampWithTimeZoneNull),
-                    ],
-                    &[("users", "owner_id")],
-                )
-                .await?;
-                // Lists are per owner, oldest first.
-                m.create_index(
-                    Index::create()
-                        .name("idx-{{plural}}-owner_id-created_at")
-                        .table(Alias::new("{{plural}}"))
-                        .col(Alias::new("owner_id"))
-                        .col(Alias::new("created_at"))
-                        .to_owned(),
-                )
-                .await
-            }
-
-            async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
-                drop_table(m, "{{plural}}").await
-            }
-        }
-    }
-
+    /// Written by `cargo loco generate`.
+    pub mod {{plural}};
 - into: "src/models/mod.rs"
   before: "inject-above: models"
   skip_if: "(?m)^pub mod {{plural}};"
@@ -129,55 +89,13 @@ injections:
 //! `items`.
 
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect, entity::prelude::*};
-use serde::{Deserialize, Serialize};
+use sea_orm::{QueryOrder, QuerySelect};
+use serde::Deserialize;
 use utoipa::ToSchema;
 
+pub use super::_entities::{{plural}}::{self, ActiveModel, Column, Entity, Model};
 pub use super::access::{AccessError, Archived};
 use super::{pagination::Pagination, {% if has_nullable %}patch::present, {% endif %}timestamps, users};
-
-#[derive(Clone, Debug, PartialEq, {% if not has_double %}Eq, {% endif %}DeriveEntityModel, Serialize, Deserialize)]
-#[sea_orm(table_name = "{{plural}}")]
-pub struct Model {
-    pub created_at: DateTimeWithTimeZone,
-    pub updated_at: DateTimeWithTimeZone,
-    #[sea_orm(primary_key, auto_increment = false)]
-    pub id: Uuid,
-{%- for column in columns %}
-{%- set base = column.1 | replace(from="Null", to="") | replace(from="Uniq", to="") %}
-{%- set rust = "String" %}
-{%- if base == "BigInteger" %}{% set rust = "i64" %}{% elif base == "Boolean" %}{% set rust = "bool" %}{% elif base == "Uuid" %}{% set rust = "Uuid" %}{% elif base == "TimestampWithTimeZone" %}{% set rust = "DateTimeWithTimeZone" %}{% elif base == "Date" %}{% set rust = "Date" %}{% elif base == "Double" %}{% set rust = "f64" %}{% endif %}
-{%- if column.1 is ending_with("Uniq") %}
-    #[sea_orm(unique)]
-{%- endif %}
-{%- if base == "Text" %}
-    #[sea_orm(column_type = "Text"{% if column.1 is ending_with("Null") %}, nullable{% endif %})]
-{%- elif base == "Double" %}
-    #[sea_orm(column_type = "Double"{% if column.1 is ending_with("Null") %}, nullable{% endif %})]
-{%- endif %}
-    pub {{column.0}}: {% if column.1 is ending_with("Null") %}Option<{{rust}}>{% else %}{{rust}}{% endif %},
-{%- endfor %}
-    pub owner_id: Uuid,
-    pub archived_at: Option<DateTimeWithTimeZone>,
-}
-
-#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    #[sea_orm(
-        belongs_to = "super::users::Entity",
-        from = "Column::OwnerId",
-        to = "super::users::Column::Id",
-        on_update = "Cascade",
-        on_delete = "Cascade"
-    )]
-    Users,
-}
-
-impl Related<super::users::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Users.def()
-    }
-}
 
 timestamps::stamped_model!();
 
@@ -386,3 +304,94 @@ impl ActiveModel {
         Ok(self.update(db).await?)
     }
 }
+
+// @generated-file src/models/_entities/{{plural}}.rs
+//! `{{pascal}}`'s row. Written by `cargo loco generate`.
+
+use sea_orm::entity::prelude::*;
+use serde::{Deserialize, Serialize};
+
+#[derive(Clone, Debug, PartialEq, {% if not has_double %}Eq, {% endif %}DeriveEntityModel, Serialize, Deserialize)]
+#[sea_orm(table_name = "{{plural}}")]
+pub struct Model {
+    pub created_at: DateTimeWithTimeZone,
+    pub updated_at: DateTimeWithTimeZone,
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+{%- for column in columns %}
+{%- set base = column.1 | replace(from="Null", to="") | replace(from="Uniq", to="") %}
+{%- set rust = "String" %}
+{%- if base == "BigInteger" %}{% set rust = "i64" %}{% elif base == "Boolean" %}{% set rust = "bool" %}{% elif base == "Uuid" %}{% set rust = "Uuid" %}{% elif base == "TimestampWithTimeZone" %}{% set rust = "DateTimeWithTimeZone" %}{% elif base == "Date" %}{% set rust = "Date" %}{% elif base == "Double" %}{% set rust = "f64" %}{% endif %}
+{%- if column.1 is ending_with("Uniq") %}
+    #[sea_orm(unique)]
+{%- endif %}
+{%- if base == "Text" %}
+    #[sea_orm(column_type = "Text"{% if column.1 is ending_with("Null") %}, nullable{% endif %})]
+{%- elif base == "Double" %}
+    #[sea_orm(column_type = "Double"{% if column.1 is ending_with("Null") %}, nullable{% endif %})]
+{%- endif %}
+    pub {{column.0}}: {% if column.1 is ending_with("Null") %}Option<{{rust}}>{% else %}{{rust}}{% endif %},
+{%- endfor %}
+    pub owner_id: Uuid,
+    pub archived_at: Option<DateTimeWithTimeZone>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {
+    #[sea_orm(
+        belongs_to = "super::users::Entity",
+        from = "Column::OwnerId",
+        to = "super::users::Column::Id",
+        on_update = "Cascade",
+        on_delete = "Cascade"
+    )]
+    Users,
+}
+
+impl Related<super::users::Entity> for Entity {
+    fn to() -> RelationDef {
+        Relation::Users.def()
+    }
+}
+// @end-generated-file
+// @generated-file migration/src/{{module_name}}.rs
+use loco_rs::schema::*;
+use sea_orm_migration::prelude::*;
+
+#[derive(DeriveMigrationName)]
+pub struct Migration;
+
+#[async_trait::async_trait]
+impl MigrationTrait for Migration {
+    async fn up(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        create_table(
+            m,
+            "{{plural}}",
+            &[
+                ("id", ColType::PkUuid),
+{%- for column in columns %}
+                ("{{column.0}}", ColType::{{column.1}}),
+{%- endfor %}
+                ("owner_id", ColType::Uuid),
+                ("archived_at", ColType::TimestampWithTimeZoneNull),
+            ],
+            &[("users", "owner_id")],
+        )
+        .await?;
+        // Lists are per owner, oldest first.
+        m.create_index(
+            Index::create()
+                .name("idx-{{plural}}-owner_id-created_at")
+                .table(Alias::new("{{plural}}"))
+                .col(Alias::new("owner_id"))
+                .col(Alias::new("created_at"))
+                .to_owned(),
+        )
+        .await
+    }
+
+    async fn down(&self, m: &SchemaManager) -> Result<(), DbErr> {
+        drop_table(m, "{{plural}}").await
+    }
+}
+// @end-generated-file

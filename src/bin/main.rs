@@ -1,4 +1,4 @@
-use std::process::ExitCode;
+use std::{path::Path, process::ExitCode};
 
 use backend::app::{App, prepare_process};
 use loco_rs::cli;
@@ -11,7 +11,8 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .map_err(loco_rs::Error::from)
-        .and_then(|runtime| runtime.block_on(cli::main::<App, Migrator>()));
+        .and_then(|runtime| runtime.block_on(cli::main::<App, Migrator>()))
+        .and_then(|()| settle_generated_files());
     match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -34,6 +35,28 @@ fn default_to_production() {
         // environment concurrently.
         unsafe { std::env::set_var("LOCO_ENV", "production") };
     }
+}
+
+/// After `generate`, the sections the templates wrote for files of their own
+/// are moved there (`backend::generators`), and the app formatted again.
+fn settle_generated_files() -> loco_rs::Result<()> {
+    if std::env::args().nth(1).as_deref() != Some("generate") {
+        return Ok(());
+    }
+    let written = backend::generators::settle(Path::new("."))?;
+    for file in &written {
+        println!("added {}", file.display());
+    }
+    if !written.is_empty() {
+        // Loco formats what it generated before the sections were moved:
+        // again, for what they left, best effort as Loco's own run is.
+        let _ = std::process::Command::new("cargo")
+            .arg("fmt")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .status();
+    }
+    Ok(())
 }
 
 /// The configuration files are templates: when one does not render (a

@@ -2,7 +2,9 @@
     (owner-scoped, admins manage everyone's, archiving, skip/limit paging, the
     contract's errors, documented), routed under /api/v1 and listed in the
     OpenAPI document through `controllers::all()`. Loco offers no template for
-    a view: it goes into `src/views/mod.rs` as a module of its own. -#}
+    a view: it is written as a section of the controller's file, which the
+    binary moves to `src/views/<plural>.rs` after `generate`
+    (`src/generators.rs`). -#}
 {%- set plural = snake_plural -%}
 {%- set pascal = pascal_singular -%}
 {%- set snake = snake_singular -%}
@@ -32,67 +34,11 @@ injections:
   content: "  \"{{pascal}} not found\": \"{{pascal}} introuvable\","
 - into: "src/views/mod.rs"
   append: true
-  skip_if: "(?m)^pub mod {{plural}} "
+  skip_if: "(?m)^pub mod {{plural}};"
   content: |
 
-    /// `{{pascal}}`, as answered: written by `cargo loco generate` (move it to
-    /// `src/views/{{plural}}.rs` at will).
-    pub mod {{plural}} {
-        use chrono::{DateTime, Utc};
-        use serde::Serialize;
-        use utoipa::ToSchema;
-        use uuid::Uuid;
-
-        use crate::models::{{plural}};
-
-        /// `{{pascal}}`.
-        #[derive(Debug, Serialize, ToSchema)]
-        pub struct {{response}} {
-            pub id: Uuid,
-    {%- for field in fields %}
-    {%- if field.rust_type == "String" %}
-            pub {{field.field_name}}: &'a str,
-    {%- elif field.rust_type == "Option<String>" %}
-            pub {{field.field_name}}: Option<&'a str>,
-    {%- elif field.rust_type is containing("DateTimeWithTimeZone") %}
-            pub {{field.field_name}}: {% if field.nullable %}Option<DateTime<Utc>>{% else %}DateTime<Utc>{% endif %},
-    {%- elif field.rust_type is containing("Date") %}
-            pub {{field.field_name}}: {% if field.nullable %}Option<chrono::NaiveDate>{% else %}chrono::NaiveDate{% endif %},
-    {%- else %}
-            pub {{field.field_name}}: {{field.rust_type}},
-    {%- endif %}
-    {%- endfor %}
-            pub owner_id: Uuid,
-            pub archived: bool,
-            pub archived_at: Option<DateTime<Utc>>,
-            pub created_at: DateTime<Utc>,
-            pub updated_at: DateTime<Utc>,
-        }
-
-        impl{{lifetime}} From<&{% if borrows %}'a {% endif %}{{plural}}::Model> for {{response}} {
-            fn from(row: &{% if borrows %}'a {% endif %}{{plural}}::Model) -> Self {
-                Self {
-                    id: row.id,
-    {%- for field in fields %}
-    {%- if field.rust_type == "String" %}
-                    {{field.field_name}}: &row.{{field.field_name}},
-    {%- elif field.rust_type == "Option<String>" %}
-                    {{field.field_name}}: row.{{field.field_name}}.as_deref(),
-    {%- elif field.rust_type is containing("DateTimeWithTimeZone") %}
-                    {{field.field_name}}: row.{{field.field_name}}{% if field.nullable %}.map(Into::into){% else %}.into(){% endif %},
-    {%- else %}
-                    {{field.field_name}}: row.{{field.field_name}},
-    {%- endif %}
-    {%- endfor %}
-                    owner_id: row.owner_id,
-                    archived: row.is_archived(),
-                    archived_at: row.archived_at.map(Into::into),
-                    created_at: row.created_at.into(),
-                    updated_at: row.updated_at.into(),
-                }
-            }
-        }
-    }
+    /// Written by `cargo loco generate`.
+    pub mod {{plural}};
 ---
 //! `/{{plural}}`: written by `cargo loco generate`, in the shape of `/items`.
 //! Each user sees and changes their own; admins see and change everyone's.
@@ -293,3 +239,61 @@ pub fn routes() -> ApiRoutes {
         .route(routes!(archive))
         .route(routes!(unarchive))
 }
+// @generated-file src/views/{{plural}}.rs
+//! `{{pascal}}`, as answered. Written by `cargo loco generate`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::models::{{plural}};
+
+/// `{{pascal}}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct {{response}} {
+    pub id: Uuid,
+{%- for field in fields %}
+{%- if field.rust_type == "String" %}
+    pub {{field.field_name}}: &'a str,
+{%- elif field.rust_type == "Option<String>" %}
+    pub {{field.field_name}}: Option<&'a str>,
+{%- elif field.rust_type is containing("DateTimeWithTimeZone") %}
+    pub {{field.field_name}}: {% if field.nullable %}Option<DateTime<Utc>>{% else %}DateTime<Utc>{% endif %},
+{%- elif field.rust_type is containing("Date") %}
+    pub {{field.field_name}}: {% if field.nullable %}Option<chrono::NaiveDate>{% else %}chrono::NaiveDate{% endif %},
+{%- else %}
+    pub {{field.field_name}}: {{field.rust_type}},
+{%- endif %}
+{%- endfor %}
+    pub owner_id: Uuid,
+    pub archived: bool,
+    pub archived_at: Option<DateTime<Utc>>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl{{lifetime}} From<&{% if borrows %}'a {% endif %}{{plural}}::Model> for {{response}} {
+    fn from(row: &{% if borrows %}'a {% endif %}{{plural}}::Model) -> Self {
+        Self {
+            id: row.id,
+{%- for field in fields %}
+{%- if field.rust_type == "String" %}
+            {{field.field_name}}: &row.{{field.field_name}},
+{%- elif field.rust_type == "Option<String>" %}
+            {{field.field_name}}: row.{{field.field_name}}.as_deref(),
+{%- elif field.rust_type is containing("DateTimeWithTimeZone") %}
+            {{field.field_name}}: row.{{field.field_name}}{% if field.nullable %}.map(Into::into){% else %}.into(){% endif %},
+{%- else %}
+            {{field.field_name}}: row.{{field.field_name}},
+{%- endif %}
+{%- endfor %}
+            owner_id: row.owner_id,
+            archived: row.is_archived(),
+            archived_at: row.archived_at.map(Into::into),
+            created_at: row.created_at.into(),
+            updated_at: row.updated_at.into(),
+        }
+    }
+}
+// @end-generated-file
