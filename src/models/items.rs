@@ -1,5 +1,5 @@
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect, QueryTrait, Select};
+use sea_orm::{QueryOrder, QuerySelect};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
@@ -124,25 +124,15 @@ impl Model {
         viewer: &users::Model,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
-        let query = Entity::find().filter(Column::ArchivedAt.is_null());
-        let in_order = |query: Select<Entity>| {
-            query
-                .order_by_asc(Column::CreatedAt)
-                .order_by_asc(Column::Id)
-        };
-        if viewer.is_admin() {
-            let page = in_order(query).offset(page.skip).limit(page.limit);
-            return Ok(page.all(db).await?);
+        let mut query = Entity::find().filter(Column::ArchivedAt.is_null());
+        if !viewer.is_admin() {
+            query = query.filter(Column::OwnerId.eq(viewer.id));
         }
-        // The page's ids from the owner's index alone, then their rows: read
-        // whole, the rows would tempt PostgreSQL to walk everyone's items in
-        // `created_at` order, hoping the owner's come early.
-        let ids = in_order(query.select_only().column(Column::Id))
-            .filter(Column::OwnerId.eq(viewer.id))
+        Ok(query
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
             .offset(page.skip)
             .limit(page.limit)
-            .into_query();
-        Ok(in_order(Entity::find().filter(Column::Id.in_subquery(ids)))
             .all(db)
             .await?)
     }
