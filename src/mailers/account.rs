@@ -243,8 +243,6 @@ impl AccountMailer {
         send_code(ctx, settings, MailTemplate::EmailChangeCode, to, code).await
     }
 
-    /// Tells `to` of a change to their account's security. A notice is a
-    /// courtesy: a failure is logged, not returned.
     /// Records `kind` in `user_id`'s security log and, for the events users
     /// hear of, mails them at `to` (their address before the event, for an
     /// email change). For handlers, tasks and workers alike.
@@ -263,6 +261,8 @@ impl AccountMailer {
         }
     }
 
+    /// Tells `to` of a change to their account's security. A notice is a
+    /// courtesy: a failure is logged, not returned.
     pub async fn security_notice(
         ctx: &AppContext,
         settings: &Settings,
