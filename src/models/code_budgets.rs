@@ -5,7 +5,8 @@
 //! of that factor for a while: `FIRST_LOCK` at first, twice as long at each
 //! lock in a row, at most `LONGEST_LOCK`. A source's budget is half an
 //! account's, so that one source is slowed down before it can lock anyone
-//! out. A subject with no wrong code for `FORGET_AFTER` starts afresh.
+//! out. A subject with neither a wrong code nor a lock for `FORGET_AFTER`
+//! starts afresh: waiting out a lock does not shorten the next one.
 //!
 //! The odds this leaves a guesser of emailed codes (9⁶ = 531,441 of them),
 //! with as many sources as they like: 16 wrong codes before each lock, 7
@@ -32,7 +33,8 @@ pub const SOURCE_FAILURES: i32 = 8;
 pub const FIRST_LOCK: Duration = Duration::minutes(15);
 /// The longest lock of a series.
 pub const LONGEST_LOCK: Duration = Duration::hours(24);
-/// A subject with no wrong code for this long starts afresh.
+/// A subject with neither a wrong code nor a lock for this long starts
+/// afresh.
 pub const FORGET_AFTER: Duration = Duration::days(1);
 
 /// What a code proves.
@@ -165,13 +167,13 @@ fn lock_for(locks: i32) -> Duration {
     (FIRST_LOCK * factor_of).min(LONGEST_LOCK)
 }
 
-/// A subject that has been quiet since `before`, and is not locked.
+/// A subject quiet since `before`: no wrong code, and no lock in force,
+/// since then.
 fn forgotten(before: DateTimeWithTimeZone) -> Condition {
-    let now = timestamps::now();
     Condition::all().add(Column::UpdatedAt.lte(before)).add(
         Condition::any()
             .add(Column::LockedUntil.is_null())
-            .add(Column::LockedUntil.lte(now)),
+            .add(Column::LockedUntil.lte(before)),
     )
 }
 
@@ -239,8 +241,8 @@ async fn count_failure(
 }
 
 impl Model {
-    /// Deletes the budgets of subjects quiet for `FORGET_AFTER` and not
-    /// locked; returns how many.
+    /// Deletes the budgets of subjects quiet for `FORGET_AFTER` (no wrong
+    /// code, no lock); returns how many.
     ///
     /// # Errors
     /// On a database error.

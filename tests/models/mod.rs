@@ -1,3 +1,4 @@
+mod code_budgets;
 mod file_deletions;
 mod files;
 mod items;
