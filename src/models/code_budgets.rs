@@ -100,45 +100,99 @@ impl Attempt<'_> {
         subjects
     }
 
-    /// A right code: the account's count of wrong ones starts again; not
-    /// the source's, which spans accounts, nor the length of its next lock.
+    /// Takes one try from the account's and the source's budgets before a
+    /// code is compared: tries sent at once cannot pass a budget together.
+    /// `Some(until)` refuses it: a subject is locked until then, or its whole
+    /// budget is being tried at this moment (then a second from now).
     ///
     /// # Errors
     /// On a database error.
-    pub async fn record_right(&self, db: &impl ConnectionTrait) -> ModelResult<()> {
-        let Some(account) = self.account else {
-            return Ok(());
-        };
-        Entity::update_many()
-            .col_expr(Column::Failures, Expr::value(0))
-            .filter(Column::Factor.eq(self.factor.as_str()))
-            .filter(Column::Subject.eq(format!("{ACCOUNT}{account}")))
-            .filter(Column::Failures.gt(0))
-            .exec(db)
-            .await?;
+    pub async fn take_try(
+        &self,
+        db: &DatabaseConnection,
+    ) -> ModelResult<Option<DateTimeWithTimeZone>> {
+        let now = timestamps::now();
+        let txn = write_transaction::begin(db).await?;
+        for (subject, budget) in self.subjects() {
+            let this = || this_subject(self.factor, &subject);
+            Entity::delete_many()
+                .filter(this())
+                .filter(forgotten(now - FORGET_AFTER))
+                .exec(&txn)
+                .await?;
+            let fresh = ActiveModel {
+                factor: ActiveValue::Set(self.factor.as_str().to_string()),
+                subject: ActiveValue::Set(subject.clone()),
+                failures: ActiveValue::Set(0),
+                locks: ActiveValue::Set(0),
+                locked_until: ActiveValue::Set(None),
+                updated_at: ActiveValue::Set(now),
+            };
+            Entity::insert(fresh)
+                .on_conflict_do_nothing()
+                .exec(&txn)
+                .await?;
+            // Conditional, and it locks the row until commit: of tries sent
+            // at once, each sees the count the one before it left.
+            let taken = Entity::update_many()
+                .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
+                .col_expr(Column::UpdatedAt, Expr::value(now))
+                .filter(this())
+                .filter(Column::Failures.lt(budget))
+                .filter(
+                    Condition::any()
+                        .add(Column::LockedUntil.is_null())
+                        .add(Column::LockedUntil.lte(now)),
+                )
+                .exec(&txn)
+                .await?;
+            if taken.rows_affected == 0 {
+                let row = Entity::find().filter(this()).one(&txn).await?;
+                let until = row
+                    .and_then(|row| row.locked_until)
+                    .filter(|until| *until > now)
+                    .unwrap_or(now + Duration::seconds(1));
+                // Dropped, the transaction gives back what it took.
+                return Ok(Some(until));
+            }
+        }
+        txn.commit().await?;
+        Ok(None)
+    }
+
+    /// A try taken that checked nothing (there was no live code): given back.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn give_back(&self, db: &DatabaseConnection) -> ModelResult<()> {
+        for (subject, _) in self.subjects() {
+            give_back_one(db, self.factor, &subject).await?;
+        }
         Ok(())
     }
 
-    /// When the lock on the account or on the source ends, if either is
-    /// locked now.
+    /// A right code: its try is given back to the source, and the account's
+    /// count of wrong ones starts again; not the source's, which spans
+    /// accounts, nor the length of either's next lock.
     ///
     /// # Errors
     /// On a database error.
-    pub async fn locked_until(
-        &self,
-        db: &impl ConnectionTrait,
-    ) -> ModelResult<Option<DateTimeWithTimeZone>> {
-        let subjects = self.subjects().into_iter().map(|(subject, _)| subject);
-        let locks = Entity::find()
-            .filter(Column::Factor.eq(self.factor.as_str()))
-            .filter(Column::Subject.is_in(subjects))
-            .filter(Column::LockedUntil.gt(timestamps::now()))
-            .all(db)
-            .await?;
-        Ok(locks.into_iter().filter_map(|lock| lock.locked_until).max())
+    pub async fn record_right(&self, db: &DatabaseConnection) -> ModelResult<()> {
+        for (subject, _) in self.subjects() {
+            if subject.starts_with(ACCOUNT) {
+                Entity::update_many()
+                    .col_expr(Column::Failures, Expr::value(0))
+                    .filter(this_subject(self.factor, &subject))
+                    .exec(db)
+                    .await?;
+            } else {
+                give_back_one(db, self.factor, &subject).await?;
+            }
+        }
+        Ok(())
     }
 
-    /// Counts a wrong code against the account and the source.
+    /// A wrong code, its try kept: a subject whose budget it spent is locked.
     ///
     /// # Errors
     /// On a database error.
@@ -146,7 +200,7 @@ impl Attempt<'_> {
         let mut until = None;
         let mut account_lock_began = false;
         for (subject, budget) in self.subjects() {
-            if let Some(lock) = count_failure(db, self.factor, &subject, budget).await? {
+            if let Some(lock) = lock_if_spent(db, self.factor, &subject, budget).await? {
                 account_lock_began |= lock.first && subject.starts_with(ACCOUNT);
                 until = std::cmp::max(until, Some(lock.until));
             }
@@ -156,6 +210,23 @@ impl Attempt<'_> {
             account_lock_began,
         }))
     }
+}
+
+/// The row of `subject`'s budget of `factor`.
+fn this_subject(factor: Factor, subject: &str) -> Condition {
+    Condition::all()
+        .add(Column::Factor.eq(factor.as_str()))
+        .add(Column::Subject.eq(subject))
+}
+
+async fn give_back_one(db: &DatabaseConnection, factor: Factor, subject: &str) -> ModelResult<()> {
+    Entity::update_many()
+        .col_expr(Column::Failures, Expr::col(Column::Failures).sub(1))
+        .filter(this_subject(factor, subject))
+        .filter(Column::Failures.gt(0))
+        .exec(db)
+        .await?;
+    Ok(())
 }
 
 /// How long the `locks`th lock in a row lasts.
@@ -177,67 +248,43 @@ fn forgotten(before: DateTimeWithTimeZone) -> Condition {
     )
 }
 
-/// Counts a wrong code against `subject`, locking it when this one spends
-/// its `budget`. In one transaction: of wrong codes sent at once, each reads
-/// its own count, and exactly one locks.
-async fn count_failure(
+/// Locks `subject` when its tries have spent its `budget`. In one
+/// transaction that resets the count first: of wrong codes ending at once,
+/// exactly one locks.
+async fn lock_if_spent(
     db: &DatabaseConnection,
     factor: Factor,
     subject: &str,
     budget: i32,
 ) -> ModelResult<Option<Lock>> {
     let now = timestamps::now();
-    let this = || {
-        Condition::all()
-            .add(Column::Factor.eq(factor.as_str()))
-            .add(Column::Subject.eq(subject))
-    };
     let txn = write_transaction::begin(db).await?;
-    Entity::delete_many()
-        .filter(this())
-        .filter(forgotten(now - FORGET_AFTER))
+    let spent = Entity::update_many()
+        .col_expr(Column::Failures, Expr::value(0))
+        .col_expr(Column::Locks, Expr::col(Column::Locks).add(1))
+        .filter(this_subject(factor, subject))
+        .filter(Column::Failures.gte(budget))
         .exec(&txn)
         .await?;
-    let fresh = ActiveModel {
-        factor: ActiveValue::Set(factor.as_str().to_string()),
-        subject: ActiveValue::Set(subject.to_string()),
-        failures: ActiveValue::Set(0),
-        locks: ActiveValue::Set(0),
-        locked_until: ActiveValue::Set(None),
-        updated_at: ActiveValue::Set(now),
-    };
-    Entity::insert(fresh)
-        .on_conflict_do_nothing()
-        .exec(&txn)
-        .await?;
-    // The increment locks the row until commit: the next one waits for it.
+    if spent.rows_affected == 0 {
+        return Ok(None);
+    }
+    let locks = Entity::find()
+        .filter(this_subject(factor, subject))
+        .one(&txn)
+        .await?
+        .map_or(1, |row| row.locks);
+    let until = now + lock_for(locks);
     Entity::update_many()
-        .col_expr(Column::Failures, Expr::col(Column::Failures).add(1))
-        .col_expr(Column::UpdatedAt, Expr::value(now))
-        .filter(this())
+        .col_expr(Column::LockedUntil, Expr::value(until))
+        .filter(this_subject(factor, subject))
         .exec(&txn)
         .await?;
-    let counted = Entity::find().filter(this()).one(&txn).await?;
-    let lock = match counted {
-        Some(counted) if counted.failures >= budget => {
-            let locks = counted.locks.saturating_add(1);
-            let until = now + lock_for(locks);
-            Entity::update_many()
-                .col_expr(Column::Failures, Expr::value(0))
-                .col_expr(Column::Locks, Expr::value(locks))
-                .col_expr(Column::LockedUntil, Expr::value(until))
-                .filter(this())
-                .exec(&txn)
-                .await?;
-            Some(Lock {
-                until,
-                first: locks == 1,
-            })
-        }
-        _ => None,
-    };
     txn.commit().await?;
-    Ok(lock)
+    Ok(Some(Lock {
+        until,
+        first: locks == 1,
+    }))
 }
 
 impl Model {

@@ -12,6 +12,8 @@ use crate::support::boot;
 async fn lock_minutes(db: &DatabaseConnection, attempt: &Attempt<'_>) -> i64 {
     let mut last = Wrong::Counted;
     for _ in 0..SOURCE_FAILURES {
+        let refused = attempt.take_try(db).await.expect("a try");
+        assert!(refused.is_none(), "within the budget");
         last = attempt.record_wrong(db).await.expect("counted");
     }
     let Wrong::Locked { until, .. } = last else {
@@ -52,4 +54,31 @@ async fn waiting_out_a_lock_does_not_shorten_the_next() {
         .await
         .expect("quiet for a day since");
     assert_eq!(lock_minutes(db, &attempt).await, 15);
+}
+
+/// Tries sent at once cannot pass the budget together: each is taken before
+/// its code is compared, so of twenty at once exactly the budget's eight go
+/// through, and the rest are refused before any code is checked.
+#[tokio::test]
+async fn tries_sent_at_once_share_one_budget() {
+    let booted = boot().await;
+    let db = &booted.app_context.db;
+    let attempt = Attempt {
+        factor: Factor::SecondFactor,
+        account: Some("someone"),
+        source: IpAddr::V4(Ipv4Addr::new(203, 0, 113, 10)),
+    };
+    let tries = (0..20).map(|_| attempt.take_try(db));
+    let taken = futures::future::join_all(tries)
+        .await
+        .into_iter()
+        .map(|refused| refused.expect("a try"))
+        .filter(Option::is_none)
+        .count();
+    assert_eq!(taken, usize::try_from(SOURCE_FAILURES).expect("a count"));
+    attempt.give_back(db).await.expect("given back");
+    assert!(
+        attempt.take_try(db).await.expect("a try").is_none(),
+        "one try back"
+    );
 }

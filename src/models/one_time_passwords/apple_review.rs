@@ -44,14 +44,17 @@ impl Model {
             until,
             account_lock_began: false,
         };
-        if let Some(until) = attempt.locked_until(db).await? {
+        if let Some(until) = attempt.take_try(db).await? {
             return Ok(locked(until));
         }
         let reviewer = &policy.apple_review_email;
         Ok(
             match Self::check(db, policy, reviewer, Purpose::AppleReview, code).await? {
                 Checked::Right => CodeCheck::AppleReview,
-                Checked::NoCode => CodeCheck::Refused,
+                Checked::NoCode => {
+                    attempt.give_back(db).await?;
+                    CodeCheck::Refused
+                }
                 Checked::Wrong => match attempt.record_wrong(db).await? {
                     Wrong::Counted => CodeCheck::Refused,
                     Wrong::Locked { until, .. } => locked(until),

@@ -294,9 +294,10 @@ impl Model {
     }
 
     /// Checks a code under the budgets of wrong emailed codes of the email
-    /// it proves and of the source sending it: each code allows five tries,
-    /// but a new code gives no new tries against the email. While either is
-    /// locked, codes are refused unchecked.
+    /// it proves and of the source sending it, a try taken from them first:
+    /// each code allows five tries, but a new code gives no new tries
+    /// against the email. While either is locked, codes are refused
+    /// unchecked.
     async fn check_budgeted(
         db: &DatabaseConnection,
         attempt: Attempt<'_>,
@@ -304,7 +305,7 @@ impl Model {
         purpose: Purpose,
         given: Option<String>,
     ) -> ModelResult<Budgeted> {
-        if let Some(until) = attempt.locked_until(db).await? {
+        if let Some(until) = attempt.take_try(db).await? {
             return Ok(Budgeted::Locked {
                 until,
                 account_lock_began: false,
@@ -315,7 +316,10 @@ impl Model {
                 attempt.record_right(db).await?;
                 Budgeted::Right
             }
-            Checked::NoCode => Budgeted::Refused,
+            Checked::NoCode => {
+                attempt.give_back(db).await?;
+                Budgeted::Refused
+            }
             Checked::Wrong => attempt.record_wrong(db).await?.into(),
         })
     }

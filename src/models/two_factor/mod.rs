@@ -275,7 +275,7 @@ impl Model {
             account: Some(&account),
             source,
         };
-        if let Some(until) = attempt.locked_until(db).await? {
+        if let Some(until) = attempt.take_try(db).await? {
             return Err(TwoFactorError::Locked {
                 until,
                 lock_began: false,
