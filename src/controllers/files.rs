@@ -33,7 +33,7 @@ fn render(app: &AppState, file: &files::Model) -> Response {
         (status = 200, body = FileResponse), (status = 401, body = Detail),
         (status = 413, description = "Over `FILE_MAX_BYTES`, or over the caller's quota", body = Detail),
         (status = 422, body = ValidationDetail),
-        (status = 429, description = "Too many uploads; see Retry-After", body = Detail),
+        (status = 429, description = "Too many uploads, or two of the caller's files under way already; see Retry-After", body = Detail),
         (status = 503, body = Detail),
     ))]
 #[debug_handler(state = AppContext)]

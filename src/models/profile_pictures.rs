@@ -4,14 +4,7 @@
 //! comment. JPEG stays JPEG; the others become PNG (lossless, transparency
 //! kept). A user has one; a new one replaces it.
 
-use std::{
-    collections::{HashMap, hash_map::Entry},
-    io::Cursor,
-    num::NonZeroUsize,
-    path::Path,
-    sync::{LazyLock, Mutex, PoisonError},
-    time::Duration,
-};
+use std::{io::Cursor, num::NonZeroUsize, path::Path, sync::LazyLock, time::Duration};
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
@@ -25,7 +18,7 @@ use tokio::sync::{Semaphore, SemaphorePermit};
 
 use super::{
     file_deletions,
-    files::{self, FileError, NewFile, Purpose},
+    files::{self, FileError, NewFile, Purpose, UserPlace},
     users, write_transaction,
 };
 
@@ -55,39 +48,10 @@ static DECODERS: LazyLock<Semaphore> = LazyLock::new(|| {
 /// more than this many of them.
 static RECEIVING: Semaphore = Semaphore::const_new(16);
 
-/// Pictures one user may have under way at once, taken before a place in
-/// `RECEIVING`: one user's slow uploads cannot hold every place.
-pub const PER_USER: usize = 2;
-
-/// Pictures under way, per user.
-static UNDER_WAY: LazyLock<Mutex<HashMap<Uuid, usize>>> = LazyLock::new(Mutex::default);
-
-/// One of a user's `PER_USER` places; given back when dropped.
-struct UserPlace(Uuid);
-
-impl UserPlace {
-    fn take(user_id: Uuid) -> Result<Self, FileError> {
-        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
-        let count = under_way.entry(user_id).or_default();
-        if *count >= PER_USER {
-            return Err(FileError::TooManyAtOnce);
-        }
-        *count += 1;
-        Ok(Self(user_id))
-    }
-}
-
-impl Drop for UserPlace {
-    fn drop(&mut self) {
-        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
-        if let Entry::Occupied(mut count) = under_way.entry(self.0) {
-            *count.get_mut() -= 1;
-            if *count.get() == 0 {
-                count.remove();
-            }
-        }
-    }
-}
+/// Pictures one user may have under way at once (`UserPlace`), taken
+/// before a place in `RECEIVING`: one user's slow uploads cannot hold every
+/// place.
+pub use super::files::PER_USER;
 
 /// A picture ready to store.
 #[derive(Debug)]
@@ -111,7 +75,7 @@ impl Picture {
     where
         S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin,
     {
-        let _place = UserPlace::take(user_id)?;
+        let _place = UserPlace::take(user_id, Purpose::ProfilePicture)?;
         let _room = permit(&RECEIVING).await?;
         let upload = collect(body).await?;
         let _decoder = permit(&DECODERS).await?;

@@ -133,6 +133,61 @@ async fn uploads_at_once_cannot_pass_the_quota_together() {
     }
 }
 
+/// One user's slow file uploads hold two places at most: a third is turned
+/// away at once (before its body is read or stored), while another user's
+/// upload goes through; a place is given back when its upload ends.
+#[tokio::test]
+async fn one_user_holds_two_file_upload_places_at_most() {
+    let booted = boot_on(
+        store_kinds()[0],
+        &loco_rs::environment::Environment::Test,
+        |_| {},
+    )
+    .await;
+    let ctx = booted.app_context.clone();
+    let owner = first_admin(&ctx).await;
+    let upload = |owner_id, body| {
+        let ctx = ctx.clone();
+        async move {
+            files::Model::upload(
+                &ctx.db,
+                &ctx.storage,
+                owner_id,
+                "slow".into(),
+                (1024 * 1024, Quota::NONE),
+                body,
+            )
+            .await
+        }
+    };
+    let (started, mut starts) = tokio::sync::mpsc::unbounded_channel();
+    let held: Vec<_> = (0..files::PER_USER)
+        .map(|_| tokio::spawn(upload(owner.id, stalled(started.clone()))))
+        .collect();
+    for _ in 0..files::PER_USER {
+        starts.recv().await.expect("an upload under way");
+    }
+    let third = upload(owner.id, stalled(started.clone())).await;
+    assert!(matches!(third, Err(FileError::TooManyAtOnce)), "{third:?}");
+    let other = backend::models::users::Model::find_or_register_by_code(
+        &ctx.db,
+        &crate::support::email("other@example.com"),
+    )
+    .await
+    .expect("another user");
+    upload(other.user.id, body(1, None))
+        .await
+        .expect("another user's upload");
+    for task in held {
+        task.abort();
+        assert!(task.await.is_err_and(|error| error.is_cancelled()));
+    }
+    let stored = upload(owner.id, body(1, None))
+        .await
+        .expect("places given back");
+    assert_eq!(stored.size, 64 * 1024);
+}
+
 /// An upload that starts, says so, and never sends a byte.
 fn stalled(
     started: tokio::sync::mpsc::UnboundedSender<()>,

@@ -16,7 +16,10 @@ use loco_rs::{
 };
 use sea_orm::{QueryOrder, QuerySelect};
 
-pub use self::quota::{Quota, Usage};
+pub use self::{
+    quota::{Quota, Usage},
+    upload::{PER_USER, UserPlace},
+};
 pub use super::_entities::files::{self, ActiveModel, Column, Entity, Model, Relation};
 pub use super::file_deletions::{FILES_PREFIX, PICTURES_PREFIX};
 use super::{
@@ -56,7 +59,7 @@ const SNIFF_BYTES: usize = 8192;
 
 /// What a stored object is for: a file of the `/files` routes, or a user's
 /// profile picture (served by its own route, not listed with the files).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Purpose {
     File,
     ProfilePicture,

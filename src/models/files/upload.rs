@@ -1,11 +1,53 @@
 //! An upload, streamed to the store as it arrives and counted against its
 //! limit and its owner's quota; its type read from its first bytes.
 
-use std::sync::{Arc, Mutex, PoisonError};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    sync::{Arc, LazyLock, Mutex, PoisonError},
+};
 
 use futures_util::StreamExt;
 
 use super::*;
+
+/// Uploads of one purpose one user may have under way at once: one user's
+/// slow uploads cannot hold every connection, nor fill the store with
+/// bytes that their quota will refuse once they end.
+pub const PER_USER: usize = 2;
+
+/// Uploads under way, per user and purpose.
+static UNDER_WAY: LazyLock<Mutex<HashMap<(Uuid, Purpose), usize>>> = LazyLock::new(Mutex::default);
+
+/// One of a user's `PER_USER` places for uploads of a purpose; given back
+/// when dropped.
+pub struct UserPlace(Uuid, Purpose);
+
+impl UserPlace {
+    /// # Errors
+    /// `TooManyAtOnce` when the user has `PER_USER` uploads of `purpose`
+    /// under way already.
+    pub fn take(user_id: Uuid, purpose: Purpose) -> Result<Self, FileError> {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        let count = under_way.entry((user_id, purpose)).or_default();
+        if *count >= PER_USER {
+            return Err(FileError::TooManyAtOnce);
+        }
+        *count += 1;
+        Ok(Self(user_id, purpose))
+    }
+}
+
+impl Drop for UserPlace {
+    fn drop(&mut self) {
+        let mut under_way = UNDER_WAY.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Entry::Occupied(mut count) = under_way.entry((self.0, self.1)) {
+            *count.get_mut() -= 1;
+            if *count.get() == 0 {
+                count.remove();
+            }
+        }
+    }
+}
 
 /// What has gone by of an upload: its size, its first bytes, and why it was
 /// cut, if it was.
@@ -41,6 +83,7 @@ impl Model {
     /// the object is removed.
     ///
     /// # Errors
+    /// `TooManyAtOnce` past the owner's `PER_USER` uploads under way,
     /// `TooLarge`, `OverQuota`, `Empty`, `Unreadable` (the body's own error),
     /// `Storage`, or a database error.
     #[tracing::instrument(skip(db, storage, body), fields(owner_id = %owner_id))]
@@ -55,6 +98,7 @@ impl Model {
     where
         S: Stream<Item = Result<Bytes, FileError>> + Send + Unpin + 'static,
     {
+        let _place = UserPlace::take(owner_id, Purpose::File)?;
         let room = quota
             .room(Usage::of(db, owner_id).await?)
             .ok_or(FileError::OverQuota)?;
