@@ -307,3 +307,43 @@ pub async fn queue_mail(ctx: &AppContext, subject: &str) -> backend::models::mai
     .await
     .expect("queued")
 }
+
+/// Checks that an index serves `query`'s rows in their order, with no sort
+/// step, and returns the plan. On PostgreSQL, sequential and bitmap scans
+/// are priced out for the check, so that a test's few rows get the plan that
+/// many rows would.
+pub async fn assert_served_by<E: sea_orm::EntityTrait>(
+    db: &sea_orm::DatabaseConnection,
+    query: sea_orm::Select<E>,
+    index: &str,
+) -> String {
+    use sea_orm::{DatabaseBackend, QueryTrait, Statement, TransactionTrait};
+
+    let backend = db.get_database_backend();
+    let statement = query.build(backend);
+    let txn = db.begin().await.expect("transaction");
+    let (explain, column) = if backend == DatabaseBackend::Postgres {
+        txn.execute_unprepared("SET LOCAL enable_seqscan = off; SET LOCAL enable_bitmapscan = off")
+            .await
+            .expect("planner settings");
+        ("EXPLAIN", "QUERY PLAN")
+    } else {
+        ("EXPLAIN QUERY PLAN", "detail")
+    };
+    let explained = Statement {
+        sql: format!("{explain} {}", statement.sql),
+        ..statement
+    };
+    let rows = txn.query_all_raw(explained).await.expect("plan");
+    let plan = rows
+        .iter()
+        .map(|row| row.try_get::<String>("", column).expect("plan line"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    txn.rollback().await.expect("rolled back");
+    assert!(plan.contains(index), "not served by {index}:\n{plan}");
+    for sort in ["Sort", "TEMP B-TREE"] {
+        assert!(!plan.contains(sort), "sorted:\n{plan}");
+    }
+    plan
+}

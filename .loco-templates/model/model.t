@@ -89,13 +89,13 @@ injections:
 //! `items`.
 
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect};
+use sea_orm::{Order, Select};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub use super::_entities::{{plural}}::{self, ActiveModel, Column, Entity, Model};
 pub use super::access::{AccessError, Archived};
-use super::{pagination::Pagination, {% if has_nullable %}patch::present, {% endif %}timestamps, users};
+use super::{pagination::{self, Pagination}, {% if has_nullable %}patch::present, {% endif %}timestamps, users};
 
 timestamps::stamped_model!();
 
@@ -223,17 +223,17 @@ impl Model {
         viewer: &users::Model,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
+        Ok(Self::listed(viewer, page).all(db).await?)
+    }
+
+    /// The statement of `list_for`.
+    #[must_use]
+    pub fn listed(viewer: &users::Model, page: &Pagination) -> Select<Entity> {
         let mut query = Entity::find().filter(Column::ArchivedAt.is_null());
         if !viewer.is_admin() {
-            query = query.filter(Column::OwnerId.eq(viewer.id));
+            query = pagination::owned_by(query, Column::OwnerId, viewer.id, Order::Asc);
         }
-        Ok(query
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
-            .all(db)
-            .await?)
+        page.select(query, Column::CreatedAt, Column::Id, Order::Asc)
     }
 
     /// # Errors
@@ -378,13 +378,24 @@ impl MigrationTrait for Migration {
             &[("users", "owner_id")],
         )
         .await?;
-        // Lists are per owner, oldest first.
+        // Lists are per owner (everyone's for an admin), oldest first, and
+        // continue after a cursor on (created_at, id).
         m.create_index(
             Index::create()
-                .name("idx-{{plural}}-owner_id-created_at")
+                .name("idx-{{plural}}-owner_id-created_at-id")
                 .table(Alias::new("{{plural}}"))
                 .col(Alias::new("owner_id"))
                 .col(Alias::new("created_at"))
+                .col(Alias::new("id"))
+                .to_owned(),
+        )
+        .await?;
+        m.create_index(
+            Index::create()
+                .name("idx-{{plural}}-created_at-id")
+                .table(Alias::new("{{plural}}"))
+                .col(Alias::new("created_at"))
+                .col(Alias::new("id"))
                 .to_owned(),
         )
         .await

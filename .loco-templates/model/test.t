@@ -12,12 +12,12 @@ message: "Tests for model `{{pascal}}` added in tests/models/{{plural}}.rs. Run 
 
 use backend::models::{
     {{plural}}::{self, AccessError, Archived, {{pascal}}Create, {{pascal}}Update},
-    pagination::Pagination,
+    pagination::{Cursor, Pagination},
     users::{self, Role, UserCreate},
 };
 use sea_orm::{DatabaseConnection, IntoActiveModel};
 
-use crate::support::{boot, email};
+use crate::support::{self, boot, email};
 
 async fn user(db: &DatabaseConnection, address: &str, role: Role) -> users::Model {
     let params = UserCreate {
@@ -84,9 +84,36 @@ async fn list_for_shows_owners_theirs_and_admins_everything() {
     let mut everyone = janes.clone();
     everyone.push(johns.id);
     assert_eq!(ids(all.expect("list")), everyone);
-    let second = Pagination { skip: 1, limit: 1 };
+    let second = Pagination {
+        skip: 1,
+        limit: 1,
+        ..Pagination::default()
+    };
     let paged = {{plural}}::Model::list_for(db, &jane, &second).await;
     assert_eq!(ids(paged.expect("list")), [janes[1]]);
+}
+
+/// The lists stay fast as rows grow: an owner's is a range of their index,
+/// everyone's of the time index, from the start or after a cursor.
+#[tokio::test]
+async fn lists_are_read_from_their_index_whatever_the_data() {
+    let boot = boot().await;
+    let db = &boot.app_context.db;
+    let jane = user(db, "jane@example.com", Role::Customer).await;
+    let admin = user(db, "boss@example.com", Role::Admin).await;
+    let row = {{plural}}::Model::create(db, jane.id, &sample(0))
+        .await
+        .expect("created");
+    let after = Pagination {
+        cursor: Some(Cursor::after(row.created_at, row.id)),
+        ..Pagination::default()
+    };
+    for page in [Pagination::default(), after] {
+        let mine = {{plural}}::Model::listed(&jane, &page);
+        support::assert_served_by(db, mine, "idx-{{plural}}-owner_id-created_at-id").await;
+        let everyones = {{plural}}::Model::listed(&admin, &page);
+        support::assert_served_by(db, everyones, "idx-{{plural}}-created_at-id").await;
+    }
 }
 
 #[tokio::test]

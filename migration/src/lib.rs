@@ -13,6 +13,7 @@ mod m20251201_000009_sessions;
 mod m20251201_000010_two_factor;
 mod m20251202_000011_files;
 mod m20251205_000012_code_budgets_per_factor;
+mod m20251207_000013_list_indexes;
 
 pub struct Migrator;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251201_000010_two_factor::Migration),
             Box::new(m20251202_000011_files::Migration),
             Box::new(m20251205_000012_code_budgets_per_factor::Migration),
+            Box::new(m20251207_000013_list_indexes::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -17,7 +17,10 @@ use crate::{
     errors::{ApiResult, Detail, ValidationDetail},
     infra::{rate_limit::Action, state::AppState},
     models::{files, pagination::Pagination},
-    views::files::{self as view, FileResponse, UploadForm, UsageResponse},
+    views::{
+        self,
+        files::{self as view, FileResponse, UploadForm, UsageResponse},
+    },
 };
 
 fn render(app: &AppState, file: &files::Model) -> Response {
@@ -87,11 +90,12 @@ pub async fn list(
 ) -> ApiResult<Response> {
     let files = files::Model::list_for(&db, &user, &page).await?;
     let host = &app.settings.server_host;
-    let files: Vec<_> = files
+    let next = page.next(&files, |file| (file.created_at, file.id));
+    let files = files
         .iter()
         .map(|file| FileResponse::new(file, host))
         .collect();
-    Ok(Json(files).into_response())
+    Ok(views::page::render(files, next))
 }
 
 /// One file's metadata.

@@ -17,7 +17,7 @@ use crate::{
         pagination::Pagination,
         users,
     },
-    views::items::ItemResponse,
+    views::{self, items::ItemResponse},
 };
 
 fn render(item: &items::Model) -> Response {
@@ -52,7 +52,11 @@ pub async fn list(
     QueryParams(page): QueryParams<Pagination>,
 ) -> ApiResult<Response> {
     let items = items::Model::list_for(&db, &user, &page).await?;
-    Ok(Json(items.iter().map(ItemResponse::from).collect::<Vec<_>>()).into_response())
+    let next = page.next(&items, |item| (item.created_at, item.id));
+    Ok(views::page::render(
+        items.iter().map(ItemResponse::from).collect(),
+        next,
+    ))
 }
 
 /// Creates an item owned by the caller.

@@ -2,7 +2,6 @@
 //! account's security log. Handlers write to it with
 //! `AccountMailer::security_event`.
 
-use axum::Json;
 use loco_rs::prelude::*;
 use utoipa_axum::routes;
 
@@ -13,11 +12,15 @@ use super::{
 use crate::{
     errors::{ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     models::{pagination::Pagination, security_events, users},
-    views::security_events::SecurityEventResponse,
+    views::{self, security_events::SecurityEventResponse},
 };
 
-fn render(events: &[security_events::Model]) -> Json<Vec<SecurityEventResponse<'_>>> {
-    Json(events.iter().map(SecurityEventResponse::from).collect())
+fn render(events: &[security_events::Model], page: &Pagination) -> Response {
+    let next = page.next(events, |event| (event.created_at, event.id));
+    views::page::render(
+        events.iter().map(SecurityEventResponse::from).collect(),
+        next,
+    )
 }
 
 /// The caller's security log, newest first.
@@ -34,7 +37,7 @@ pub async fn mine(
     QueryParams(page): QueryParams<Pagination>,
 ) -> ApiResult<Response> {
     let events = security_events::Model::list_for(&db, user.id, &page).await?;
-    Ok(render(&events).into_response())
+    Ok(render(&events, &page))
 }
 
 /// A user's security log, newest first.
@@ -56,7 +59,7 @@ pub async fn of_user(
         .await
         .or_not_found(msg::USER_NOT_FOUND)?;
     let events = security_events::Model::list_for(&db, user.id, &page).await?;
-    Ok(render(&events).into_response())
+    Ok(render(&events, &page))
 }
 
 pub fn routes() -> ApiRoutes {

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Json, http::StatusCode};
+use axum::{Extension, http::StatusCode};
 use loco_rs::prelude::*;
 use utoipa_axum::routes;
 
@@ -20,19 +20,19 @@ use crate::{
         security_events::{EventKind, Origin},
         sessions, users,
     },
-    views::sessions::SessionResponse,
+    views::{self, sessions::SessionResponse},
 };
 
 /// Said of a session ended by an admin, in its owner's log.
 const BY_ADMIN: &str = "by an admin";
 
-fn render(sessions: &[sessions::Model], current: Option<Uuid>) -> Json<Vec<SessionResponse<'_>>> {
-    Json(
-        sessions
-            .iter()
-            .map(|session| SessionResponse::new(session, current))
-            .collect(),
-    )
+fn render(sessions: &[sessions::Model], page: &Pagination, current: Option<Uuid>) -> Response {
+    let next = page.next(sessions, |session| (session.created_at, session.id));
+    let sessions = sessions
+        .iter()
+        .map(|session| SessionResponse::new(session, current))
+        .collect();
+    views::page::render(sessions, next)
 }
 
 /// The caller's live sessions, newest first; `current` marks the caller's.
@@ -49,7 +49,7 @@ pub async fn mine(
     QueryParams(page): QueryParams<Pagination>,
 ) -> ApiResult<Response> {
     let listed = sessions::Model::list_for(&db, session.user.id, &page).await?;
-    Ok(render(&listed, Some(session.session_id)).into_response())
+    Ok(render(&listed, &page, Some(session.session_id)))
 }
 
 /// Ends one session: its tokens, access tokens included, stop working. A
@@ -134,7 +134,7 @@ pub async fn of_user(
         .await
         .or_not_found(msg::USER_NOT_FOUND)?;
     let listed = sessions::Model::list_for(&db, user.id, &page).await?;
-    Ok(render(&listed, None).into_response())
+    Ok(render(&listed, &page, None))
 }
 
 /// Signs a user out everywhere: every token of theirs stops working.

@@ -26,7 +26,7 @@ use crate::{
         security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
-    views::{auth::AuthResponse, users::UserResponse},
+    views::{self, auth::AuthResponse, users::UserResponse},
 };
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -103,15 +103,15 @@ pub async fn list(
     AdminUser(_admin): AdminUser,
     QueryParams(page): QueryParams<Pagination>,
     QueryParams(filter): QueryParams<ListFilter>,
-) -> ApiResult<Json<Vec<UserResponse>>> {
+) -> ApiResult<Response> {
     let users = users::Model::list(&db, &page, filter.with_archived).await?;
     let host = &app.settings.server_host;
-    Ok(Json(
-        users
-            .iter()
-            .map(|user| UserResponse::new(user, host))
-            .collect(),
-    ))
+    let next = page.next(&users, |user| (user.created_at, user.id));
+    let users = users
+        .iter()
+        .map(|user| UserResponse::new(user, host))
+        .collect();
+    Ok(views::page::render(users, next))
 }
 
 /// Creates a user with the given role.

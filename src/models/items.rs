@@ -1,11 +1,15 @@
 use loco_rs::prelude::*;
-use sea_orm::{QueryOrder, QuerySelect};
+use sea_orm::{Order, Select};
 use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
 pub use super::access::{AccessError, Archived};
-use super::{pagination::Pagination, patch::present, timestamps, users};
+use super::{
+    pagination::{self, Pagination},
+    patch::present,
+    timestamps, users,
+};
 
 /// `ItemCreate`.
 #[derive(Debug, Clone, Default, Deserialize, Validate, ToSchema)]
@@ -124,17 +128,17 @@ impl Model {
         viewer: &users::Model,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
+        Ok(Self::listed(viewer, page).all(db).await?)
+    }
+
+    /// The statement of `list_for`.
+    #[must_use]
+    pub fn listed(viewer: &users::Model, page: &Pagination) -> Select<Entity> {
         let mut query = Entity::find().filter(Column::ArchivedAt.is_null());
         if !viewer.is_admin() {
-            query = query.filter(Column::OwnerId.eq(viewer.id));
+            query = pagination::owned_by(query, Column::OwnerId, viewer.id, Order::Asc);
         }
-        Ok(query
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
-            .all(db)
-            .await?)
+        page.select(query, Column::CreatedAt, Column::Id, Order::Asc)
     }
 
     /// # Errors

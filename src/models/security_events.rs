@@ -6,10 +6,13 @@ use std::net::IpAddr;
 
 use chrono::Duration;
 use loco_rs::prelude::*;
-use sea_orm::{PaginatorTrait, QueryOrder, QuerySelect};
+use sea_orm::{Order, PaginatorTrait};
 
 pub use super::_entities::security_events::{ActiveModel, Column, Entity, Model};
-use super::{pagination::Pagination, timestamps};
+use super::{
+    pagination::{self, Pagination},
+    timestamps,
+};
 
 /// What happened.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -182,12 +185,10 @@ impl Model {
         user_id: Uuid,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
-        Ok(Entity::find()
-            .filter(Column::UserId.eq(user_id))
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
+        let query = Entity::find();
+        let query = pagination::owned_by(query, Column::UserId, user_id, Order::Desc);
+        Ok(page
+            .select(query, Column::CreatedAt, Column::Id, Order::Desc)
             .all(db)
             .await?)
     }

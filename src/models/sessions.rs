@@ -6,14 +6,18 @@
 
 use loco_rs::prelude::*;
 use sea_orm::{
-    QueryOrder, QuerySelect,
+    Order,
     sea_query::{Expr, ExprTrait},
 };
 
 pub use super::_entities::sessions::{ActiveModel, Column, Entity, Model};
 use super::{
-    _entities::refresh_tokens, pagination::Pagination, security_events::Origin, timestamps,
-    tokens::IssuedToken, write_transaction,
+    _entities::refresh_tokens,
+    pagination::{self, Pagination},
+    security_events::Origin,
+    timestamps,
+    tokens::IssuedToken,
+    write_transaction,
 };
 
 timestamps::stamped_model!();
@@ -83,13 +87,10 @@ impl Model {
         user_id: Uuid,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
-        Ok(Entity::find()
-            .filter(Column::UserId.eq(user_id))
-            .filter(Column::ExpiresAt.gt(timestamps::now()))
-            .order_by_desc(Column::CreatedAt)
-            .order_by_desc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
+        let query = Entity::find().filter(Column::ExpiresAt.gt(timestamps::now()));
+        let query = pagination::owned_by(query, Column::UserId, user_id, Order::Desc);
+        Ok(page
+            .select(query, Column::CreatedAt, Column::Id, Order::Desc)
             .all(db)
             .await?)
     }

@@ -3,6 +3,7 @@ pub mod files;
 pub mod items;
 pub mod msg;
 pub mod otp;
+pub mod page;
 pub mod security_events;
 pub mod sessions;
 pub mod two_factor;

@@ -238,3 +238,19 @@ async fn one_user_holds_two_picture_places_at_most() {
         .await
         .expect("a place was given back");
 }
+
+#[tokio::test]
+async fn file_lists_are_read_from_their_index_whatever_the_data() {
+    let boot = crate::support::boot().await;
+    let db = &boot.app_context.db;
+    let admin = first_admin(&boot.app_context).await;
+    let customer = backend::models::users::Model {
+        role: backend::models::users::Role::Customer,
+        ..admin.clone()
+    };
+    let page = backend::models::pagination::Pagination::default();
+    let theirs = files::Model::listed(&customer, &page);
+    crate::support::assert_served_by(db, theirs, "idx-files-purpose-owner_id-created_at-id").await;
+    let everyones = files::Model::listed(&admin, &page);
+    crate::support::assert_served_by(db, everyones, "idx-files-purpose-created_at-id").await;
+}

@@ -1,12 +1,12 @@
 use backend::models::{
     items::{self, AccessError, Archived, ItemCreate, ItemUpdate},
-    pagination::Pagination,
+    pagination::{Cursor, Pagination},
     users::{self, Role, UserCreate},
 };
 use loco_rs::model::ModelError;
 use sea_orm::{DatabaseConnection, IntoActiveModel};
 
-use crate::support::{boot, email};
+use crate::support::{self, boot, email};
 
 async fn user(db: &DatabaseConnection, address: &str, role: Role) -> users::Model {
     let params = UserCreate {
@@ -81,7 +81,11 @@ async fn list_for_shows_owners_their_items_and_admins_everything() {
         ),
         ["j0", "j1", "j2", "y"]
     );
-    let second = Pagination { skip: 1, limit: 1 };
+    let second = Pagination {
+        skip: 1,
+        limit: 1,
+        ..Pagination::default()
+    };
     assert_eq!(
         names(
             items::Model::list_for(db, &jane, &second)
@@ -174,4 +178,70 @@ async fn transitions_archive_update_and_destroy() {
         items::Model::find_by_id(db, id).await,
         Err(ModelError::EntityNotFound)
     ));
+}
+
+/// Every page of `viewer`'s list, `size` at a time, each after the cursor
+/// the one before gave.
+async fn walk(db: &DatabaseConnection, viewer: &users::Model, size: u64) -> Vec<uuid::Uuid> {
+    let mut page = Pagination {
+        limit: size,
+        ..Pagination::default()
+    };
+    let mut seen = Vec::new();
+    loop {
+        let rows = items::Model::list_for(db, viewer, &page)
+            .await
+            .expect("list");
+        seen.extend(rows.iter().map(|item| item.id));
+        match page.next(&rows, |item| (item.created_at, item.id)) {
+            Some(cursor) => page.cursor = Some(cursor),
+            None => return seen,
+        }
+    }
+}
+
+#[tokio::test]
+async fn cursors_walk_a_list_once_in_order() {
+    let boot = boot().await;
+    let db = &boot.app_context.db;
+    let jane = user(db, "jane@example.com", Role::Customer).await;
+    let john = user(db, "john@example.com", Role::Customer).await;
+    let admin = user(db, "boss@example.com", Role::Admin).await;
+    for n in 0..5 {
+        for owner in [&jane, &john] {
+            items::Model::create(db, owner.id, &named(&format!("{n}")))
+                .await
+                .expect("item");
+        }
+    }
+    for viewer in [&jane, &admin] {
+        let whole = items::Model::list_for(db, viewer, &Pagination::default())
+            .await
+            .expect("list");
+        let whole: Vec<_> = whole.iter().map(|item| item.id).collect();
+        for size in [1, 2, 5] {
+            assert_eq!(walk(db, viewer, size).await, whole, "pages of {size}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn lists_are_read_from_their_index_whatever_the_data() {
+    let boot = boot().await;
+    let db = &boot.app_context.db;
+    let jane = user(db, "jane@example.com", Role::Customer).await;
+    let admin = user(db, "boss@example.com", Role::Admin).await;
+    let item = items::Model::create(db, jane.id, &named("lamp"))
+        .await
+        .expect("item");
+    let after = Pagination {
+        cursor: Some(Cursor::after(item.created_at, item.id)),
+        ..Pagination::default()
+    };
+    for page in [Pagination::default(), after] {
+        let mine = items::Model::listed(&jane, &page);
+        support::assert_served_by(db, mine, "idx-items-owner_id-created_at-id").await;
+        let everyones = items::Model::listed(&admin, &page);
+        support::assert_served_by(db, everyones, "idx-items-created_at-id").await;
+    }
 }

@@ -276,9 +276,17 @@ async fn list_pages_oldest_first_and_hides_archived() {
         emails,
         ["admin@example.com", "u1@example.com", "u2@example.com"]
     );
-    let all = users::Model::list(db, &Pagination { skip: 1, limit: 2 }, true)
-        .await
-        .expect("list");
+    let all = users::Model::list(
+        db,
+        &Pagination {
+            skip: 1,
+            limit: 2,
+            ..Pagination::default()
+        },
+        true,
+    )
+    .await
+    .expect("list");
     let emails: Vec<_> = all.iter().map(|user| user.email.as_str()).collect();
     assert_eq!(emails, ["u0@example.com", "u1@example.com"]);
 }

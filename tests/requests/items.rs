@@ -122,6 +122,77 @@ async fn lists_are_per_owner_oldest_first_and_admins_see_all() {
 }
 
 #[tokio::test]
+async fn a_list_continues_after_the_cursor_its_last_page_gave() {
+    request(|server, _ctx| async move {
+        let (jane, _) = register(&server, "jane@example.com").await;
+        let (john, _) = register(&server, "john@example.com").await;
+        for n in 0..5 {
+            create(&server, &jane, json!({ "name": format!("jane-{n}") })).await;
+            create(&server, &john, json!({ "name": format!("john-{n}") })).await;
+        }
+        let first = server
+            .get("/api/v1/items?limit=2")
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(names(&first), ["jane-0", "jane-1"]);
+        let cursor = first.header("x-next-cursor");
+        let cursor = cursor.to_str().expect("ascii");
+        let second = server
+            .get(&format!("/api/v1/items?limit=2&cursor={cursor}"))
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(names(&second), ["jane-2", "jane-3"]);
+        let skipped = server
+            .get(&format!("/api/v1/items?limit=2&skip=1&cursor={cursor}"))
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(names(&skipped), ["jane-3", "jane-4"]);
+        let cursor = second.header("x-next-cursor");
+        let last = server
+            .get(&format!(
+                "/api/v1/items?cursor={}",
+                cursor.to_str().expect("ascii")
+            ))
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(names(&last), ["jane-4"]);
+        assert!(
+            last.maybe_header("x-next-cursor").is_none(),
+            "the last page has no next"
+        );
+
+        // Someone else's cursor only says where to start: the list stays the caller's.
+        let johns = server
+            .get("/api/v1/items?limit=1")
+            .authorization_bearer(&john)
+            .await;
+        let cursor = johns.header("x-next-cursor");
+        let mine = server
+            .get(&format!(
+                "/api/v1/items?cursor={}",
+                cursor.to_str().expect("ascii")
+            ))
+            .authorization_bearer(&jane)
+            .await;
+        assert_eq!(names(&mine), ["jane-1", "jane-2", "jane-3", "jane-4"]);
+
+        for bad in ["nonsense", "AAAA", "%00", ""] {
+            let refused = server
+                .get(&format!("/api/v1/items?cursor={bad}"))
+                .authorization_bearer(&jane)
+                .await;
+            assert_eq!(refused.status_code(), 422, "{bad}: {}", refused.text());
+        }
+        let refused = server
+            .get("/api/v1/items?cursor=nonsense")
+            .authorization_bearer(&jane)
+            .await;
+        assert_json_snapshot!(refused.json::<Value>());
+    })
+    .await;
+}
+
+#[tokio::test]
 async fn someone_elses_item_is_forbidden_and_a_missing_one_not_found() {
     request(|server, _ctx| async move {
         let (jane, _) = register(&server, "jane@example.com").await;

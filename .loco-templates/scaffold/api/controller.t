@@ -59,7 +59,7 @@ use crate::{
         users,
         {{plural}}::{self, Archived, {{pascal}}Create, {{pascal}}Update},
     },
-    views::{{plural}}::{{pascal}}Response,
+    views::{self, {{plural}}::{{pascal}}Response},
 };
 
 fn render(row: &{{plural}}::Model) -> Response {
@@ -94,7 +94,8 @@ pub async fn list(
     QueryParams(page): QueryParams<Pagination>,
 ) -> ApiResult<Response> {
     let rows = {{plural}}::Model::list_for(&db, &user, &page).await?;
-    Ok(Json(rows.iter().map({{pascal}}Response::from).collect::<Vec<_>>()).into_response())
+    let next = page.next(&rows, |row| (row.created_at, row.id));
+    Ok(views::page::render(rows.iter().map({{pascal}}Response::from).collect(), next))
 }
 
 /// Creates a {{snake}} owned by the caller.

@@ -14,7 +14,7 @@ use loco_rs::{
     prelude::*,
     storage::{Storage, StorageError, stream::BytesStream},
 };
-use sea_orm::{QueryOrder, QuerySelect};
+use sea_orm::{Order, QueryOrder, QuerySelect, Select};
 
 pub use self::{
     quota::{Quota, Usage},
@@ -23,7 +23,10 @@ pub use self::{
 pub use super::_entities::files::{self, ActiveModel, Column, Entity, Model, Relation};
 pub use super::file_deletions::{FILES_PREFIX, PICTURES_PREFIX};
 use super::{
-    _entities::users, file_deletions, pagination::Pagination, timestamps, write_transaction,
+    _entities::users,
+    file_deletions,
+    pagination::{self, Pagination},
+    timestamps, write_transaction,
 };
 
 /// How long a health check waits for the store.
@@ -246,17 +249,22 @@ impl Model {
         viewer: &users::Model,
         page: &Pagination,
     ) -> ModelResult<Vec<Self>> {
+        Ok(Self::listed(viewer, page).all(db).await?)
+    }
+
+    /// The statement of `list_for`.
+    #[must_use]
+    pub fn listed(viewer: &users::Model, page: &Pagination) -> Select<Entity> {
         let mut query = Entity::find().filter(Column::Purpose.eq(Purpose::File.as_str()));
         if !viewer.is_admin() {
-            query = query.filter(Column::OwnerId.eq(viewer.id));
+            query = pagination::owned_by(query, Column::OwnerId, viewer.id, Order::Asc);
         }
-        Ok(query
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
-            .all(db)
-            .await?)
+        page.select(
+            query.order_by_asc(Column::Purpose),
+            Column::CreatedAt,
+            Column::Id,
+            Order::Asc,
+        )
     }
 
     /// The keys of every object `owner_id` has in the store.

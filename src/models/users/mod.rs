@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::{
-    Condition, JoinType, QueryOrder, QuerySelect, QueryTrait, Select, SqlErr,
+    Condition, JoinType, Order, QueryTrait, Select, SqlErr,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -337,11 +337,8 @@ impl Model {
         if !with_archived {
             query = query.filter(Column::ArchivedAt.is_null());
         }
-        Ok(query
-            .order_by_asc(Column::CreatedAt)
-            .order_by_asc(Column::Id)
-            .offset(page.skip)
-            .limit(page.limit)
+        Ok(page
+            .select(query, Column::CreatedAt, Column::Id, Order::Asc)
             .all(db)
             .await?)
     }
