@@ -94,8 +94,8 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub use super::_entities::{{plural}}::{self, ActiveModel, Column, Entity, Model};
-pub use super::access::{AccessError, Archived};
-use super::{pagination::{self, Pagination}, {% if has_nullable %}patch::present, {% endif %}timestamps, users};
+pub use super::access::{AccessError, Archived, Picked};
+use super::{pagination::{self, Pagination}, {% if has_nullable %}patch::present, {% endif %}rendered::Rendered, timestamps, users};
 
 timestamps::stamped_model!();
 
@@ -185,15 +185,26 @@ impl Model {
         user: &users::Model,
         archived: Archived,
     ) -> Result<Self, AccessError> {
-        let found = Entity::find().filter(Self::picked(id, archived)).one(db).await?;
+        let found = Entity::find().filter(Self::picking(id, archived)).one(db).await?;
         Self::managed_by(found, user)
     }
 
-    /// What picks the {{snake}} `id` (and only when not archived, if
-    /// `archived` excludes those): for reading it in the same query as its
-    /// caller (`users::Model::find_active_in_session_with`).
+    /// The {{snake}} `id`, to be read beside its caller.
     #[must_use]
-    pub fn picked(id: Uuid, archived: Archived) -> Condition {
+    pub fn picked(id: Uuid, archived: Archived) -> Picked {
+        static STATEMENTS: [Rendered<3>; 2] = [Rendered::new(), Rendered::new()];
+        Picked {
+            id,
+            archived,
+            condition: Self::picking,
+            statements: &STATEMENTS,
+        }
+    }
+
+    /// What picks the {{snake}} `id` (and only when not archived, if
+    /// `archived` excludes those).
+    #[must_use]
+    pub fn picking(id: Uuid, archived: Archived) -> Condition {
         let by_id = Condition::all().add(Column::Id.eq(id));
         match archived {
             Archived::Included => by_id,

@@ -4,10 +4,11 @@ use serde::Deserialize;
 use utoipa::ToSchema;
 
 pub use super::_entities::items::{self, ActiveModel, Column, Entity, Model};
-pub use super::access::{AccessError, Archived};
+pub use super::access::{AccessError, Archived, Picked};
 use super::{
     pagination::{self, Pagination},
     patch::present,
+    rendered::Rendered,
     timestamps, users,
 };
 
@@ -77,17 +78,28 @@ impl Model {
         archived: Archived,
     ) -> Result<Self, AccessError> {
         let item = Entity::find()
-            .filter(Self::picked(id, archived))
+            .filter(Self::picking(id, archived))
             .one(db)
             .await?;
         Self::managed_by(item, user)
     }
 
-    /// What picks the item `id` (and only when not archived, if `archived`
-    /// excludes those): for reading it in the same query as its caller
-    /// (`users::Model::find_active_in_session_with`).
+    /// The item `id`, to be read beside its caller.
     #[must_use]
-    pub fn picked(id: Uuid, archived: Archived) -> Condition {
+    pub fn picked(id: Uuid, archived: Archived) -> Picked {
+        static STATEMENTS: [Rendered<3>; 2] = [Rendered::new(), Rendered::new()];
+        Picked {
+            id,
+            archived,
+            condition: Self::picking,
+            statements: &STATEMENTS,
+        }
+    }
+
+    /// What picks the item `id` (and only when not archived, if
+    /// `archived` excludes those).
+    #[must_use]
+    pub fn picking(id: Uuid, archived: Archived) -> Condition {
         let by_id = Condition::all().add(Column::Id.eq(id));
         match archived {
             Archived::Included => by_id,

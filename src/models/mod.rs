@@ -14,6 +14,7 @@ pub mod patch;
 pub mod profile_pictures;
 pub mod recovery_codes;
 pub mod refresh_tokens;
+pub mod rendered;
 pub mod security_events;
 pub mod sessions;
 pub mod single_use_tokens;

@@ -6,14 +6,14 @@ use axum::{
 };
 use chrono::{DateTime, Utc};
 use loco_rs::app::AppContext;
-use sea_orm::{Condition, DatabaseConnection, EntityTrait};
+use sea_orm::{DatabaseConnection, EntityTrait};
 use uuid::Uuid;
 
 use crate::{
     errors::{ApiError, ApiResult, msg},
     infra::state::AppState,
     middleware::language::CallerLanguage,
-    models::{tokens::TokenKind, users},
+    models::{access::Picked, tokens::TokenKind, users},
 };
 
 /// The signed-in, active user of a request carrying
@@ -70,18 +70,22 @@ impl Caller {
         self.signed_in(user)
     }
 
-    /// The same, and the row of `E` that `on` picks, in one query.
+    /// The same, and the row of `E` `picked` names, in one query.
     ///
     /// # Errors
     /// 401 when the user is not signed in.
     pub async fn user_with<E: EntityTrait>(
         &self,
         db: &DatabaseConnection,
-        on: Condition,
+        picked: Picked,
     ) -> ApiResult<(users::Model, Option<E::Model>)> {
-        let found =
-            users::Model::find_active_in_session_with::<E>(db, self.user_id, self.session_id, on)
-                .await?;
+        let found = users::Model::find_active_in_session_with::<E>(
+            db,
+            self.user_id,
+            self.session_id,
+            picked,
+        )
+        .await?;
         let (user, row) = found.unzip();
         Ok((self.signed_in(user)?, row.flatten()))
     }

@@ -14,7 +14,7 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::{
-    Condition, JoinType, Order, QueryTrait, Select, SqlErr,
+    FromQueryResult, IdenStatic, JoinType, Order, QueryTrait, Select, SelectA, SelectB, SqlErr,
     sea_query::{Expr, ExprTrait},
 };
 use serde::Deserialize;
@@ -35,12 +35,14 @@ pub use super::_entities::{
     users::{self, ActiveModel, Column, Entity, Model},
 };
 use super::{
+    access::Picked,
     email::Email,
     file_deletions, files, legacy_passwords,
     one_time_passwords::{self, Budgeted, CodePolicy},
     pagination::Pagination,
     passwords, recovery_codes,
     refresh_tokens::{self, Session},
+    rendered::Rendered,
     security_events::Origin,
     sessions, single_use_tokens,
     sso_providers::ProviderProfile,
@@ -237,7 +239,12 @@ impl Model {
         id: Uuid,
         session_id: Uuid,
     ) -> ModelResult<Option<Self>> {
-        Ok(Self::in_session(id, session_id).one(db).await?)
+        static STATEMENT: Rendered<2> = Rendered::new();
+        let backend = db.get_database_backend();
+        let statement = STATEMENT.statement(backend, [id, session_id], |[id, session_id]| {
+            Self::in_session(id, session_id).limit(1).build(backend)
+        });
+        Ok(Entity::find().from_raw_sql(statement).one(db).await?)
     }
 
     /// The same user, and with them, in the same query, the row of `E` that
@@ -250,11 +257,26 @@ impl Model {
         db: &impl ConnectionTrait,
         id: Uuid,
         session_id: Uuid,
-        on: Condition,
+        picked: Picked,
     ) -> ModelResult<Option<(Self, Option<E::Model>)>> {
-        let mut select = Self::in_session(id, session_id).select_also(E::default());
-        QueryTrait::query(&mut select).join(JoinType::LeftJoin, E::default(), on);
-        Ok(select.one(db).await?)
+        let backend = db.get_database_backend();
+        let parameters = [id, session_id, picked.id];
+        let statement =
+            picked
+                .statement()
+                .statement(backend, parameters, |[id, session_id, row]| {
+                    let mut select = Self::in_session(id, session_id).select_also(E::default());
+                    let on = (picked.condition)(row, picked.archived);
+                    QueryTrait::query(&mut select).join(JoinType::LeftJoin, E::default(), on);
+                    select.limit(1).build(backend)
+                });
+        let Some(found) = db.query_one_raw(statement).await? else {
+            return Ok(None);
+        };
+        Ok(Some((
+            Self::from_query_result(&found, SelectA.as_str())?,
+            E::Model::from_query_result_optional(&found, SelectB.as_str())?,
+        )))
     }
 
     fn in_session(id: Uuid, session_id: Uuid) -> Select<Entity> {
