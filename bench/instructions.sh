@@ -7,6 +7,8 @@
 #
 #   bench/instructions.sh [BIN...]     (default: the release build)
 #   REQUESTS=2000 bench/instructions.sh OLD NEW
+#   FLOOR=1 bench/instructions.sh      (and the same-work floor, bench/floor/,
+#                                       on the last binary's database)
 # Keeps each endpoint's profile as /tmp/callgrind.<bin n>.<endpoint n> for
 # `callgrind_annotate --inclusive=yes`.
 set -euo pipefail
@@ -41,15 +43,10 @@ PY
 }
 
 results=$(mktemp)
-for bin_n in $(seq 1 $#); do
-  bin="${@:$bin_n:1}"
-  start_fresh "$bin"
-  seed
-  stop_server
-  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="/tmp/callgrind.${bin_n}.%p" \
-    "$bin" start >>/tmp/bench-server.log 2>&1 &
-  server_pid=$!
-  wait_for_ping
+
+# Counts `$1` (a label for the table) between a warm-up and a dump, per endpoint.
+count() {
+  local bin_n=$1 e label method path request dump total
   for e in "${!endpoints[@]}"; do
     IFS='|' read -r label method path <<<"${endpoints[$e]}"
     request="${method} ${path//ITEM/${item_id}}"
@@ -64,9 +61,32 @@ for bin_n in $(seq 1 $#); do
     total=$(callgrind_annotate "/tmp/callgrind.${bin_n}.${e}" 2>/dev/null | awk '/PROGRAM TOTALS/ {gsub(",", "", $1); print $1}')
     echo "${label}|${bin_n}|$((total / REQUESTS))" >>"$results"
   done
+}
+
+for bin_n in $(seq 1 $#); do
+  bin="${@:$bin_n:1}"
+  start_fresh "$bin"
+  seed
+  stop_server
+  valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="/tmp/callgrind.${bin_n}.%p" \
+    "$bin" start >>/tmp/bench-server.log 2>&1 &
+  server_pid=$!
+  wait_for_ping
+  count "$bin_n"
   stop_server
 done
 
+if [ -n "${FLOOR:-}" ]; then
+  CARGO_TARGET_DIR=/tmp/floor-target cargo build --release --quiet --manifest-path bench/floor/Cargo.toml
+  floor_n=$(($# + 1))
+  PORT=5301 valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file="/tmp/callgrind.${floor_n}.%p" \
+    /tmp/floor-target/release/bench-floor >>/tmp/bench-server.log 2>&1 &
+  server_pid=$!
+  until curl -sf -o /dev/null http://127.0.0.1:5301/pg; do sleep 0.2; done
+  PORT=5301 count "$floor_n"
+  stop_server
+  set -- "$@" "the same-work floor"
+fi
 echo "Binaries: $(for n in $(seq 1 $#); do printf '%s=%s ' "$n" "${@:$n:1}"; done)"
 echo "Instructions per request (server, all threads), ${REQUESTS} requests each:"
 python3 - "$results" <<'PY'
