@@ -14,6 +14,7 @@ mod m20251201_000010_two_factor;
 mod m20251202_000011_files;
 mod m20251205_000012_code_budgets_per_factor;
 mod m20251207_000013_list_indexes;
+mod m20251207_000014_passkeys;
 
 pub struct Migrator;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251202_000011_files::Migration),
             Box::new(m20251205_000012_code_budgets_per_factor::Migration),
             Box::new(m20251207_000013_list_indexes::Migration),
+            Box::new(m20251207_000014_passkeys::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -7,6 +7,7 @@ use std::{path::Path, sync::Arc};
 
 use loco_rs::app::AppContext;
 use tokio::sync::RwLock;
+use webauthn_rs::prelude::Webauthn;
 
 use crate::{
     infra::{
@@ -30,6 +31,8 @@ pub struct AppState {
     pub translations: Translations,
     pub limiter: RateLimiter,
     pub trusted_proxies: TrustedProxies,
+    /// The WebAuthn relying party, when passkeys are on.
+    pub relying_party: Option<Webauthn>,
     /// Each mail delivery holds a read lock; a shutdown takes the write lock,
     /// so it waits for the deliveries under way (later ones are made at the
     /// next start).
@@ -72,6 +75,9 @@ impl AppState {
             Translations::load(Path::new(TRANSLATIONS_DIR)).map_err(|error| boot_error(&error))?;
         let trusted_proxies =
             TrustedProxies::parse(&settings.trusted_proxies).map_err(|error| boot_error(&error))?;
+        let relying_party = settings
+            .relying_party(&ctx.environment)
+            .map_err(|error| boot_error(&error))?;
         let limiter = RateLimiter::build(settings.rate_limits, settings.redis_url())
             .await
             .map_err(|error| boot_error(&error))?;
@@ -82,6 +88,7 @@ impl AppState {
             translations,
             limiter,
             trusted_proxies,
+            relying_party,
             mail_in_flight: RwLock::new(()),
             settings,
         })

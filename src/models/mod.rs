@@ -9,6 +9,7 @@ pub mod legacy_passwords;
 pub mod mails;
 pub mod one_time_passwords;
 pub mod pagination;
+pub mod passkeys;
 pub mod passwords;
 pub mod patch;
 pub mod profile_pictures;

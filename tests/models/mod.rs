@@ -3,5 +3,7 @@ mod file_deletions;
 mod files;
 mod items;
 mod legacy_passwords;
+mod passkeys;
 mod sessions;
+mod soft_passkey;
 mod users;

@@ -2,6 +2,7 @@
 //! where every value comes from the environment variable the contract names.
 
 mod files;
+mod passkeys;
 mod sso;
 
 use chrono::Duration;
@@ -10,7 +11,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-pub use self::{files::FileSettings, sso::SsoSettings};
+pub use self::{files::FileSettings, passkeys::PasskeySettings, sso::SsoSettings};
 use crate::models::{
     email::Email,
     one_time_passwords::CodePolicy,
@@ -104,6 +105,7 @@ pub struct Settings {
     #[serde(default = "no_secret", deserialize_with = "secret_or_empty")]
     pub redis_url: SecretString,
     pub files: FileSettings,
+    pub passkeys: PasskeySettings,
 }
 
 /// At most `per_ip` requests from one address, and `per_email` for one email
@@ -192,6 +194,8 @@ pub enum SettingsError {
     InvalidEmail { name: &'static str, value: String },
     #[error("SSO_ALLOWED_RETURN_URLS: {value:?} is not a URL")]
     InvalidReturnUrl { value: String },
+    #[error("passkeys (PASSKEYS_ENABLED is on): {0}")]
+    Passkeys(String),
 }
 
 impl Settings {

@@ -8,6 +8,8 @@ pub mod files;
 pub mod items;
 pub mod mails;
 pub mod one_time_passwords;
+pub mod passkey_ceremonies;
+pub mod passkeys;
 pub mod recovery_codes;
 pub mod refresh_tokens;
 pub mod sea_orm_active_enums;

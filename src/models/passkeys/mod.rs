@@ -1,0 +1,341 @@
+//! Passkeys: WebAuthn credentials a user signs in with, without a password
+//! or a code. The relying-party checks (challenge, origin, RP id, signature,
+//! user verification, sign count) are `webauthn-rs`'s; this model keeps the
+//! credentials and the ceremonies' state, and says whose a credential is.
+
+pub mod ceremonies;
+
+use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use loco_rs::prelude::*;
+use sea_orm::Order;
+use webauthn_rs::prelude::{
+    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
+    RegisterPublicKeyCredential, RequestChallengeResponse, Webauthn, WebauthnError,
+};
+
+pub use self::ceremonies::Purpose;
+pub use super::_entities::passkeys::{ActiveModel, Column, Entity, Model};
+use super::{
+    pagination::{self, Pagination},
+    timestamps, users,
+};
+use webauthn_rs::prelude::DiscoverableAuthentication;
+
+/// Why a passkey ceremony did not end well.
+#[derive(Debug, thiserror::Error)]
+pub enum PasskeyError {
+    /// The ceremony is unknown, expired, already answered, or someone
+    /// else's.
+    #[error("unknown or expired ceremony")]
+    Ceremony,
+    /// The authenticator's answer does not verify (signature, challenge,
+    /// origin, RP id, user verification), or names no passkey of ours.
+    #[error("refused: {0}")]
+    Refused(String),
+    /// The sign count went backwards: the credential may have been cloned.
+    #[error("sign count went backwards")]
+    CounterWentBack { user_id: Uuid },
+    #[error(transparent)]
+    Model(#[from] ModelError),
+}
+
+impl From<DbErr> for PasskeyError {
+    fn from(error: DbErr) -> Self {
+        Self::Model(error.into())
+    }
+}
+
+/// A ceremony begun: its id, and the options to hand the authenticator.
+pub struct Begun<O> {
+    pub id: Uuid,
+    pub options: O,
+}
+
+/// A passkey sign-in verified: whose, and with which passkey.
+pub struct Verified {
+    pub user_id: Uuid,
+    pub passkey: Model,
+}
+
+timestamps::stamped_model!();
+
+fn refused(error: &WebauthnError) -> PasskeyError {
+    PasskeyError::Refused(error.to_string())
+}
+
+fn encoded(credential_id: &[u8]) -> String {
+    URL_SAFE_NO_PAD.encode(credential_id)
+}
+
+impl Model {
+    fn passkey(&self) -> Result<Passkey, PasskeyError> {
+        serde_json::from_str(&self.credential)
+            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))
+    }
+
+    /// Every passkey of `user_id`.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn all_of(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<Vec<Self>> {
+        Ok(Entity::find()
+            .filter(Column::UserId.eq(user_id))
+            .all(db)
+            .await?)
+    }
+
+    /// A page of `user_id`'s passkeys, oldest first.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn list_for(
+        db: &DatabaseConnection,
+        user_id: Uuid,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        let query = pagination::owned_by(Entity::find(), Column::UserId, user_id, Order::Asc);
+        Ok(page
+            .select(query, Column::CreatedAt, Column::Id, Order::Asc)
+            .all(db)
+            .await?)
+    }
+
+    /// The passkey `id`, when it is `user_id`'s.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn find_of(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        id: Uuid,
+    ) -> ModelResult<Option<Self>> {
+        Ok(Entity::find_by_id(id)
+            .filter(Column::UserId.eq(user_id))
+            .one(db)
+            .await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn rename(self, db: &impl ConnectionTrait, name: &str) -> ModelResult<Self> {
+        let mut passkey = self.into_active_model();
+        passkey.name = ActiveValue::Set(name.to_string());
+        Ok(passkey.update(db).await?)
+    }
+
+    /// # Errors
+    /// On a database error.
+    pub async fn remove(self, db: &impl ConnectionTrait) -> ModelResult<Self> {
+        Entity::delete_by_id(self.id).exec(db).await?;
+        Ok(self)
+    }
+
+    /// Begins adding a passkey to `user`'s account: a resident key (so that
+    /// it signs in without a name), none of the user's own again.
+    ///
+    /// # Errors
+    /// On a database error, or when the relying party cannot make options.
+    pub async fn start_registration(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+        user: &users::Model,
+    ) -> Result<Begun<serde_json::Value>, PasskeyError> {
+        let mine = Self::all_of(db, user.id).await?;
+        let excluded = mine
+            .iter()
+            .map(Self::passkey)
+            .map(|passkey| passkey.map(|passkey| passkey.cred_id().clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        let name = format!("{} {}", user.first_name, user.last_name);
+        let display = Some(name.trim()).filter(|name| !name.is_empty());
+        let (options, state) = rp
+            .start_passkey_registration(
+                user.id,
+                &user.email,
+                display.unwrap_or(&user.email),
+                Some(excluded),
+            )
+            .map_err(|error| refused(&error))?;
+        // A resident key, so that it signs in without a name first.
+        let mut options = serde_json::to_value(options)
+            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?;
+        if let Some(selection) = options["publicKey"]["authenticatorSelection"].as_object_mut() {
+            selection.insert("residentKey".into(), "required".into());
+            selection.insert("requireResidentKey".into(), true.into());
+        }
+        let id = ceremonies::Model::begin(db, Purpose::Registration, Some(user.id), &state).await?;
+        Ok(Begun { id, options })
+    }
+
+    /// Ends adding a passkey: the answer to registration `registration_id`,
+    /// which must be `user`'s, verified; the passkey stored as `name`.
+    ///
+    /// # Errors
+    /// `Ceremony` or `Refused` as the answer goes; on a database error.
+    pub async fn finish_registration(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+        user: &users::Model,
+        (registration_id, name): (Uuid, &str),
+        credential: &RegisterPublicKeyCredential,
+    ) -> Result<Self, PasskeyError> {
+        let state: PasskeyRegistration =
+            ceremonies::Model::take(db, registration_id, Purpose::Registration, Some(user.id))
+                .await?
+                .ok_or(PasskeyError::Ceremony)?;
+        let passkey = rp
+            .finish_passkey_registration(credential, &state)
+            .map_err(|error| refused(&error))?;
+        let stored = serde_json::to_value(&passkey)
+            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?;
+        let backed_up = stored["cred"]["backup_state"].as_bool().unwrap_or(false);
+        let added = ActiveModel {
+            user_id: ActiveValue::Set(user.id),
+            credential_id: ActiveValue::Set(encoded(passkey.cred_id())),
+            name: ActiveValue::Set(name.to_string()),
+            credential: ActiveValue::Set(stored.to_string()),
+            backed_up: ActiveValue::Set(backed_up),
+            ..Default::default()
+        }
+        .insert(db)
+        .await;
+        match added {
+            Ok(added) => Ok(added),
+            // A credential already stored: registered twice, or another account's.
+            Err(error)
+                if matches!(
+                    error.sql_err(),
+                    Some(sea_orm::SqlErr::UniqueConstraintViolation(_))
+                ) =>
+            {
+                Err(PasskeyError::Refused(
+                    "credential already registered".into(),
+                ))
+            }
+            Err(error) => Err(error.into()),
+        }
+    }
+
+    /// Begins a sign-in that names nobody: the authenticator offers the
+    /// user's passkeys for this site.
+    ///
+    /// # Errors
+    /// On a database error, or when the relying party cannot make options.
+    pub async fn start_sign_in(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+    ) -> Result<Begun<RequestChallengeResponse>, PasskeyError> {
+        let (options, state) = rp
+            .start_discoverable_authentication()
+            .map_err(|error| refused(&error))?;
+        let id = ceremonies::Model::begin(db, Purpose::SignIn, None, &state).await?;
+        Ok(Begun { id, options })
+    }
+
+    /// Begins a second factor for `user_id`: only their passkeys.
+    ///
+    /// # Errors
+    /// `Refused` when they have none; on a database error.
+    pub async fn start_second_factor(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+        user_id: Uuid,
+    ) -> Result<Begun<RequestChallengeResponse>, PasskeyError> {
+        let passkeys = Self::all_of(db, user_id)
+            .await?
+            .iter()
+            .map(Self::passkey)
+            .collect::<Result<Vec<_>, _>>()?;
+        if passkeys.is_empty() {
+            return Err(PasskeyError::Refused("no passkey".into()));
+        }
+        let (options, state) = rp
+            .start_passkey_authentication(&passkeys)
+            .map_err(|error| refused(&error))?;
+        let id = ceremonies::Model::begin(db, Purpose::SecondFactor, Some(user_id), &state).await?;
+        Ok(Begun { id, options })
+    }
+
+    /// Ends a sign-in: the answer to `authentication_id` verified against
+    /// the passkey it names, whose user it says. The passkey's sign count and
+    /// backup state are kept, and when it was last used.
+    ///
+    /// # Errors
+    /// `Ceremony`, `Refused` or `CounterWentBack` as the answer goes; on a
+    /// database error.
+    pub async fn finish_sign_in(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+        authentication_id: Uuid,
+        credential: &PublicKeyCredential,
+    ) -> Result<Verified, PasskeyError> {
+        let state: DiscoverableAuthentication =
+            ceremonies::Model::take(db, authentication_id, Purpose::SignIn, None)
+                .await?
+                .ok_or(PasskeyError::Ceremony)?;
+        let (user_id, credential_id) = rp
+            .identify_discoverable_authentication(credential)
+            .map_err(|error| refused(&error))?;
+        let stored = Entity::find()
+            .filter(Column::CredentialId.eq(encoded(credential_id)))
+            .filter(Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| PasskeyError::Refused("unknown credential".into()))?;
+        let passkey = stored.passkey()?;
+        let result = rp.finish_discoverable_authentication_v2(credential, state, &passkey);
+        Self::used(db, stored, passkey, result).await
+    }
+
+    /// Ends a second factor: the answer to `authentication_id`, begun for
+    /// `user_id`, verified against their passkeys.
+    ///
+    /// # Errors
+    /// As `finish_sign_in`.
+    pub async fn finish_second_factor(
+        db: &impl ConnectionTrait,
+        rp: &Webauthn,
+        user_id: Uuid,
+        authentication_id: Uuid,
+        credential: &PublicKeyCredential,
+    ) -> Result<Verified, PasskeyError> {
+        let state: PasskeyAuthentication =
+            ceremonies::Model::take(db, authentication_id, Purpose::SecondFactor, Some(user_id))
+                .await?
+                .ok_or(PasskeyError::Ceremony)?;
+        let stored = Entity::find()
+            .filter(Column::CredentialId.eq(encoded(credential.get_credential_id())))
+            .filter(Column::UserId.eq(user_id))
+            .one(db)
+            .await?
+            .ok_or_else(|| PasskeyError::Refused("unknown credential".into()))?;
+        let passkey = stored.passkey()?;
+        let result = rp.finish_passkey_authentication(credential, &state);
+        Self::used(db, stored, passkey, result).await
+    }
+
+    async fn used(
+        db: &impl ConnectionTrait,
+        stored: Self,
+        mut passkey: Passkey,
+        result: Result<webauthn_rs::prelude::AuthenticationResult, WebauthnError>,
+    ) -> Result<Verified, PasskeyError> {
+        let result = result.map_err(|error| match error {
+            WebauthnError::CredentialPossibleCompromise => PasskeyError::CounterWentBack {
+                user_id: stored.user_id,
+            },
+            error => refused(&error),
+        })?;
+        passkey.update_credential(&result);
+        let user_id = stored.user_id;
+        let mut used = stored.into_active_model();
+        used.credential = ActiveValue::Set(
+            serde_json::to_string(&passkey)
+                .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?,
+        );
+        used.backed_up = ActiveValue::Set(result.backup_state());
+        used.last_used_at = ActiveValue::Set(Some(timestamps::now()));
+        let passkey = used.update(db).await?;
+        Ok(Verified { user_id, passkey })
+    }
+}
