@@ -1,6 +1,6 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
 //! refresh tokens, sessions, reset and SSO confirmation tokens, sign-in
-//! challenges, unfinished SSO sign-ins,
+//! challenges, unfinished SSO sign-ins and passkey ceremonies,
 //! budgets of wrong codes whose day is over, sent mails older than
 //! `SENT_MAIL_RETENTION_DAYS`, and security events older than
 //! `SECURITY_EVENT_RETENTION_DAYS`. The scheduler runs it hourly.
@@ -13,8 +13,8 @@ use loco_rs::{
 use crate::{
     infra::state::AppState,
     models::{
-        code_budgets, mails, one_time_passwords, refresh_tokens, security_events, sessions,
-        single_use_tokens, sso_logins,
+        code_budgets, mails, one_time_passwords, passkeys::ceremonies, refresh_tokens,
+        security_events, sessions, single_use_tokens, sso_logins,
     },
 };
 
@@ -39,6 +39,7 @@ impl Task for PurgeExpiredTokens {
         let sessions = sessions::Model::purge_expired(&ctx.db).await?;
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
+        let ceremonies = ceremonies::Model::purge_expired(&ctx.db).await?;
         let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
         let settings = &AppState::from_context(ctx)?.settings;
         let days = chrono::Duration::days;
@@ -54,6 +55,7 @@ impl Task for PurgeExpiredTokens {
             sessions,
             single_use,
             sso,
+            ceremonies,
             budgets,
             sent_mails,
             expired_mails,
@@ -61,7 +63,7 @@ impl Task for PurgeExpiredTokens {
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {ceremonies} unfinished passkey ceremonies, {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
         );
         Ok(())
     }

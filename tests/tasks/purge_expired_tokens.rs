@@ -3,7 +3,7 @@ use backend::{
     models::{
         mails,
         one_time_passwords::{self, CodePolicy, Purpose},
-        refresh_tokens, security_events, single_use_tokens,
+        passkeys, refresh_tokens, security_events, single_use_tokens,
         tokens::{TokenKind, TokenSigner},
         users,
     },
@@ -103,6 +103,20 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
             .expect("aged");
     }
 
+    let ceremony = |expires_at| passkeys::ceremonies::ActiveModel {
+        purpose: sea_orm::ActiveValue::Set("sign_in".into()),
+        state: sea_orm::ActiveValue::Set("{}".into()),
+        expires_at: sea_orm::ActiveValue::Set(expires_at),
+        ..Default::default()
+    };
+    for minutes in [-1, 5] {
+        let expires_at = (chrono::Utc::now() + Duration::minutes(minutes)).fixed_offset();
+        ceremony(expires_at)
+            .insert(&ctx.db)
+            .await
+            .expect("ceremony");
+    }
+
     run_task::<App>(
         ctx,
         Some(&"purge_expired_tokens".to_string()),
@@ -144,5 +158,11 @@ async fn purge_deletes_expired_codes_and_tokens_only() {
             .expect("count"),
         1,
         "the event past its retention is gone"
+    );
+    let ceremonies = passkeys::ceremonies::Entity::find().count(&ctx.db).await;
+    assert_eq!(
+        ceremonies.expect("count"),
+        1,
+        "the unfinished ceremony is gone"
     );
 }
