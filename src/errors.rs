@@ -19,6 +19,7 @@ use crate::{
     models::{
         access::AccessError,
         files::FileError,
+        passkeys::PasskeyError,
         passwords::Saturated,
         sso_providers::SsoError,
         two_factor::TwoFactorError,
@@ -50,6 +51,10 @@ pub mod msg {
     pub const SIGN_IN_AGAIN: &str = "This needs a recent sign-in: sign in again";
     pub const TWO_FACTOR_ALREADY_ON: &str = "Two-factor sign-in is already on";
     pub const TWO_FACTOR_NOT_SET_UP: &str = "Two-factor sign-in is not set up";
+    pub const PASSKEYS_OFF: &str = "Passkeys are not enabled on this server";
+    pub const PASSKEY_CEREMONY: &str = "Unknown or expired passkey ceremony: start again";
+    pub const PASSKEY_REFUSED: &str = "The passkey was not accepted";
+    pub const PASSKEY_NOT_FOUND: &str = "Passkey not found";
     pub const WEAK_PASSWORD: &str = "Password is too common or too easy to guess";
     pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
     pub const INVALID_STATE: &str = "Invalid state";
@@ -378,6 +383,19 @@ impl From<TwoFactorError> for ApiError {
             TwoFactorError::InvalidChallenge => Self::Unauthorized(msg::INVALID_TOKEN.into()),
             TwoFactorError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             TwoFactorError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<PasskeyError> for ApiError {
+    fn from(error: PasskeyError) -> Self {
+        match error {
+            PasskeyError::Ceremony => Self::BadRequest(msg::PASSKEY_CEREMONY.into()),
+            PasskeyError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
+            PasskeyError::Refused(_) | PasskeyError::CounterWentBack { .. } => {
+                Self::Unauthorized(msg::PASSKEY_REFUSED.into())
+            }
+            PasskeyError::Model(error) => Self::Model(error),
         }
     }
 }

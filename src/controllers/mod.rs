@@ -5,6 +5,7 @@ pub mod files;
 pub mod items;
 pub mod monitoring;
 pub mod otp;
+pub mod passkeys;
 pub mod password_recovery;
 pub mod profile_pictures;
 pub mod security_events;
@@ -25,6 +26,7 @@ pub fn all() -> Vec<ApiRoutes> {
         auth::routes(),
         sessions::routes(),
         two_factor::routes(),
+        passkeys::routes(),
         otp::routes(),
         password_recovery::routes(),
         sso::routes(),

@@ -92,6 +92,9 @@ pub enum Notice {
     CodesPaused,
     /// Two-factor sign-in turned off; the detail says by whom, if not the user.
     TwoFactorDisabled,
+    /// The detail names the passkey.
+    PasskeyAdded,
+    PasskeyRemoved,
 }
 
 impl Notice {
@@ -104,6 +107,8 @@ impl Notice {
             EventKind::EmailChanged => Some(Self::EmailChanged),
             EventKind::RefreshTokenReused => Some(Self::RefreshTokenReused),
             EventKind::TwoFactorDisabled => Some(Self::TwoFactorDisabled),
+            EventKind::PasskeyAdded => Some(Self::PasskeyAdded),
+            EventKind::PasskeyRemoved => Some(Self::PasskeyRemoved),
             EventKind::SignIn
             | EventKind::SignInFailed
             | EventKind::SignedOut
@@ -125,6 +130,8 @@ impl Notice {
             Self::RefreshTokenReused => "refresh_token_reused",
             Self::CodesPaused => "codes_paused",
             Self::TwoFactorDisabled => "two_factor_disabled",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
         }
     }
 }

@@ -30,6 +30,8 @@ pub enum EventKind {
     SessionEnded,
     TwoFactorEnabled,
     TwoFactorDisabled,
+    PasskeyAdded,
+    PasskeyRemoved,
     /// The email of an account never confirmed was proven: the account was
     /// handed to the prover (`users::Model::prove_email`).
     AccountClaimed,
@@ -52,6 +54,8 @@ impl EventKind {
             Self::SessionEnded => "session_ended",
             Self::TwoFactorEnabled => "two_factor_enabled",
             Self::TwoFactorDisabled => "two_factor_disabled",
+            Self::PasskeyAdded => "passkey_added",
+            Self::PasskeyRemoved => "passkey_removed",
             Self::AccountClaimed => "account_claimed",
         }
     }

@@ -4,6 +4,7 @@ pub mod items;
 pub mod msg;
 pub mod otp;
 pub mod page;
+pub mod passkeys;
 pub mod security_events;
 pub mod sessions;
 pub mod two_factor;

@@ -5,5 +5,5 @@ mod items;
 mod legacy_passwords;
 mod passkeys;
 mod sessions;
-mod soft_passkey;
+pub mod soft_passkey;
 mod users;

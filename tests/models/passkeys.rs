@@ -49,7 +49,7 @@ async fn with_passkey(
     user: &users::Model,
     authenticator: &mut SoftPasskey,
 ) -> passkeys::Model {
-    let begun = passkeys::Model::start_registration(db, rp, user)
+    let begun = passkeys::Model::start_registration(db, rp, user, chrono::Utc::now())
         .await
         .expect("options");
     let answer = registered(authenticator.register(&begun.options));
@@ -79,7 +79,7 @@ async fn a_passkey_registers_and_signs_in_without_a_name() {
     let jane = user(db, "jane@example.com").await;
     let mut phone = SoftPasskey::new("localhost", ORIGIN);
 
-    let begun = passkeys::Model::start_registration(db, &rp, &jane)
+    let begun = passkeys::Model::start_registration(db, &rp, &jane, chrono::Utc::now())
         .await
         .expect("options");
     let selection = &begun.options["publicKey"]["authenticatorSelection"];
@@ -92,7 +92,7 @@ async fn a_passkey_registers_and_signs_in_without_a_name() {
     assert_eq!((stored.user_id, stored.name.as_str()), (jane.id, "phone"));
     assert!(stored.backed_up, "a synced passkey says so");
 
-    let again = passkeys::Model::start_registration(db, &rp, &jane)
+    let again = passkeys::Model::start_registration(db, &rp, &jane, chrono::Utc::now())
         .await
         .expect("options");
     let excluded = again.options["publicKey"]["excludeCredentials"]
@@ -193,7 +193,7 @@ async fn a_registration_is_the_users_it_was_begun_for() {
     let jane = user(db, "jane@example.com").await;
     let john = user(db, "john@example.com").await;
     let mut phone = SoftPasskey::new("localhost", ORIGIN);
-    let begun = passkeys::Model::start_registration(db, &rp, &jane)
+    let begun = passkeys::Model::start_registration(db, &rp, &jane, chrono::Utc::now())
         .await
         .expect("options");
     let answer = registered(phone.register(&begun.options));

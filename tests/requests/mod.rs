@@ -5,6 +5,7 @@ mod files;
 mod items;
 mod monitoring;
 mod otp;
+mod passkeys;
 mod password_change;
 mod password_recovery;
 pub mod prepare_data;

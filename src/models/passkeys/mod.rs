@@ -6,6 +6,7 @@
 pub mod ceremonies;
 
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use sea_orm::Order;
 use webauthn_rs::prelude::{
@@ -32,6 +33,9 @@ pub enum PasskeyError {
     /// origin, RP id, user verification), or names no passkey of ours.
     #[error("refused: {0}")]
     Refused(String),
+    /// A change to the account's passkeys asks for a recent sign-in.
+    #[error("sign in again")]
+    SignInAgain,
     /// The sign count went backwards: the credential may have been cloned.
     #[error("sign count went backwards")]
     CounterWentBack { user_id: Uuid },
@@ -71,6 +75,18 @@ impl Model {
     fn passkey(&self) -> Result<Passkey, PasskeyError> {
         serde_json::from_str(&self.credential)
             .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))
+    }
+
+    /// Refuses a sign-in older than `users::FRESH_SIGN_IN`.
+    ///
+    /// # Errors
+    /// `SignInAgain`.
+    pub fn require_fresh(signed_in_at: DateTime<Utc>) -> Result<(), PasskeyError> {
+        if Utc::now() - signed_in_at <= users::FRESH_SIGN_IN {
+            Ok(())
+        } else {
+            Err(PasskeyError::SignInAgain)
+        }
     }
 
     /// Every passkey of `user_id`.
@@ -139,7 +155,9 @@ impl Model {
         db: &impl ConnectionTrait,
         rp: &Webauthn,
         user: &users::Model,
+        signed_in_at: DateTime<Utc>,
     ) -> Result<Begun<serde_json::Value>, PasskeyError> {
+        Self::require_fresh(signed_in_at)?;
         let mine = Self::all_of(db, user.id).await?;
         let excluded = mine
             .iter()
