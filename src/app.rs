@@ -232,6 +232,7 @@ impl Hooks for App {
         tasks.register(tasks::user_archive::UserArchive);
         tasks.register(tasks::user_create::UserCreateTask);
         tasks.register(tasks::user_disable_2fa::UserDisable2fa);
+        tasks.register(tasks::user_passkeys::UserPasskeys);
         tasks.register(tasks::user_end_sessions::UserEndSessions);
         tasks.register(tasks::user_unarchive::UserUnarchive);
         // tasks-inject (do not remove)

@@ -14,6 +14,7 @@ pub mod sso;
 pub mod two_factor;
 pub mod users;
 pub mod utils;
+pub mod well_known;
 // inject-above: controller modules (cargo loco generate; keep this line)
 
 use docs::ApiRoutes;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<ApiRoutes> {
         items::routes(),
         files::routes(),
         utils::routes(),
+        well_known::routes(),
         // inject-above: routes (cargo loco generate; keep this line)
     ]
 }

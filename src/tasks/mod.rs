@@ -11,6 +11,7 @@ pub mod user_archive;
 pub mod user_create;
 pub mod user_disable_2fa;
 pub mod user_end_sessions;
+pub mod user_passkeys;
 pub mod user_unarchive;
 
 use loco_rs::{app::AppContext, task::Vars};

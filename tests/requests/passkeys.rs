@@ -3,7 +3,10 @@ use serde_json::{Value, json};
 use super::prepare_data::{
     assert_detail, assert_redacted_snapshot, last_mail_to, placeholder, register,
 };
-use crate::{models::soft_passkey::SoftPasskey, support::request};
+use crate::{
+    models::soft_passkey::SoftPasskey,
+    support::{request, request_with},
+};
 
 const ORIGIN: &str = "http://localhost:5150";
 
@@ -212,6 +215,36 @@ async fn a_cloned_passkey_is_refused_and_recorded() {
                 .as_str()
                 .is_some_and(|d| d.starts_with("passkey sign count went back"))
         );
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn the_apps_association_files_are_served_when_set() {
+    request(|server, _ctx| async move {
+        let apple = server.get("/.well-known/apple-app-site-association").await;
+        assert_eq!(
+            apple.json::<Value>(),
+            json!({ "webcredentials": { "apps": ["ABCDE12345.com.example.app"] } })
+        );
+        let android = server.get("/.well-known/assetlinks.json").await;
+        insta::assert_json_snapshot!("assetlinks", android.json::<Value>());
+    })
+    .await;
+    let unset = |settings: &mut Value| {
+        settings["passkeys"]["apple_app_ids"] = json!("");
+        settings["passkeys"]["android_package_name"] = json!("");
+        settings["passkeys"]["enabled"] = json!(false);
+    };
+    request_with(unset, |server, _ctx| async move {
+        for path in [
+            "/.well-known/apple-app-site-association",
+            "/.well-known/assetlinks.json",
+        ] {
+            assert_detail(&server.get(path).await, 404, "Not Found");
+        }
+        let off = server.post("/api/v1/auth/passkey/options").await;
+        assert_detail(&off, 403, "Passkeys are not enabled on this server");
     })
     .await;
 }

@@ -65,3 +65,49 @@ async fn it_turns_two_factor_off_records_it_and_mails_the_user() {
         assert!(run(ctx, &args).await.is_err(), "{args:?}");
     }
 }
+
+#[tokio::test]
+async fn it_removes_the_passkeys_and_user_passkeys_lists_them() {
+    let booted = boot().await;
+    let ctx = &booted.app_context;
+    let admin_email = Email::parse("admin@example.com").expect("email");
+    let admin = users::Model::find_by_email(&ctx.db, &admin_email)
+        .await
+        .expect("the development admin");
+    for name in ["phone", "laptop"] {
+        backend::models::passkeys::ActiveModel {
+            user_id: ActiveValue::Set(admin.id),
+            credential_id: ActiveValue::Set(format!("credential-{name}")),
+            name: ActiveValue::Set(name.to_string()),
+            credential: ActiveValue::Set("{}".to_string()),
+            backed_up: ActiveValue::Set(true),
+            ..Default::default()
+        }
+        .insert(&ctx.db)
+        .await
+        .expect("a passkey");
+    }
+    super::mail::run(ctx, "user_passkeys", &[("email", "admin@example.com")])
+        .await
+        .expect("listed");
+
+    run(ctx, &[("email", "admin@example.com")])
+        .await
+        .expect("passkeys removed, two-factor sign-in being off");
+    let left = backend::models::passkeys::Model::all_of(&ctx.db, admin.id)
+        .await
+        .expect("passkeys");
+    assert!(left.is_empty());
+    let events = security_events::Model::list_for(&ctx.db, admin.id, &Default::default())
+        .await
+        .expect("events");
+    assert_eq!(events[0].kind, "passkey_removed");
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some("2 passkey(s), by an operator")
+    );
+    assert!(
+        run(ctx, &[("email", "admin@example.com")]).await.is_err(),
+        "nothing left to turn off"
+    );
+}

@@ -17,6 +17,51 @@ pub struct PasskeySettings {
     /// and the apps' (`android:apk-key-hash:...`).
     #[serde(default, deserialize_with = "empty_if_null")]
     pub rp_origins: String,
+    /// `APPLE_APP_IDS`, comma-separated `<team id>.<bundle id>`: the iOS apps
+    /// whose passkeys are this site's (`apple-app-site-association`).
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub apple_app_ids: String,
+    /// `ANDROID_PACKAGE_NAME` and `ANDROID_CERT_FINGERPRINTS` (SHA-256,
+    /// comma-separated): the Android app whose passkeys are this site's
+    /// (`assetlinks.json`).
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub android_package_name: String,
+    #[serde(default, deserialize_with = "empty_if_null")]
+    pub android_cert_fingerprints: String,
+}
+
+fn listed(values: &str) -> Vec<&str> {
+    values
+        .split(',')
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
+impl PasskeySettings {
+    /// `/.well-known/apple-app-site-association`, when iOS apps are set.
+    #[must_use]
+    pub fn apple_app_site_association(&self) -> Option<serde_json::Value> {
+        let apps = listed(&self.apple_app_ids);
+        (!apps.is_empty()).then(|| serde_json::json!({ "webcredentials": { "apps": apps } }))
+    }
+
+    /// `/.well-known/assetlinks.json`, when the Android app is set.
+    #[must_use]
+    pub fn asset_links(&self) -> Option<serde_json::Value> {
+        let package = self.android_package_name.trim();
+        let fingerprints = listed(&self.android_cert_fingerprints);
+        (!package.is_empty() && !fingerprints.is_empty()).then(|| {
+            serde_json::json!([{
+                "relation": ["delegate_permission/common.get_login_creds"],
+                "target": {
+                    "namespace": "android_app",
+                    "package_name": package,
+                    "sha256_cert_fingerprints": fingerprints,
+                },
+            }])
+        })
+    }
 }
 
 impl Settings {

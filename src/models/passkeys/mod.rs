@@ -146,6 +146,18 @@ impl Model {
         Ok(self)
     }
 
+    /// Removes every passkey of `user_id`; returns how many there were.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn remove_all_of(db: &impl ConnectionTrait, user_id: Uuid) -> ModelResult<u64> {
+        let removed = Entity::delete_many()
+            .filter(Column::UserId.eq(user_id))
+            .exec(db)
+            .await?;
+        Ok(removed.rows_affected)
+    }
+
     /// Begins adding a passkey to `user`'s account: a resident key (so that
     /// it signs in without a name), none of the user's own again.
     ///
