@@ -382,6 +382,7 @@ impl From<TwoFactorError> for ApiError {
             TwoFactorError::Locked { until, .. } => Self::locked_until(until),
             TwoFactorError::InvalidChallenge => Self::Unauthorized(msg::INVALID_TOKEN.into()),
             TwoFactorError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
+            TwoFactorError::Passkey(error) => error.into(),
             TwoFactorError::Model(error) => Self::Model(error),
         }
     }

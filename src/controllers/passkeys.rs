@@ -9,7 +9,9 @@ use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
 use utoipa_axum::routes;
-use webauthn_rs::prelude::{PublicKeyCredential, RegisterPublicKeyCredential, Webauthn};
+use webauthn_rs::prelude::{
+    PublicKeyCredential, RegisterPublicKeyCredential, RequestChallengeResponse, Webauthn,
+};
 
 use super::{
     docs::ApiRoutes,
@@ -204,6 +206,49 @@ pub async fn remove(
     Ok(StatusCode::NO_CONTENT)
 }
 
+/// A sign-in's two-factor challenge.
+#[derive(Deserialize, Validate, ToSchema)]
+pub struct ChallengeToken {
+    pub challenge_token: String,
+}
+
+/// Begins answering a sign-in's two-factor challenge with a passkey: the
+/// options for `navigator.credentials.get()`, limited to the user's
+/// passkeys; the answer goes to `/auth/2fa/verify`. Counts as one of the
+/// challenge's five answers.
+#[utoipa::path(post, path = "/api/v1/auth/2fa/passkey/options", tag = "auth",
+    request_body = ChallengeToken,
+    responses(
+        (status = 200, body = AuthenticationOptions),
+        (status = 401, description = "Invalid token (the challenge), or no passkey", body = Detail),
+        (status = 403, description = "Passkeys are off", body = Detail),
+        (status = 422, body = ValidationDetail),
+        (status = 429, description = "Too many attempts; see Retry-After", body = Detail),
+    ))]
+#[debug_handler(state = AppContext)]
+pub async fn second_factor_options(
+    State(Db(db)): State<Db>,
+    Extension(app): Extension<Arc<AppState>>,
+    origin: Origin,
+    JsonBody(body): JsonBody<ChallengeToken>,
+) -> ApiResult<Json<AuthenticationOptions>> {
+    let rp = relying_party(&app)?;
+    app.limiter.check(Action::Login, origin.ip, None).await?;
+    let challenge = users::Model::open_challenge(&db, &app.signer, &body.challenge_token).await?;
+    let begun = passkeys::Model::start_second_factor(&db, rp, challenge.user.id).await?;
+    authentication_options(begun)
+}
+
+fn authentication_options(
+    begun: passkeys::Begun<RequestChallengeResponse>,
+) -> ApiResult<Json<AuthenticationOptions>> {
+    Ok(Json(AuthenticationOptions {
+        authentication_id: begun.id,
+        options: serde_json::to_value(&begun.options)
+            .map_err(|error| ApiError::Internal(error.to_string()))?,
+    }))
+}
+
 /// Begins a sign-in with a passkey alone, naming nobody: the options for
 /// `navigator.credentials.get()` (conditional UI). They live 5 minutes and
 /// are answered once.
@@ -222,11 +267,7 @@ pub async fn sign_in_options(
     let rp = relying_party(&app)?;
     app.limiter.check(Action::Login, origin.ip, None).await?;
     let begun = passkeys::Model::start_sign_in(&db, rp).await?;
-    Ok(Json(AuthenticationOptions {
-        authentication_id: begun.id,
-        options: serde_json::to_value(&begun.options)
-            .map_err(|error| ApiError::Internal(error.to_string()))?,
-    }))
+    authentication_options(begun)
 }
 
 /// Signs in with a passkey's answer: a new session, as every sign-in. A
@@ -277,5 +318,6 @@ pub fn routes() -> ApiRoutes {
         .route(routes!(list))
         .route(routes!(rename, remove))
         .route(routes!(sign_in_options))
+        .route(routes!(second_factor_options))
         .route(routes!(sign_in))
 }

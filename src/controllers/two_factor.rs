@@ -1,7 +1,7 @@
 //! `/auth/2fa`: TOTP two-factor sign-in, its recovery codes, and the answer
 //! to a sign-in's challenge.
 
-use std::sync::Arc;
+use std::{net::IpAddr, sync::Arc};
 
 use axum::{Extension, Json};
 use loco_rs::prelude::*;
@@ -13,13 +13,15 @@ use super::{
     docs::ApiRoutes,
     extractors::{ClientIp, CurrentSession, CurrentUser, JsonBody},
 };
+use webauthn_rs::prelude::PublicKeyCredential;
+
 use crate::{
-    errors::{ApiResult, Detail, ValidationDetail},
+    errors::{ApiError, ApiResult, Detail, ValidationDetail, msg},
     infra::{rate_limit::Action, state::AppState},
     mailers::account::AccountMailer,
     models::{
         security_events::{EventKind, Origin},
-        two_factor::TwoFactorError,
+        two_factor::{Challenge, TwoFactorError},
         users::{self, SignedIn},
     },
     views::{
@@ -44,7 +46,8 @@ pub struct TwoFactorCode {
     pub code: String,
 }
 
-/// The challenge a sign-in answered, and a code. Not `Debug`: secrets.
+/// The challenge a sign-in answered, and a code, or a passkey's answer to
+/// options from `/auth/2fa/passkey/options`. Not `Debug`: secrets.
 #[derive(Deserialize, Validate, ToSchema)]
 pub struct ChallengeAnswer {
     pub challenge_token: String,
@@ -54,7 +57,54 @@ pub struct ChallengeAnswer {
         message = "String should have at most 32 characters"
     ))]
     #[schema(max_length = 32, example = "123456")]
-    pub code: String,
+    pub code: Option<String>,
+    pub authentication_id: Option<Uuid>,
+    /// `PublicKeyCredential.toJSON()` of `navigator.credentials.get()`.
+    #[schema(value_type = Option<Object>)]
+    pub credential: Option<Box<PublicKeyCredential>>,
+}
+
+/// How a challenge is answered.
+enum Factor<'a> {
+    Code(&'a str),
+    Passkey(Uuid, &'a PublicKeyCredential),
+}
+
+impl Factor<'_> {
+    /// `challenge` answered with this: the user, or why not.
+    async fn answer(
+        self,
+        db: &DatabaseConnection,
+        app: &AppState,
+        challenge: Challenge,
+        ip: IpAddr,
+    ) -> ApiResult<Result<users::Model, TwoFactorError>> {
+        Ok(match self {
+            Self::Code(code) => challenge.answer(db, &app.two_factor, (code, ip)).await,
+            Self::Passkey(authentication_id, credential) => {
+                let rp = app
+                    .relying_party
+                    .as_ref()
+                    .ok_or_else(|| ApiError::Forbidden(msg::PASSKEYS_OFF.into()))?;
+                let passkey = (authentication_id, credential);
+                challenge.answer_with_passkey(db, rp, passkey).await
+            }
+        })
+    }
+}
+
+impl ChallengeAnswer {
+    fn factor(&self) -> ApiResult<Factor<'_>> {
+        match (&self.code, self.authentication_id, &self.credential) {
+            (Some(code), None, None) => Ok(Factor::Code(code)),
+            (None, Some(id), Some(credential)) => Ok(Factor::Passkey(id, credential)),
+            _ => Err(ApiError::field(
+                vec!["body".into(), "code".into()],
+                "Send either code, or authentication_id and credential",
+                "missing",
+            )),
+        }
+    }
 }
 
 /// What a check of `email`'s second factor came to, as an answer: a wrong
@@ -178,9 +228,9 @@ pub async fn recovery_codes(
     Ok(Json(RecoveryCodesResponse { recovery_codes }))
 }
 
-/// Answers a sign-in's challenge with a TOTP or recovery code, for the
-/// session's tokens. A challenge lives 5 minutes, takes 5 answers, and
-/// works once; a TOTP code works once.
+/// Answers a sign-in's challenge with a TOTP or recovery code, or with one
+/// of the user's passkeys, for the session's tokens. A challenge lives 5
+/// minutes, takes 5 answers, and works once; a TOTP code works once.
 #[utoipa::path(post, path = "/api/v1/auth/2fa/verify", tag = "auth",
     request_body = ChallengeAnswer,
     responses(
@@ -197,12 +247,11 @@ pub async fn verify(
     JsonBody(answer): JsonBody<ChallengeAnswer>,
 ) -> ApiResult<Json<AuthResponse>> {
     app.limiter.check(Action::Login, origin.ip, None).await?;
+    let factor = answer.factor()?;
     let challenge =
         users::Model::open_challenge(&ctx.db, &app.signer, &answer.challenge_token).await?;
     let (id, email) = (challenge.user.id, challenge.user.email.clone());
-    let answered = challenge
-        .answer(&ctx.db, &app.two_factor, (&answer.code, origin.ip))
-        .await;
+    let answered = factor.answer(&ctx.db, &app, challenge, origin.ip).await?;
     if answered.is_err() {
         let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
         AccountMailer::security_event(&ctx, &app.settings, (id, &email), kind, &origin, detail)

@@ -11,7 +11,7 @@ use crate::{
 const ORIGIN: &str = "http://localhost:5150";
 
 /// Adds a passkey made by `authenticator` to the account of `token`.
-async fn add(
+pub async fn add(
     server: &axum_test::TestServer,
     token: &str,
     authenticator: &mut SoftPasskey,
@@ -32,7 +32,7 @@ async fn add(
 }
 
 /// The options of a passkey sign-in, and the answer `authenticator` gives.
-async fn answered(server: &axum_test::TestServer, authenticator: &mut SoftPasskey) -> Value {
+pub async fn answered(server: &axum_test::TestServer, authenticator: &mut SoftPasskey) -> Value {
     let begun: Value = server.post("/api/v1/auth/passkey/options").await.json();
     let credential = authenticator.sign_in(&begun["options"]);
     json!({ "authentication_id": begun["authentication_id"], "credential": credential })

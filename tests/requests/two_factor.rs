@@ -17,7 +17,10 @@ use super::prepare_data::{
     reset_token_mailed_to, retry_after, session_signed_in, verify_code, verify_code_from,
     wrong_codes_from,
 };
-use crate::support::{app_state, request, request_with};
+use crate::{
+    models::soft_passkey::SoftPasskey,
+    support::{app_state, request, request_with},
+};
 
 const JANE: &str = "jane@example.com";
 
@@ -653,4 +656,50 @@ async fn fix_proving_the_email_clears_the_second_factor_its_maker_set() {
         })
         .await;
     }
+}
+
+#[tokio::test]
+async fn a_passkey_answers_the_challenge_in_place_of_a_code() {
+    request(|server, ctx| async move {
+        let (token, secret, _) = jane_with_two_factor(&server, &ctx).await;
+        let mut phone = SoftPasskey::new("localhost", "http://localhost:5150");
+        super::passkeys::add(&server, &token, &mut phone).await;
+
+        let challenge_token = challenge(&password_sign_in(&server).await);
+        let options = server
+            .post("/api/v1/auth/2fa/passkey/options")
+            .json(&json!({ "challenge_token": challenge_token }))
+            .await;
+        assert_eq!(options.status_code(), 200, "{}", options.text());
+        let options = options.json::<Value>();
+        let allowed = &options["options"]["publicKey"]["allowCredentials"];
+        assert_eq!(
+            allowed.as_array().map(Vec::len),
+            Some(1),
+            "Jane's passkey only"
+        );
+        let credential = phone.sign_in(&options["options"]);
+        let code = next_code(&ctx, &secret).await;
+        let both = json!({ "challenge_token": challenge_token, "code": code,
+            "authentication_id": options["authentication_id"], "credential": credential });
+        let refused = server.post("/api/v1/auth/2fa/verify").json(&both).await;
+        assert_eq!(refused.status_code(), 422, "one answer, not two");
+        let answer = json!({ "challenge_token": challenge_token,
+            "authentication_id": options["authentication_id"], "credential": credential });
+        let signed_in = server.post("/api/v1/auth/2fa/verify").json(&answer).await;
+        assert_eq!(signed_in.status_code(), 200, "{}", signed_in.text());
+        assert_eq!(
+            me(&server, &access_token(&signed_in.json())).await["email"],
+            JANE
+        );
+        let replayed = server.post("/api/v1/auth/2fa/verify").json(&answer).await;
+        assert_detail(&replayed, 401, "Invalid token");
+
+        // A passkey alone is both factors: no challenge.
+        let alone = super::passkeys::answered(&server, &mut phone).await;
+        let tokens = server.post("/api/v1/auth/passkey").json(&alone).await;
+        assert_eq!(tokens.status_code(), 200, "{}", tokens.text());
+        assert!(tokens.json::<Value>().get("access_token").is_some());
+    })
+    .await;
 }

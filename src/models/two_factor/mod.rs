@@ -13,11 +13,13 @@ use std::net::IpAddr;
 use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use sea_orm::{Condition, sea_query::Expr};
+use webauthn_rs::prelude::{PublicKeyCredential, Webauthn};
 
 pub use self::keys::{Setup, TwoFactorKeys};
 use super::{
     code_budgets::{Attempt, Factor as Budget, Wrong},
     one_time_passwords::{CodePolicy, is_code},
+    passkeys::{self, PasskeyError},
     recovery_codes::{self, RecoveryKey},
     single_use_tokens,
     tokens::{Claims, TokenKind, TokenSigner},
@@ -60,6 +62,9 @@ pub enum TwoFactorError {
     InvalidChallenge,
     #[error("this needs a recent sign-in")]
     SignInAgain,
+    /// A passkey's answer to the challenge did not hold.
+    #[error(transparent)]
+    Passkey(#[from] PasskeyError),
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -352,6 +357,29 @@ impl Challenge {
         self.user
             .check_second_factor(db, keys, code, Factor::TotpOrRecovery)
             .await?;
+        self.spend(db).await
+    }
+
+    /// Answers with one of the user's passkeys, to ceremony
+    /// `authentication_id` (begun for them): the user it signs in. The right
+    /// answer spends the challenge.
+    ///
+    /// # Errors
+    /// `Passkey` when the answer does not hold; `InvalidChallenge` when
+    /// another answer spent it first; a database error.
+    pub async fn answer_with_passkey(
+        self,
+        db: &DatabaseConnection,
+        rp: &Webauthn,
+        (authentication_id, credential): (Uuid, &PublicKeyCredential),
+    ) -> Result<Model, TwoFactorError> {
+        let user_id = self.user.id;
+        passkeys::Model::finish_second_factor(db, rp, user_id, authentication_id, credential)
+            .await?;
+        self.spend(db).await
+    }
+
+    async fn spend(self, db: &DatabaseConnection) -> Result<Model, TwoFactorError> {
         if !single_use_tokens::Model::use_once(db, &self.claims).await? {
             return Err(TwoFactorError::InvalidChallenge);
         }
