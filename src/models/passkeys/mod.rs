@@ -82,11 +82,9 @@ impl Model {
     /// # Errors
     /// `SignInAgain`.
     pub fn require_fresh(signed_in_at: DateTime<Utc>) -> Result<(), PasskeyError> {
-        if Utc::now() - signed_in_at <= users::FRESH_SIGN_IN {
-            Ok(())
-        } else {
-            Err(PasskeyError::SignInAgain)
-        }
+        users::signed_in_recently(signed_in_at)
+            .then_some(())
+            .ok_or(PasskeyError::SignInAgain)
     }
 
     /// Every passkey of `user_id`.

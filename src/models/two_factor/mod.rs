@@ -123,7 +123,7 @@ impl Model {
         (code, source): (&str, IpAddr),
         signed_in_at: DateTime<Utc>,
     ) -> Result<(Self, Vec<String>), TwoFactorError> {
-        if Utc::now() - signed_in_at > users::FRESH_SIGN_IN {
+        if !users::signed_in_recently(signed_in_at) {
             return Err(TwoFactorError::SignInAgain);
         }
         if self.two_factor_enabled {

@@ -201,7 +201,7 @@ impl Model {
 
     /// Refuses a sign-in older than `FRESH_SIGN_IN`.
     pub(super) fn require_fresh(signed_in_at: DateTime<Utc>) -> Result<(), UserError> {
-        if Utc::now() - signed_in_at <= FRESH_SIGN_IN {
+        if signed_in_recently(signed_in_at) {
             Ok(())
         } else {
             Err(UserError::SignInAgain)

@@ -191,9 +191,15 @@ impl SignedIn {
 /// The language of a user who named none, and of the messages' source text.
 pub const DEFAULT_LANGUAGE: &str = "en";
 
-/// How recent a sign-in must be to set a first password, or to ask for a
-/// new email.
+/// How recent a sign-in must be for a security change: a first password, a
+/// new email, two-factor sign-in, a passkey.
 pub const FRESH_SIGN_IN: chrono::TimeDelta = chrono::TimeDelta::minutes(10);
+
+/// Whether a sign-in made at `signed_in_at` is within `FRESH_SIGN_IN`.
+#[must_use]
+pub fn signed_in_recently(signed_in_at: DateTime<Utc>) -> bool {
+    Utc::now() - signed_in_at <= FRESH_SIGN_IN
+}
 
 timestamps::stamped_model!();
 
