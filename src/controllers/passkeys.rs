@@ -24,7 +24,7 @@ use crate::{
     models::{
         pagination::Pagination,
         passkeys::{self, PasskeyError},
-        security_events::{self, EventKind, Origin},
+        security_events::{EventKind, Origin},
         users::{self, SignedIn},
     },
     views::{
@@ -33,9 +33,6 @@ use crate::{
         passkeys::{AuthenticationOptions, PasskeyResponse, RegistrationOptions},
     },
 };
-
-/// Said of a refused passkey sign-in in the owner's log.
-const COUNTER_WENT_BACK: &str = "passkey sign count went back: a copy of it may exist";
 
 /// A passkey's name: what its owner calls it ("phone", "laptop").
 #[derive(Deserialize, Validate, ToSchema)]
@@ -291,18 +288,8 @@ pub async fn sign_in(
 ) -> ApiResult<Json<AuthResponse>> {
     let rp = relying_party(&app)?;
     app.limiter.check(Action::Login, origin.ip, None).await?;
-    let verified =
-        passkeys::Model::finish_sign_in(&ctx.db, rp, answer.authentication_id, &answer.credential)
-            .await;
-    let verified = match verified {
-        Err(PasskeyError::CounterWentBack { user_id }) => {
-            let kind = EventKind::SignInFailed;
-            let detail = Some(COUNTER_WENT_BACK);
-            security_events::Model::note(&ctx.db, user_id, kind, &origin, detail).await;
-            return Err(PasskeyError::CounterWentBack { user_id }.into());
-        }
-        verified => verified?,
-    };
+    let answered = (answer.authentication_id, answer.credential.as_ref());
+    let verified = passkeys::Model::finish_sign_in(&ctx.db, rp, answered, &origin).await?;
     let user = users::Model::find_active(&ctx.db, verified.user_id)
         .await?
         .ok_or_else(|| ApiError::from(PasskeyError::Refused("no active user".into())))?;

@@ -1,7 +1,7 @@
 //! `/auth/2fa`: TOTP two-factor sign-in, its recovery codes, and the answer
 //! to a sign-in's challenge.
 
-use std::{net::IpAddr, sync::Arc};
+use std::sync::Arc;
 
 use axum::{Extension, Json};
 use loco_rs::prelude::*;
@@ -77,17 +77,21 @@ impl Factor<'_> {
         db: &DatabaseConnection,
         app: &AppState,
         challenge: Challenge,
-        ip: IpAddr,
+        origin: &Origin,
     ) -> ApiResult<Result<users::Model, TwoFactorError>> {
         Ok(match self {
-            Self::Code(code) => challenge.answer(db, &app.two_factor, (code, ip)).await,
+            Self::Code(code) => {
+                challenge
+                    .answer(db, &app.two_factor, (code, origin.ip))
+                    .await
+            }
             Self::Passkey(authentication_id, credential) => {
                 let rp = app
                     .relying_party
                     .as_ref()
                     .ok_or_else(|| ApiError::Forbidden(msg::PASSKEYS_OFF.into()))?;
                 let passkey = (authentication_id, credential);
-                challenge.answer_with_passkey(db, rp, passkey).await
+                challenge.answer_with_passkey(db, rp, passkey, origin).await
             }
         })
     }
@@ -251,7 +255,7 @@ pub async fn verify(
     let challenge =
         users::Model::open_challenge(&ctx.db, &app.signer, &answer.challenge_token).await?;
     let (id, email) = (challenge.user.id, challenge.user.email.clone());
-    let answered = factor.answer(&ctx.db, &app, challenge, origin.ip).await?;
+    let answered = factor.answer(&ctx.db, &app, challenge, &origin).await?;
     if answered.is_err() {
         let (kind, detail) = (EventKind::SignInFailed, Some(WRONG_SECOND_FACTOR));
         AccountMailer::security_event(&ctx, &app.settings, (id, &email), kind, &origin, detail)

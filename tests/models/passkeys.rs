@@ -1,5 +1,6 @@
 use backend::models::{
     passkeys::{self, PasskeyError, ceremonies},
+    security_events::Origin,
     users::{self, Role, UserCreate},
 };
 use sea_orm::{ActiveModelTrait, ActiveValue, DatabaseConnection, EntityTrait};
@@ -12,6 +13,13 @@ use super::soft_passkey::SoftPasskey;
 use crate::support::{boot, email};
 
 const ORIGIN: &str = "http://localhost:5150";
+
+fn origin() -> Origin {
+    Origin {
+        ip: std::net::Ipv4Addr::LOCALHOST.into(),
+        user_agent: "a test".into(),
+    }
+}
 
 fn relying_party() -> Webauthn {
     let origin = Url::parse(ORIGIN).expect("url");
@@ -68,7 +76,7 @@ async fn sign_in(
         .expect("options");
     let options = serde_json::to_value(&begun.options).expect("json");
     let answer = asserted(authenticator.sign_in(&options));
-    passkeys::Model::finish_sign_in(db, rp, begun.id, &answer).await
+    passkeys::Model::finish_sign_in(db, rp, (begun.id, &answer), &origin()).await
 }
 
 #[tokio::test]
@@ -122,10 +130,10 @@ async fn answers_that_do_not_hold_are_refused_and_change_nothing() {
         .expect("options");
     let options = serde_json::to_value(&begun.options).expect("json");
     let answer = asserted(phone.sign_in(&options));
-    passkeys::Model::finish_sign_in(db, &rp, begun.id, &answer)
+    passkeys::Model::finish_sign_in(db, &rp, (begun.id, &answer), &origin())
         .await
         .expect("signed in");
-    let replayed = passkeys::Model::finish_sign_in(db, &rp, begun.id, &answer).await;
+    let replayed = passkeys::Model::finish_sign_in(db, &rp, (begun.id, &answer), &origin()).await;
     assert!(matches!(replayed, Err(PasskeyError::Ceremony)));
 
     // Another site's page, another RP id.
@@ -168,7 +176,7 @@ async fn answers_that_do_not_hold_are_refused_and_change_nothing() {
     };
     late.update(db).await.expect("expired");
     let answer = asserted(phone.sign_in(&options));
-    let expired = passkeys::Model::finish_sign_in(db, &rp, begun.id, &answer).await;
+    let expired = passkeys::Model::finish_sign_in(db, &rp, (begun.id, &answer), &origin()).await;
     assert!(matches!(expired, Err(PasskeyError::Ceremony)));
 
     // A deleted passkey signs nobody in.
@@ -206,5 +214,49 @@ async fn a_registration_is_the_users_it_was_begun_for() {
             .await
             .expect("rows")
             .is_empty()
+    );
+}
+
+#[tokio::test]
+async fn a_copy_answering_at_the_same_time_as_the_original_is_refused() {
+    let boot = boot().await;
+    let db = &boot.app_context.db;
+    let rp = relying_party();
+    let jane = user(db, "jane@example.com").await;
+    let mut phone = SoftPasskey::new("localhost", ORIGIN);
+    with_passkey(db, &rp, &jane, &mut phone).await;
+    let mut copy = phone.clone();
+    let mut answers = Vec::new();
+    for authenticator in [&mut phone, &mut copy] {
+        let begun = passkeys::Model::start_sign_in(db, &rp)
+            .await
+            .expect("options");
+        let options = serde_json::to_value(&begun.options).expect("json");
+        answers.push((begun.id, asserted(authenticator.sign_in(&options))));
+    }
+    let mut answers = answers.into_iter();
+    let (first, a) = answers.next().expect("the original's");
+    let (second, b) = answers.next().expect("the copy's");
+    let origin = origin();
+    let (one, other) = tokio::join!(
+        passkeys::Model::finish_sign_in(db, &rp, (first, &a), &origin),
+        passkeys::Model::finish_sign_in(db, &rp, (second, &b), &origin),
+    );
+    let refused = [&one, &other]
+        .iter()
+        .filter(|verified| matches!(verified, Err(PasskeyError::CounterWentBack { .. })))
+        .count();
+    assert_eq!(
+        (one.is_ok() || other.is_ok(), refused),
+        (true, 1),
+        "the same count, once"
+    );
+    let events =
+        backend::models::security_events::Model::list_for(db, jane.id, &Default::default())
+            .await
+            .expect("events");
+    assert_eq!(
+        events[0].detail.as_deref(),
+        Some(passkeys::COUNTER_WENT_BACK)
     );
 }

@@ -9,18 +9,20 @@ use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Utc};
 use loco_rs::prelude::*;
 use sea_orm::Order;
+use sea_orm::sea_query::Expr;
 use webauthn_rs::prelude::{
-    Passkey, PasskeyAuthentication, PasskeyRegistration, PublicKeyCredential,
-    RegisterPublicKeyCredential, RequestChallengeResponse, Webauthn, WebauthnError,
+    AuthenticationResult, DiscoverableAuthentication, Passkey, PasskeyAuthentication,
+    PasskeyRegistration, PublicKeyCredential, RegisterPublicKeyCredential,
+    RequestChallengeResponse, Webauthn, WebauthnError,
 };
 
-pub use self::ceremonies::Purpose;
+use self::ceremonies::Purpose;
 pub use super::_entities::passkeys::{ActiveModel, Column, Entity, Model};
 use super::{
     pagination::{self, Pagination},
+    security_events::{self, EventKind, Origin},
     timestamps, users,
 };
-use webauthn_rs::prelude::DiscoverableAuthentication;
 
 /// Why a passkey ceremony did not end well.
 #[derive(Debug, thiserror::Error)]
@@ -71,10 +73,17 @@ fn encoded(credential_id: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(credential_id)
 }
 
+/// A stored passkey or a ceremony's options that do not (de)serialize.
+fn unreadable(error: serde_json::Error) -> PasskeyError {
+    PasskeyError::Model(ModelError::Any(error.into()))
+}
+
+/// Said of a refused passkey sign-in in the owner's log.
+pub const COUNTER_WENT_BACK: &str = "passkey sign count went back: a copy of it may exist";
+
 impl Model {
     fn passkey(&self) -> Result<Passkey, PasskeyError> {
-        serde_json::from_str(&self.credential)
-            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))
+        serde_json::from_str(&self.credential).map_err(unreadable)
     }
 
     /// Refuses a sign-in older than `users::FRESH_SIGN_IN`.
@@ -185,8 +194,7 @@ impl Model {
             )
             .map_err(|error| refused(&error))?;
         // A resident key, so that it signs in without a name first.
-        let mut options = serde_json::to_value(options)
-            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?;
+        let mut options = serde_json::to_value(options).map_err(unreadable)?;
         if let Some(selection) = options["publicKey"]["authenticatorSelection"].as_object_mut() {
             selection.insert("residentKey".into(), "required".into());
             selection.insert("requireResidentKey".into(), true.into());
@@ -214,8 +222,7 @@ impl Model {
         let passkey = rp
             .finish_passkey_registration(credential, &state)
             .map_err(|error| refused(&error))?;
-        let stored = serde_json::to_value(&passkey)
-            .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?;
+        let stored = serde_json::to_value(&passkey).map_err(unreadable)?;
         let backed_up = stored["cred"]["backup_state"].as_bool().unwrap_or(false);
         let added = ActiveModel {
             user_id: ActiveValue::Set(user.id),
@@ -294,8 +301,8 @@ impl Model {
     pub async fn finish_sign_in(
         db: &impl ConnectionTrait,
         rp: &Webauthn,
-        authentication_id: Uuid,
-        credential: &PublicKeyCredential,
+        (authentication_id, credential): (Uuid, &PublicKeyCredential),
+        origin: &Origin,
     ) -> Result<Verified, PasskeyError> {
         let state: DiscoverableAuthentication =
             ceremonies::Model::take(db, authentication_id, Purpose::SignIn, None)
@@ -304,15 +311,10 @@ impl Model {
         let (user_id, credential_id) = rp
             .identify_discoverable_authentication(credential)
             .map_err(|error| refused(&error))?;
-        let stored = Entity::find()
-            .filter(Column::CredentialId.eq(encoded(credential_id)))
-            .filter(Column::UserId.eq(user_id))
-            .one(db)
-            .await?
-            .ok_or_else(|| PasskeyError::Refused("unknown credential".into()))?;
+        let stored = Self::stored(db, user_id, credential_id).await?;
         let passkey = stored.passkey()?;
         let result = rp.finish_discoverable_authentication_v2(credential, state, &passkey);
-        Self::used(db, stored, passkey, result).await
+        Self::used(db, (stored, passkey), result, origin).await
     }
 
     /// Ends a second factor: the answer to `authentication_id`, begun for
@@ -324,46 +326,81 @@ impl Model {
         db: &impl ConnectionTrait,
         rp: &Webauthn,
         user_id: Uuid,
-        authentication_id: Uuid,
-        credential: &PublicKeyCredential,
+        (authentication_id, credential): (Uuid, &PublicKeyCredential),
+        origin: &Origin,
     ) -> Result<Verified, PasskeyError> {
         let state: PasskeyAuthentication =
             ceremonies::Model::take(db, authentication_id, Purpose::SecondFactor, Some(user_id))
                 .await?
                 .ok_or(PasskeyError::Ceremony)?;
-        let stored = Entity::find()
-            .filter(Column::CredentialId.eq(encoded(credential.get_credential_id())))
+        let stored = Self::stored(db, user_id, credential.get_credential_id()).await?;
+        let passkey = stored.passkey()?;
+        let result = rp.finish_passkey_authentication(credential, &state);
+        Self::used(db, (stored, passkey), result, origin).await
+    }
+
+    /// `user_id`'s passkey `credential_id`.
+    async fn stored(
+        db: &impl ConnectionTrait,
+        user_id: Uuid,
+        credential_id: &[u8],
+    ) -> Result<Self, PasskeyError> {
+        Entity::find()
+            .filter(Column::CredentialId.eq(encoded(credential_id)))
             .filter(Column::UserId.eq(user_id))
             .one(db)
             .await?
-            .ok_or_else(|| PasskeyError::Refused("unknown credential".into()))?;
-        let passkey = stored.passkey()?;
-        let result = rp.finish_passkey_authentication(credential, &state);
-        Self::used(db, stored, passkey, result).await
+            .ok_or_else(|| PasskeyError::Refused("unknown credential".into()))
     }
 
+    /// A verified answer's passkey, its sign count and backup state kept.
+    /// Two answers sent at once with the same count both pass the check
+    /// against the stored count: the update takes only the count it read,
+    /// so the second finds it moved and is the copy. (A synced passkey's
+    /// count stays 0, and its devices may sign in at once.) A count gone
+    /// back is recorded in the owner's log.
     async fn used(
         db: &impl ConnectionTrait,
-        stored: Self,
-        mut passkey: Passkey,
-        result: Result<webauthn_rs::prelude::AuthenticationResult, WebauthnError>,
+        (stored, mut passkey): (Self, Passkey),
+        result: Result<AuthenticationResult, WebauthnError>,
+        origin: &Origin,
     ) -> Result<Verified, PasskeyError> {
-        let result = result.map_err(|error| match error {
-            WebauthnError::CredentialPossibleCompromise => PasskeyError::CounterWentBack {
-                user_id: stored.user_id,
-            },
-            error => refused(&error),
-        })?;
-        passkey.update_credential(&result);
         let user_id = stored.user_id;
-        let mut used = stored.into_active_model();
-        used.credential = ActiveValue::Set(
-            serde_json::to_string(&passkey)
-                .map_err(|error| PasskeyError::Model(ModelError::Any(error.into())))?,
-        );
-        used.backed_up = ActiveValue::Set(result.backup_state());
-        used.last_used_at = ActiveValue::Set(Some(timestamps::now()));
-        let passkey = used.update(db).await?;
+        let result = match result {
+            Ok(result) => result,
+            Err(WebauthnError::CredentialPossibleCompromise) => {
+                return Err(Self::cloned(db, user_id, origin).await);
+            }
+            Err(error) => return Err(refused(&error)),
+        };
+        passkey.update_credential(&result);
+        let credential = serde_json::to_string(&passkey).map_err(unreadable)?;
+        let now = timestamps::now();
+        let mut update = Entity::update_many()
+            .col_expr(Column::Credential, Expr::value(credential.clone()))
+            .col_expr(Column::BackedUp, Expr::value(result.backup_state()))
+            .col_expr(Column::LastUsedAt, Expr::value(now))
+            .col_expr(Column::UpdatedAt, Expr::value(now))
+            .filter(Column::Id.eq(stored.id));
+        if result.counter() > 0 {
+            update = update.filter(Column::Credential.eq(stored.credential.as_str()));
+        }
+        if update.exec(db).await?.rows_affected == 0 {
+            return Err(Self::cloned(db, user_id, origin).await);
+        }
+        let passkey = Self {
+            credential,
+            backed_up: result.backup_state(),
+            last_used_at: Some(now),
+            updated_at: now,
+            ..stored
+        };
         Ok(Verified { user_id, passkey })
+    }
+
+    async fn cloned(db: &impl ConnectionTrait, user_id: Uuid, origin: &Origin) -> PasskeyError {
+        let (kind, detail) = (EventKind::SignInFailed, Some(COUNTER_WENT_BACK));
+        security_events::Model::note(db, user_id, kind, origin, detail).await;
+        PasskeyError::CounterWentBack { user_id }
     }
 }

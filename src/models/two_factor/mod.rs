@@ -21,6 +21,7 @@ use super::{
     one_time_passwords::{CodePolicy, is_code},
     passkeys::{self, PasskeyError},
     recovery_codes::{self, RecoveryKey},
+    security_events::Origin,
     single_use_tokens,
     tokens::{Claims, TokenKind, TokenSigner},
     users::{self, Column, Entity, Model},
@@ -371,11 +372,10 @@ impl Challenge {
         self,
         db: &DatabaseConnection,
         rp: &Webauthn,
-        (authentication_id, credential): (Uuid, &PublicKeyCredential),
+        answered: (Uuid, &PublicKeyCredential),
+        origin: &Origin,
     ) -> Result<Model, TwoFactorError> {
-        let user_id = self.user.id;
-        passkeys::Model::finish_second_factor(db, rp, user_id, authentication_id, credential)
-            .await?;
+        passkeys::Model::finish_second_factor(db, rp, self.user.id, answered, origin).await?;
         self.spend(db).await
     }
 
