@@ -78,7 +78,8 @@ pub async fn usage(
 #[utoipa::path(get, path = "/api/v1/files", tag = "files",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [FileResponse]), (status = 401, body = Detail),
+        (status = 200, body = [FileResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))), (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]

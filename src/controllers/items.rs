@@ -42,7 +42,8 @@ async fn managed(
 #[utoipa::path(get, path = "/api/v1/items", tag = "items",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [ItemResponse]), (status = 401, body = Detail),
+        (status = 200, body = [ItemResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))), (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]

@@ -138,7 +138,8 @@ pub async fn finish_registration(
 #[utoipa::path(get, path = "/api/v1/users/me/passkeys", tag = "users",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [PasskeyResponse]),
+        (status = 200, body = [PasskeyResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]

@@ -27,7 +27,8 @@ fn render(events: &[security_events::Model], page: &Pagination) -> Response {
 #[utoipa::path(get, path = "/api/v1/users/me/security-events", tag = "users",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [SecurityEventResponse]),
+        (status = 200, body = [SecurityEventResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -44,7 +45,8 @@ pub async fn mine(
 #[utoipa::path(get, path = "/api/v1/users/{user_id}/security-events", tag = "users",
     security(("bearer" = [])), params(("user_id" = Uuid, Path), Pagination),
     responses(
-        (status = 200, body = [SecurityEventResponse]),
+        (status = 200, body = [SecurityEventResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 403, body = Detail),
         (status = 404, body = Detail), (status = 422, body = ValidationDetail),
     ))]

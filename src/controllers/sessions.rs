@@ -39,7 +39,8 @@ fn render(sessions: &[sessions::Model], page: &Pagination, current: Option<Uuid>
 #[utoipa::path(get, path = "/api/v1/auth/sessions", tag = "auth",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [SessionResponse]),
+        (status = 200, body = [SessionResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -119,7 +120,8 @@ pub async fn end_others(
 #[utoipa::path(get, path = "/api/v1/users/{user_id}/sessions", tag = "users",
     security(("bearer" = [])), params(("user_id" = Uuid, Path), Pagination),
     responses(
-        (status = 200, body = [SessionResponse]),
+        (status = 200, body = [SessionResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 403, body = Detail),
         (status = 404, body = Detail), (status = 422, body = ValidationDetail),
     ))]

@@ -92,7 +92,8 @@ async fn carry_on_session(
 #[utoipa::path(get, path = "/api/v1/users", tag = "users",
     security(("bearer" = [])), params(Pagination, ListFilter),
     responses(
-        (status = 200, body = [UserResponse]),
+        (status = 200, body = [UserResponse], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))),
         (status = 401, body = Detail), (status = 403, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]

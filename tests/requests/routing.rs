@@ -106,6 +106,16 @@ const SERVED_ROUTES: &[&str] = &[
     "DELETE /api/v1/users/{user_id}/sessions",
     "GET /_health",
     "GET /_ping",
+    "GET /.well-known/apple-app-site-association",
+    "GET /.well-known/assetlinks.json",
+    "GET /api/v1/users/me/passkeys",
+    "PATCH /api/v1/users/me/passkeys/{id}",
+    "DELETE /api/v1/users/me/passkeys/{id}",
+    "POST /api/v1/users/me/passkeys/registration",
+    "POST /api/v1/users/me/passkeys/registration/finish",
+    "POST /api/v1/auth/passkey/options",
+    "POST /api/v1/auth/passkey",
+    "POST /api/v1/auth/2fa/passkey/options",
     "GET /api/v1/auth/apple-review-team-otp",
     "GET /api/v1/auth/sessions",
     "GET /api/v1/auth/{provider}/callback",
@@ -184,6 +194,8 @@ async fn the_openapi_document_describes_every_route() {
             .filter(|route| !served.contains(**route))
             .collect();
         assert!(lost.is_empty(), "routes no longer served: {lost:?}");
+        let listed = &document["paths"]["/api/v1/items"]["get"]["responses"]["200"];
+        assert!(listed["headers"]["x-next-cursor"].is_object(), "{listed}");
         assert_eq!(
             docs::openapi(controllers::all(), "Backend")
                 .paths

@@ -84,7 +84,8 @@ async fn managed(
 #[utoipa::path(get, path = "/api/v1/{{plural}}", tag = "{{plural}}",
     security(("bearer" = [])), params(Pagination),
     responses(
-        (status = 200, body = [{{pascal}}Response]), (status = 401, body = Detail),
+        (status = 200, body = [{{pascal}}Response], headers(("x-next-cursor" = String,
+            description = "On a full page: the cursor of the page after"))), (status = 401, body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
