@@ -15,6 +15,7 @@ mod m20251202_000011_files;
 mod m20251205_000012_code_budgets_per_factor;
 mod m20251207_000013_list_indexes;
 mod m20251207_000014_passkeys;
+mod m20251207_000015_apple_sign_in;
 
 pub struct Migrator;
 
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251205_000012_code_budgets_per_factor::Migration),
             Box::new(m20251207_000013_list_indexes::Migration),
             Box::new(m20251207_000014_passkeys::Migration),
+            Box::new(m20251207_000015_apple_sign_in::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -1,9 +1,11 @@
+pub mod apple_notifications;
 pub mod auth;
 pub mod docs;
 pub mod extractors;
 pub mod files;
 pub mod items;
 pub mod monitoring;
+pub mod native_sign_in;
 pub mod otp;
 pub mod passkeys;
 pub mod password_recovery;
@@ -31,6 +33,8 @@ pub fn all() -> Vec<ApiRoutes> {
         otp::routes(),
         password_recovery::routes(),
         sso::routes(),
+        native_sign_in::routes(),
+        apple_notifications::routes(),
         users::routes(),
         profile_pictures::routes(),
         security_events::routes(),

@@ -22,7 +22,7 @@ use crate::{
     models::{
         one_time_passwords::six_digits,
         pagination::Pagination,
-        refresh_tokens,
+        provider_tokens, refresh_tokens,
         security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
@@ -402,6 +402,8 @@ pub async fn unarchive(
         (status = 200, body = UserResponse), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
         (status = 422, body = ValidationDetail),
+        (status = 503, description = "Apple refused to revoke its sign-in: nothing was deleted", body = Detail),
+        (status = 504, description = "Apple did not answer: nothing was deleted", body = Detail),
     ))]
 #[debug_handler(state = AppContext)]
 pub async fn destroy(
@@ -412,6 +414,9 @@ pub async fn destroy(
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
     let user = find_user(&db, user_id).await?;
+    // Apple requires its tokens revoked when the account goes.
+    let id = &app.identity;
+    provider_tokens::revoke(&db, (&id.sealer, &id.apple, &id.http), user.id).await?;
     let user = user.destroy(&db, &storage).await?;
     Ok(render(&app, &user))
 }

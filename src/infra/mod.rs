@@ -1,9 +1,10 @@
 //! The app's own infrastructure, below the Loco folders: its settings, the
-//! state built from them at boot, the database pool, rate limits, trusted
+//! state built from them at boot (with what calls to sign-in providers share), the database pool, rate limits, trusted
 //! proxies and translations.
 
 pub mod db_pool;
 pub mod i18n;
+pub mod identity;
 pub mod rate_limit;
 pub mod settings;
 pub mod state;

@@ -83,10 +83,7 @@ impl Scope {
 
 /// 128 bits of SHA-256, in hex.
 fn digest(key: &str) -> String {
-    Sha256::digest(key.as_bytes())[..16]
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
+    crate::models::hex(&Sha256::digest(key.as_bytes())[..16])
 }
 
 impl Limit {

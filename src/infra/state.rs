@@ -11,7 +11,7 @@ use webauthn_rs::prelude::Webauthn;
 
 use crate::{
     infra::{
-        i18n::Translations, rate_limit::RateLimiter, settings::Settings,
+        i18n::Translations, identity::Identity, rate_limit::RateLimiter, settings::Settings,
         trusted_proxies::TrustedProxies,
     },
     models::{
@@ -33,6 +33,7 @@ pub struct AppState {
     pub trusted_proxies: TrustedProxies,
     /// The WebAuthn relying party, when passkeys are on.
     pub relying_party: Option<Webauthn>,
+    pub identity: Identity,
     /// Each mail delivery holds a read lock; a shutdown takes the write lock,
     /// so it waits for the deliveries under way (later ones are made at the
     /// next start).
@@ -78,6 +79,7 @@ impl AppState {
         let relying_party = settings
             .relying_party(&ctx.environment)
             .map_err(|error| boot_error(&error))?;
+        let identity = Identity::build(&settings).map_err(|error| boot_error(&error))?;
         let limiter = RateLimiter::build(settings.rate_limits, settings.redis_url())
             .await
             .map_err(|error| boot_error(&error))?;
@@ -89,6 +91,7 @@ impl AppState {
             limiter,
             trusted_proxies,
             relying_party,
+            identity,
             mail_in_flight: RwLock::new(()),
             settings,
         })

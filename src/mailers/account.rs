@@ -117,7 +117,8 @@ impl Notice {
             | EventKind::Unarchived
             | EventKind::SessionEnded
             | EventKind::TwoFactorEnabled
-            | EventKind::AccountClaimed => None,
+            | EventKind::AccountClaimed
+            | EventKind::AppleNotification => None,
         }
     }
 

@@ -35,6 +35,8 @@ pub enum EventKind {
     /// The email of an account never confirmed was proven: the account was
     /// handed to the prover (`users::Model::prove_email`).
     AccountClaimed,
+    /// Apple's server-to-server notification; its type is the detail.
+    AppleNotification,
 }
 
 impl EventKind {
@@ -57,6 +59,7 @@ impl EventKind {
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
             Self::AccountClaimed => "account_claimed",
+            Self::AppleNotification => "apple_notification",
         }
     }
 }

@@ -1,5 +1,6 @@
 //! What each sign-in provider needs and says: the scopes to ask for, the
-//! authorization-code exchange (with PKCE), and the profile, read into one shape.
+//! authorization-code exchange (with PKCE; Apple's, with a nonce, is in
+//! `apple`), and the profile, read into one shape.
 
 use std::{future::Future, pin::Pin};
 
@@ -12,7 +13,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::Value;
 
-use super::{_entities::sea_orm_active_enums::Provider, email::Email};
+use super::{
+    _entities::sea_orm_active_enums::Provider,
+    email::Email,
+    id_tokens::{IdClaims, truthy},
+};
 
 /// One provider's OAuth2 client and endpoints (`settings.sso.<provider>`); it
 /// is on when its client id and secret are set.
@@ -51,7 +56,9 @@ impl ProviderConfig {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ProviderProfile {
     pub id: String,
-    pub email: Email,
+    /// Apple sends it at the first sign-in only; it is needed to make an
+    /// account, not to find one.
+    pub email: Option<Email>,
     /// Whether the provider says it checked that the user owns `email`.
     /// Facebook does not say: its addresses count as unchecked.
     pub email_verified: bool,
@@ -91,6 +98,7 @@ const fn scopes(provider: Provider) -> &'static [&'static str] {
         Provider::Google => &["openid", "email", "profile"],
         Provider::Github => &["read:user", "user:email"],
         Provider::Facebook => &["email", "public_profile"],
+        Provider::Apple => &["name", "email"],
         Provider::Email => &[],
     }
 }
@@ -102,10 +110,13 @@ pub struct Authorization {
     pub url: String,
     pub state: String,
     pub pkce_verifier: String,
+    /// What Apple's ID token is to carry back.
+    pub nonce: Option<String>,
 }
 
 /// The provider's consent page for this app, with a fresh CSRF state and a PKCE
-/// challenge (S256).
+/// challenge (S256); for Apple, a nonce instead, and the answer posted back as
+/// a form (which Apple requires when it is asked for the name or email).
 ///
 /// # Errors
 /// When a configured URL is not one.
@@ -118,18 +129,27 @@ pub fn authorize(
     let client = BasicClient::new(settings.client_id())
         .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
         .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
-    let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
-    let mut request = client
-        .authorize_url(CsrfToken::new_random)
-        .set_pkce_challenge(challenge);
+    let mut request = client.authorize_url(CsrfToken::new_random);
     for scope in scopes(provider) {
         request = request.add_scope(Scope::new((*scope).to_string()));
     }
+    let (nonce, pkce_verifier) = if provider == Provider::Apple {
+        let nonce = CsrfToken::new_random().secret().clone();
+        request = request
+            .add_extra_param("response_mode", "form_post")
+            .add_extra_param("nonce", nonce.clone());
+        (Some(nonce), String::new())
+    } else {
+        let (challenge, verifier) = PkceCodeChallenge::new_random_sha256();
+        request = request.set_pkce_challenge(challenge);
+        (None, verifier.secret().clone())
+    };
     let (url, state) = request.url();
     Ok(Authorization {
         url: url.to_string(),
         state: state.secret().clone(),
-        pkce_verifier: verifier.secret().clone(),
+        pkce_verifier,
+        nonce,
     })
 }
 
@@ -156,18 +176,7 @@ pub async fn exchange(
         .set_auth_uri(AuthUrl::new(settings.auth_url.clone()).map_err(url_error)?)
         .set_token_uri(TokenUrl::new(settings.token_url.clone()).map_err(url_error)?)
         .set_redirect_uri(RedirectUrl::new(callback_url.to_string()).map_err(url_error)?);
-    // No redirects: a token endpoint that redirects is not to be followed (SSRF).
-    // A provider that hangs must not hold the request until its own timeout.
-    let http = reqwest::Client::builder()
-        .redirect(reqwest::redirect::Policy::none())
-        .connect_timeout(std::time::Duration::from_secs(5))
-        .timeout(std::time::Duration::from_secs(settings.timeout_seconds))
-        .user_agent(concat!(
-            env!("CARGO_PKG_NAME"),
-            "/",
-            env!("CARGO_PKG_VERSION")
-        ))
-        .build()
+    let http = http_client(settings.timeout_seconds)
         .map_err(|error| SsoError::Exchange(error.to_string()))?;
     let token = client
         .exchange_code(AuthorizationCode::new(code.to_string()))
@@ -195,12 +204,56 @@ pub async fn exchange(
         profile.email = github_primary_email(&emails).unwrap_or_default();
     }
     Ok(ProviderProfile {
-        email: Email::parse(&profile.email).map_err(|_| SsoError::NoEmail)?,
+        email: Some(Email::parse(&profile.email).map_err(|_| SsoError::NoEmail)?),
         email_verified: provider != Provider::Facebook,
         id: profile.id,
         first_name: profile.first_name,
         last_name: profile.last_name,
     })
+}
+
+/// The client of calls to providers. No redirects: a provider's endpoint that
+/// redirects is not to be followed (SSRF). A provider that hangs must not hold
+/// the request until its own timeout.
+///
+/// # Errors
+/// When the TLS set-up fails.
+pub fn http_client(timeout_seconds: u64) -> Result<reqwest::Client, reqwest::Error> {
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .connect_timeout(std::time::Duration::from_secs(5))
+        .timeout(std::time::Duration::from_secs(timeout_seconds))
+        .user_agent(concat!(
+            env!("CARGO_PKG_NAME"),
+            "/",
+            env!("CARGO_PKG_VERSION")
+        ))
+        .build()
+}
+
+/// The profile an ID token (Google's or Apple's) gives: its subject, its
+/// email when the provider says it checked it, and the names, from the token
+/// or, for Apple, from what the first sign-in sent beside it.
+#[must_use]
+pub fn profile_of(claims: &IdClaims, names: Option<(String, String)>) -> ProviderProfile {
+    let verified = truthy(claims.email_verified.as_ref());
+    let (first_name, last_name) = names.unwrap_or_else(|| {
+        (
+            claims.given_name.clone().unwrap_or_default(),
+            claims.family_name.clone().unwrap_or_default(),
+        )
+    });
+    ProviderProfile {
+        id: claims.sub.clone(),
+        email: claims
+            .email
+            .as_deref()
+            .filter(|_| verified)
+            .and_then(|email| Email::parse(email).ok()),
+        email_verified: verified,
+        first_name,
+        last_name,
+    }
 }
 
 /// oauth2's HTTP client, over this app's reqwest.
@@ -284,7 +337,7 @@ fn read_profile(provider: Provider, profile: &Value) -> Result<Profile, SsoError
             let (first, last) = name.split_once(' ').unwrap_or((name.as_str(), ""));
             (text(profile, "id"), first.to_string(), last.to_string())
         }
-        Provider::Facebook | Provider::Email => (
+        Provider::Facebook | Provider::Apple | Provider::Email => (
             text(profile, "id"),
             text(profile, "first_name"),
             text(profile, "last_name"),

@@ -1,6 +1,7 @@
 //! `cargo loco task purge_expired_tokens`: deletes expired one-time codes,
 //! refresh tokens, sessions, reset and SSO confirmation tokens, sign-in
-//! challenges, unfinished SSO sign-ins and passkey ceremonies,
+//! challenges, unfinished SSO sign-ins and passkey ceremonies, native ID
+//! tokens remembered past their expiry,
 //! budgets of wrong codes whose day is over, sent mails older than
 //! `SENT_MAIL_RETENTION_DAYS`, and security events older than
 //! `SECURITY_EVENT_RETENTION_DAYS`. The scheduler runs it hourly.
@@ -14,7 +15,7 @@ use crate::{
     infra::state::AppState,
     models::{
         code_budgets, mails, one_time_passwords, passkeys::ceremonies, refresh_tokens,
-        security_events, sessions, single_use_tokens, sso_logins,
+        security_events, sessions, single_use_tokens, spent_id_tokens, sso_logins,
     },
 };
 
@@ -40,6 +41,7 @@ impl Task for PurgeExpiredTokens {
         let single_use = single_use_tokens::Model::purge_expired(&ctx.db).await?;
         let sso = sso_logins::Model::purge_expired(&ctx.db).await?;
         let ceremonies = ceremonies::Model::purge_expired(&ctx.db).await?;
+        let id_tokens = spent_id_tokens::purge_expired(&ctx.db).await?;
         let budgets = code_budgets::Model::purge_expired(&ctx.db).await?;
         let settings = &AppState::from_context(ctx)?.settings;
         let days = chrono::Duration::days;
@@ -56,6 +58,7 @@ impl Task for PurgeExpiredTokens {
             single_use,
             sso,
             ceremonies,
+            id_tokens,
             budgets,
             sent_mails,
             expired_mails,
@@ -63,7 +66,7 @@ impl Task for PurgeExpiredTokens {
             "expired tokens purged"
         );
         println!(
-            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {ceremonies} unfinished passkey ceremonies, {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
+            "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {ceremonies} unfinished passkey ceremonies, {id_tokens} spent ID token(s), {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
         );
         Ok(())
     }

@@ -11,11 +11,13 @@ Mail is read from the sink, objects from the bucket with an S3 client of its
 own (S3_ENDPOINT and the AWS_* variables), never through the API.
 """
 
+import hashlib
 import http.client
 import json
 import mailbox
 import os
 import re
+import secrets
 import signal
 import socket
 import struct
@@ -225,6 +227,8 @@ def serve(base, maildir, bucket):
         me = api.json("GET", "/api/v1/users/me", token=tokens["access_token"])
         check(me["email"] == expected_email, f"{provider_name} user: {me['email']}")
 
+    apple_and_native(api, admin)
+
     step("admin: the users are listed")
     listed = api.json("GET", "/api/v1/users?limit=100", token=admin)
     check(email in {user["email"] for user in listed}, "the registered user is listed")
@@ -256,6 +260,81 @@ def provider_sign_in(api, provider):
     check(headers["location"].startswith(return_url), f"back to {headers['location']}")
     confirmation = parse_qs(back.query)["token"][0]
     return api.json("POST", "/api/v1/auth/sso/confirm", confirmation)
+
+
+def stand_in(method, path, body=None):
+    """The provider stand-in, at the address the server is given for it."""
+    url = urlparse(os.environ["APPLE_TOKEN_URL"])
+    connection = http.client.HTTPConnection(url.hostname, url.port, timeout=10)
+    connection.request(method, path, body=json.dumps(body) if body is not None else None)
+    answer = connection.getresponse()
+    data = answer.read()
+    check(answer.status == 200, f"stand-in {path}: {answer.status} {data[:200]!r}")
+    return json.loads(data)
+
+
+def mint(claims):
+    now = int(time.time())
+    return stand_in("POST", "/mint", {"iat": now, "exp": now + 600, **claims})["token"]
+
+
+def apple_and_native(api, admin):
+    """An iOS app's flows: Sign in with Apple's web flow through its POST callback,
+    native ID tokens (Google's, Apple's), Apple's notification, and the deletion
+    that revokes Apple's token."""
+    step("Sign in with Apple: the form Apple posts, to a token pair")
+    return_url = os.environ["SSO_ALLOWED_RETURN_URLS"].split(",")[0]
+    status, headers, _ = api.request("GET", "/api/v1/auth/apple/login?" + urlencode({"return_url": return_url}))
+    check(status == 307, f"apple login: {status}")
+    cookie = headers["set-cookie"]
+    check("SameSite=None" in cookie and "Secure" in cookie, f"apple's state cookie: {cookie}")
+    consent = urlparse(headers["location"])
+    page = stand_in("GET", f"{consent.path}?{consent.query}")
+    callback = urlparse(page["action"])
+    status, headers, data = api.request(
+        "POST", callback.path, urlencode(page["form"]),
+        headers={"Cookie": cookie.split(";")[0], "Content-Type": "application/x-www-form-urlencoded"})
+    check(status == 303, f"apple callback: {status} {data[:300]!r}")
+    check(headers["location"].startswith(return_url), f"back to {headers['location']}")
+    confirmation = parse_qs(urlparse(headers["location"]).query)["token"][0]
+    web = api.json("POST", "/api/v1/auth/sso/confirm", confirmation)
+    check(web["user"]["email"] == "ada.e2e@privaterelay.appleid.com" and web["user"]["first_name"] == "Ada",
+          f"apple user: {web['user']}")
+
+    step("native sign-in: Google's and Apple's ID tokens, each taken once")
+    nonce = secrets.token_urlsafe(16)
+    google_app = os.environ["GOOGLE_CLIENT_IDS"].split(",")[0]
+    google_token = mint({"iss": "https://accounts.google.com", "aud": google_app, "sub": "g-native-1",
+                         "email": "native.g@example.com", "email_verified": True, "nonce": nonce})
+    body = {"id_token": google_token, "nonce": nonce}
+    google = api.json("POST", "/api/v1/auth/google/token", body)
+    check(google["user"]["email"] == "native.g@example.com", f"google user: {google['user']}")
+    api.json("POST", "/api/v1/auth/google/token", body, expect=401)
+    bundle = os.environ["APPLE_CLIENT_IDS"].split(",")[0]
+    nonce = secrets.token_urlsafe(16)
+    apple_sub = "001234.e2e-apple-native"
+    apple_token = mint({"iss": "https://appleid.apple.com", "aud": bundle, "sub": apple_sub,
+                        "nonce": hashlib.sha256(nonce.encode()).hexdigest(),
+                        "email": "native.a@privaterelay.appleid.com", "email_verified": "true"})
+    code = stand_in("POST", "/apple/native-code", {"client_id": bundle})["code"]
+    native = api.json("POST", "/api/v1/auth/apple/token", {
+        "id_token": apple_token, "nonce": nonce, "first_name": "Nat", "last_name": "Ive",
+        "authorization_code": code})
+    check(native["user"]["first_name"] == "Nat", f"apple native user: {native['user']}")
+
+    step("Apple's notification: consent revoked ends the user's sessions")
+    events = json.dumps({"type": "consent-revoked", "sub": apple_sub, "event_time": int(time.time())})
+    payload = mint({"iss": "https://appleid.apple.com", "aud": bundle, "jti": secrets.token_hex(8),
+                    "events": events})
+    api.json("POST", "/api/v1/auth/apple/notifications", {"payload": payload})
+    status, _, _ = api.request("GET", "/api/v1/users/me", token=native["access_token"])
+    check(status == 401, f"after consent-revoked: {status}")
+
+    step("deleting an Apple user revokes Apple's token first")
+    api.json("DELETE", f"/api/v1/users/{web['user']['id']}", token=admin)
+    revoked = stand_in("GET", "/apple/revoked")
+    check(any(entry["client_id"] == os.environ["APPLE_CLIENT_ID"] for entry in revoked),
+          f"revoked at Apple: {revoked}")
 
 
 def imported(base, bucket):

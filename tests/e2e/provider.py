@@ -1,12 +1,21 @@
-"""A stand-in for GitHub's and Google's OAuth2 endpoints, for the end-to-end check.
+"""A stand-in for GitHub's, Google's and Apple's sign-in endpoints, for the end-to-end check.
 
-    python3 tests/e2e/provider.py PORT
+    python3 tests/e2e/provider.py PORT APPLE_KEY_FILE
 
 GitHub: /github/login/oauth/authorize, /github/login/oauth/access_token,
 /github/user, /github/user/emails. Google: /google/auth, /google/token,
-/google/userinfo. The consent page signs the user in at once: it redirects to
-the app's callback with a code bound to the client, the redirect URI and the
-PKCE challenge, which the token endpoint checks as a provider does.
+/google/userinfo, /google/keys. The consent page signs the user in at once: it
+redirects to the app's callback with a code bound to the client, the redirect
+URI and the PKCE challenge, which the token endpoint checks as a provider does.
+
+Apple: /apple/authorize answers the form Apple's page would post to the
+callback (as JSON: the checker posts it), /apple/token checks the ES256 client
+secret against the team's key (made here, written to APPLE_KEY_FILE as the
+.p8 file Apple hands out) and answers an ID token with the nonce of the
+sign-in, /apple/revoke records what it revokes (GET /apple/revoked lists it),
+/apple/keys is the JWKS. /apple/native-code plays the iOS sheet's
+authorization code, /mint signs the claims it is given: the ID tokens an app's
+sheet would hand it, and Apple's notifications.
 """
 
 import base64
@@ -15,6 +24,11 @@ import json
 import secrets
 import sys
 import threading
+import time
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlencode, urlparse
 
@@ -34,9 +48,42 @@ GITHUB_EMAILS = [
     {"email": "other@example.com", "primary": False, "verified": True},
 ]
 
+APPLE_ISSUER = "https://appleid.apple.com"
+APPLE_TEAM, APPLE_KEY_ID = "TEAME2E123", "KEYE2E1234"
+SIGNING_KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+TEAM_KEY = ec.generate_private_key(ec.SECP256R1())
+KID = "e2e-rsa-1"
+
 codes = {}
 tokens = {}
+apple_codes = {}
+revoked = []
 lock = threading.Lock()
+
+
+def jwks():
+    numbers = SIGNING_KEY.public_key().public_numbers()
+
+    def b64(number):
+        raw = number.to_bytes((number.bit_length() + 7) // 8, "big")
+        return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+    return {"keys": [{"kty": "RSA", "kid": KID, "use": "sig", "alg": "RS256",
+                      "n": b64(numbers.n), "e": b64(numbers.e)}]}
+
+
+def mint(claims):
+    return jwt.encode(claims, SIGNING_KEY, algorithm="RS256", headers={"kid": KID})
+
+
+def client_secret_ok(form):
+    try:
+        claims = jwt.decode(form.get("client_secret", ""), TEAM_KEY.public_key(), algorithms=["ES256"],
+                            audience=APPLE_ISSUER, issuer=APPLE_TEAM)
+        header = jwt.get_unverified_header(form["client_secret"])
+    except jwt.PyJWTError:
+        return False
+    return claims.get("sub") == form.get("client_id") and header.get("kid") == APPLE_KEY_ID
 
 
 class Provider(BaseHTTPRequestHandler):
@@ -58,6 +105,13 @@ class Provider(BaseHTTPRequestHandler):
         url = urlparse(self.path)
         query = {key: values[0] for key, values in parse_qs(url.query).items()}
         name, _, rest = url.path.lstrip("/").partition("/")
+        if rest == "keys":
+            return self.answer(200, jwks(), [("Cache-Control", "public, max-age=3600")])
+        if url.path == "/apple/authorize":
+            return self.apple_consent(query)
+        if url.path == "/apple/revoked":
+            with lock:
+                return self.answer(200, list(revoked))
         if rest in ("login/oauth/authorize", "auth"):
             return self.consent(name, query)
         if rest in ("user", "userinfo", "user/emails"):
@@ -83,13 +137,55 @@ class Provider(BaseHTTPRequestHandler):
         target = query["redirect_uri"] + "?" + urlencode({"code": code, "state": query["state"]})
         self.answer(302, None, [("Location", target)])
 
+    def apple_consent(self, query):
+        """What Apple's page posts to the callback once the user said yes."""
+        if query.get("response_mode") != "form_post" or not query.get("nonce") or not query.get("state"):
+            return self.answer(400, {"error": "invalid_request"})
+        code = secrets.token_urlsafe(16)
+        with lock:
+            apple_codes[code] = (query["client_id"], query["redirect_uri"], query["nonce"])
+        user = {"name": {"firstName": "Ada", "lastName": "Apple"}, "email": "ada.e2e@privaterelay.appleid.com"}
+        self.answer(200, {"action": query["redirect_uri"],
+                          "form": {"code": code, "state": query["state"], "user": json.dumps(user)}})
+
+    def apple(self, rest, form):
+        if not client_secret_ok(form):
+            return self.answer(400, {"error": "invalid_client"})
+        if rest == "revoke":
+            with lock:
+                revoked.append({"token": form.get("token"), "client_id": form.get("client_id")})
+            return self.answer(200, {})
+        with lock:
+            issued = apple_codes.pop(form.get("code", ""), None)
+        if issued is None or issued[0] != form["client_id"] or issued[1] != form.get("redirect_uri"):
+            return self.answer(400, {"error": "invalid_grant"})
+        now = int(time.time())
+        claims = {"iss": APPLE_ISSUER, "aud": form["client_id"], "sub": "001234.e2e-apple-web",
+                  "iat": now, "exp": now + 600, "email": "ada.e2e@privaterelay.appleid.com",
+                  "email_verified": "true", "is_private_email": "true"}
+        if issued[2]:
+            claims["nonce"] = issued[2]
+        refresh = "apple-refresh-" + secrets.token_urlsafe(8)
+        self.answer(200, {"access_token": "a", "token_type": "Bearer", "expires_in": 3600,
+                          "refresh_token": refresh, "id_token": mint(claims)})
+
     def do_POST(self):
         url = urlparse(self.path)
         name, _, rest = url.path.lstrip("/").partition("/")
+        length = int(self.headers.get("Content-Length", "0"))
+        raw = self.rfile.read(length).decode()
+        if url.path == "/mint":
+            return self.answer(200, {"token": mint(json.loads(raw))})
+        if url.path == "/apple/native-code":
+            code = secrets.token_urlsafe(16)
+            with lock:
+                apple_codes[code] = (json.loads(raw)["client_id"], None, None)
+            return self.answer(200, {"code": code})
+        form = {k: v[0] for k, v in parse_qs(raw).items()}
+        if name == "apple" and rest in ("token", "revoke"):
+            return self.apple(rest, form)
         if rest not in ("login/oauth/access_token", "token"):
             return self.answer(404, {"message": "Not Found"})
-        length = int(self.headers.get("Content-Length", "0"))
-        form = {k: v[0] for k, v in parse_qs(self.rfile.read(length).decode()).items()}
         client_id, client_secret = CLIENTS[name]
         basic = base64.b64encode(f"{client_id}:{client_secret}".encode()).decode()
         authenticated = self.headers.get("Authorization") == f"Basic {basic}" or (
@@ -117,4 +213,8 @@ class Provider(BaseHTTPRequestHandler):
 
 
 if __name__ == "__main__":
+    pem = TEAM_KEY.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                 serialization.NoEncryption())
+    with open(sys.argv[2], "wb") as key_file:
+        key_file.write(pem)
     ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Provider).serve_forever()

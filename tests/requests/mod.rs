@@ -1,9 +1,12 @@
+mod apple;
 mod auth;
 mod concurrency;
 mod email_change;
 mod files;
+mod identity_provider;
 mod items;
 mod monitoring;
+mod native_sign_in;
 mod otp;
 mod passkeys;
 mod password_change;

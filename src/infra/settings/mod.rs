@@ -163,6 +163,15 @@ const fn default_code_minutes() -> i64 {
     10
 }
 
+/// The values of a comma-separated setting.
+fn listed(values: &str) -> Vec<&str> {
+    values
+        .split(',')
+        .map(str::trim)
+        .filter(|value| !value.is_empty())
+        .collect()
+}
+
 /// An unset variable renders as an empty YAML value, which YAML reads as null.
 fn empty_if_null<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
     Option::<String>::deserialize(deserializer).map(Option::unwrap_or_default)
@@ -196,6 +205,8 @@ pub enum SettingsError {
     InvalidReturnUrl { value: String },
     #[error("passkeys (PASSKEYS_ENABLED is on): {0}")]
     Passkeys(String),
+    #[error("Sign in with Apple: {0}")]
+    Apple(String),
 }
 
 impl Settings {

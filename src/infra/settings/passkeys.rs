@@ -30,14 +30,6 @@ pub struct PasskeySettings {
     pub android_cert_fingerprints: String,
 }
 
-fn listed(values: &str) -> Vec<&str> {
-    values
-        .split(',')
-        .map(str::trim)
-        .filter(|value| !value.is_empty())
-        .collect()
-}
-
 impl PasskeySettings {
     /// `/.well-known/apple-app-site-association`, when iOS apps are set.
     #[must_use]

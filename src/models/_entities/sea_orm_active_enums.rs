@@ -57,6 +57,8 @@ pub enum Provider {
     Facebook,
     #[sea_orm(string_value = "github")]
     Github,
+    #[sea_orm(string_value = "apple")]
+    Apple,
 }
 
 #[derive(

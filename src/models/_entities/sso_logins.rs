@@ -16,6 +16,7 @@ pub struct Model {
     #[sea_orm(column_type = "Text")]
     pub return_url: String,
     pub pkce_verifier: String,
+    pub nonce: Option<String>,
     pub expires_at: DateTimeWithTimeZone,
 }
 

@@ -51,7 +51,7 @@ impl CodePolicy {
         mac.update(email.as_str().as_bytes());
         mac.update(b":");
         mac.update(code.as_bytes());
-        Some(hex(&mac.finalize().into_bytes()))
+        Some(crate::models::hex(&mac.finalize().into_bytes()))
     }
 
     /// A fresh code: digits 1 to 9, never the persistent code.
@@ -77,10 +77,6 @@ impl CodePolicy {
     pub(super) fn is_apple_reviewer(email: &Email) -> bool {
         email.domain() == "apple.com"
     }
-}
-
-pub(super) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
 #[cfg(test)]

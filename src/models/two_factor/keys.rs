@@ -1,14 +1,7 @@
 //! The keys of two-factor sign-in, derived from `SECRET_KEY`: TOTP secrets
-//! sealed at rest, recovery codes hashed, and the codes an authenticator
+//! sealed at rest (`sealed`), recovery codes hashed, and the codes an authenticator
 //! app shows.
 
-use base64::{Engine, engine::general_purpose::STANDARD_NO_PAD};
-use chacha20poly1305::{
-    XChaCha20Poly1305, XNonce,
-    aead::{Aead, KeyInit},
-};
-use hmac::{Hmac, Mac};
-use sha2::Sha256;
 use subtle::ConstantTimeEq;
 use totp_rs::{Algorithm, TOTP};
 
@@ -18,7 +11,7 @@ use super::*;
 /// `SECRET_KEY`; built once at boot. Changing `SECRET_KEY` voids every
 /// secret and recovery code.
 pub struct TwoFactorKeys {
-    cipher: XChaCha20Poly1305,
+    secrets: Sealer,
     recovery: RecoveryKey,
     /// The name authenticator apps show beside the account.
     issuer: String,
@@ -31,39 +24,24 @@ pub struct Setup {
     pub otpauth_url: String,
 }
 
-/// HMAC-SHA256 of `purpose` under `secret`: a key of its own for each use.
-pub(super) fn derive_key(secret: &str, purpose: &[u8]) -> [u8; 32] {
-    let mut mac = <Hmac<Sha256> as Mac>::new_from_slice(secret.as_bytes())
-        .unwrap_or_else(|_| unreachable!("HMAC takes a key of any length"));
-    mac.update(purpose);
-    mac.finalize().into_bytes().into()
-}
-
 impl TwoFactorKeys {
     #[must_use]
     pub fn new(secret_key: &str, issuer: &str) -> Self {
-        let cipher_key = derive_key(secret_key, b"two-factor secrets");
         Self {
-            cipher: XChaCha20Poly1305::new(&cipher_key.into()),
+            secrets: Sealer::new(secret_key, b"two-factor secrets"),
             recovery: RecoveryKey::new(derive_key(secret_key, b"recovery codes")),
             // A colon would end the issuer's part of the otpauth label.
             issuer: issuer.replace(':', ""),
         }
     }
 
-    /// `nonce ‖ ciphertext`, in base64.
     pub(super) fn seal(&self, secret: &[u8]) -> Option<String> {
-        let nonce: [u8; NONCE_BYTES] = rand::random();
-        let sealed = self.cipher.encrypt(&XNonce::from(nonce), secret).ok()?;
-        Some(STANDARD_NO_PAD.encode([nonce.as_slice(), &sealed].concat()))
+        self.secrets.seal(secret)
     }
 
     /// `None` for what was not sealed under this `SECRET_KEY`.
     pub(super) fn open(&self, sealed: &str) -> Option<Vec<u8>> {
-        let bytes = STANDARD_NO_PAD.decode(sealed).ok()?;
-        let (nonce, ciphertext) = bytes.split_at_checked(NONCE_BYTES)?;
-        let nonce: [u8; NONCE_BYTES] = nonce.try_into().ok()?;
-        self.cipher.decrypt(&XNonce::from(nonce), ciphertext).ok()
+        self.secrets.open(sealed)
     }
 
     pub(super) fn totp(&self, secret: Vec<u8>, account: &str) -> TOTP {
@@ -116,25 +94,6 @@ impl TwoFactorKeys {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn secrets_open_under_their_own_key_only() {
-        let keys = TwoFactorKeys::new("a secret key", "Backend");
-        let sealed = keys.seal(b"twenty bytes secret!").expect("sealed");
-        assert_eq!(
-            keys.open(&sealed).as_deref(),
-            Some(&b"twenty bytes secret!"[..])
-        );
-        assert_ne!(
-            keys.seal(b"twenty bytes secret!"),
-            Some(sealed.clone()),
-            "fresh nonce"
-        );
-        let other = TwoFactorKeys::new("another key", "Backend");
-        assert_eq!(other.open(&sealed), None);
-        assert_eq!(keys.open("not sealed"), None);
-        assert_eq!(keys.open(""), None);
-    }
 
     #[test]
     fn codes_match_their_step_and_one_either_side_only() {

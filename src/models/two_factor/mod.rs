@@ -21,6 +21,7 @@ use super::{
     one_time_passwords::{CodePolicy, is_code},
     passkeys::{self, PasskeyError},
     recovery_codes::{self, RecoveryKey},
+    sealed::{Sealer, derive_key},
     security_events::Origin,
     single_use_tokens,
     tokens::{Claims, TokenKind, TokenSigner},
@@ -38,8 +39,6 @@ const SKEW: u8 = 1;
 
 /// 160 bits, as RFC 4226 recommends.
 const SECRET_BYTES: usize = 20;
-
-const NONCE_BYTES: usize = 24;
 
 #[derive(Debug, thiserror::Error)]
 pub enum TwoFactorError {

@@ -36,11 +36,12 @@ pub use super::_entities::{
 };
 use super::{
     access::Picked,
+    apple::AppleEvent,
     email::Email,
     file_deletions, files, legacy_passwords,
     one_time_passwords::{self, Budgeted, CodePolicy},
     pagination::Pagination,
-    passwords, recovery_codes,
+    passwords, provider_tokens, recovery_codes,
     refresh_tokens::{self, Session},
     rendered::Rendered,
     security_events::Origin,
@@ -67,7 +68,7 @@ impl Role {
 
 impl Provider {
     /// The providers one can sign in with.
-    pub const SSO: [Self; 3] = [Self::Google, Self::Github, Self::Facebook];
+    pub const SSO: [Self; 4] = [Self::Google, Self::Github, Self::Facebook, Self::Apple];
 
     #[must_use]
     pub fn from_name(name: &str) -> Option<Self> {
@@ -83,6 +84,7 @@ impl Provider {
             Self::Google => "google",
             Self::Facebook => "facebook",
             Self::Github => "github",
+            Self::Apple => "apple",
         }
     }
 }
@@ -110,6 +112,10 @@ pub enum UserError {
     /// Codes for the address, or from the caller, are refused until then.
     #[error("codes refused until {0}")]
     CodesLocked(DateTimeWithTimeZone),
+    /// A provider's new user, without an email the provider checked: an
+    /// account needs one.
+    #[error("the provider did not share a verified email address")]
+    NoEmail,
     #[error(transparent)]
     Model(#[from] ModelError),
 }
@@ -123,7 +129,8 @@ impl From<UserError> for ModelError {
             | UserError::WeakPassword(_)
             | UserError::IncorrectPassword
             | UserError::SignInAgain
-            | UserError::CodesLocked(_) => Self::Message(error.to_string()),
+            | UserError::CodesLocked(_)
+            | UserError::NoEmail => Self::Message(error.to_string()),
             UserError::Model(error) => error,
         }
     }

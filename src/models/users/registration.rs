@@ -108,7 +108,8 @@ impl Model {
         let signed_in = match Self::find_by_provider(db, provider, &profile.id).await {
             Ok(user) => SignedIn::existing(user),
             Err(ModelError::EntityNotFound) => {
-                let mut account = confirmed_customer(&profile.email, provider);
+                let email = profile.email.as_ref().ok_or(UserError::NoEmail)?;
+                let mut account = confirmed_customer(email, provider);
                 // Until its owner proves it with a code (`prove_email`).
                 account.confirmed = ActiveValue::Set(profile.email_verified);
                 account.first_name = ActiveValue::Set(profile.first_name.clone());

@@ -2,6 +2,7 @@
 //! ended.
 
 use super::*;
+use crate::models::security_events::{self, EventKind};
 
 /// What presenting a refresh token came to. Not `Debug`: it holds tokens.
 pub enum Resumed {
@@ -80,6 +81,35 @@ impl Model {
         let user = Self::end_sessions(&txn, self.id).await?;
         txn.commit().await?;
         Ok(user)
+    }
+
+    /// What Apple says of one of its users, recorded in their security log;
+    /// when they took back their consent or deleted their Apple account,
+    /// their sessions end and Apple's refresh token is forgotten. `false`
+    /// when no account is theirs.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn on_apple_event(
+        db: &DatabaseConnection,
+        event: &AppleEvent,
+        origin: &Origin,
+    ) -> ModelResult<bool> {
+        let user = match Self::find_by_provider(db, Provider::Apple, &event.sub).await {
+            Ok(user) => user,
+            Err(ModelError::EntityNotFound) => return Ok(false),
+            Err(error) => return Err(error),
+        };
+        let kind = EventKind::AppleNotification;
+        security_events::Model::note(db, user.id, kind, origin, Some(&event.kind)).await;
+        if event.ends_sessions() {
+            provider_tokens::Entity::delete_many()
+                .filter(provider_tokens::Column::UserId.eq(user.id))
+                .exec(db)
+                .await?;
+            user.end_all_sessions(db).await?;
+        }
+        Ok(true)
     }
 
     /// Ends every token of a user: raises their `token_version` (which voids

@@ -21,57 +21,13 @@ use crate::{
         files::FileError,
         passkeys::PasskeyError,
         passwords::Saturated,
-        sso_providers::SsoError,
         two_factor::TwoFactorError,
         users::{CodeSignIn, UserError},
     },
 };
 
-/// The English texts of the messages clients see; `assets/i18n/<lang>.json`
-/// translates them.
-pub mod msg {
-    pub const NOT_AUTHENTICATED: &str = "Not authenticated";
-    pub const INVALID_CREDENTIALS: &str = "Could not validate credentials";
-    pub const NOT_ENOUGH_PRIVILEGE: &str = "Current user do not have enough privilege";
-    pub const USER_NOT_FOUND: &str = "User not found";
-    pub const ITEM_NOT_FOUND: &str = "Item not found";
-    pub const SESSION_NOT_FOUND: &str = "Session not found";
-    pub const FILE_NOT_FOUND: &str = "File not found";
-    pub const FILE_TOO_LARGE: &str = "File too large";
-    pub const FILE_QUOTA_EXCEEDED: &str = "File storage quota exceeded";
-    pub const FILE_EMPTY: &str = "File is empty";
-    pub const FILE_UNREADABLE: &str = "The upload is not a readable multipart/form-data body";
-    pub const NOT_A_PICTURE: &str = "Profile pictures must be JPEG, PNG, WebP or GIF images";
-    pub const PICTURE_TOO_LARGE: &str = "Image dimensions are too large";
-    pub const EMAIL_TAKEN: &str = "The user with this email already exists in the system";
-    pub const INCORRECT_LOGIN: &str = "Incorrect email, password, or OTP";
-    pub const INVALID_CODE: &str = "Invalid or expired authentication code";
-    pub const INVALID_TOKEN: &str = "Invalid token";
-    pub const INCORRECT_PASSWORD: &str = "Incorrect password";
-    pub const SIGN_IN_AGAIN: &str = "This needs a recent sign-in: sign in again";
-    pub const TWO_FACTOR_ALREADY_ON: &str = "Two-factor sign-in is already on";
-    pub const TWO_FACTOR_NOT_SET_UP: &str = "Two-factor sign-in is not set up";
-    pub const PASSKEYS_OFF: &str = "Passkeys are not enabled on this server";
-    pub const PASSKEY_CEREMONY: &str = "Unknown or expired passkey ceremony: start again";
-    pub const PASSKEY_REFUSED: &str = "The passkey was not accepted";
-    pub const PASSKEY_NOT_FOUND: &str = "Passkey not found";
-    pub const WEAK_PASSWORD: &str = "Password is too common or too easy to guess";
-    pub const NO_APPLE_REVIEW_OTP: &str = "No Apple review team OTP found";
-    pub const INVALID_STATE: &str = "Invalid state";
-    pub const SSO_FAILED: &str = "Sign-in with the provider failed";
-    pub const SSO_NO_ANSWER: &str = "The provider did not answer, try again later";
-    pub const RETURN_URL_NOT_ALLOWED: &str = "return_url is not allowed";
-    pub const NOT_FOUND: &str = "Not Found";
-    pub const METHOD_NOT_ALLOWED: &str = "Method Not Allowed";
-    pub const REQUEST_TIMEOUT: &str = "Request timed out";
-    pub const PAYLOAD_TOO_LARGE: &str = "Request body too large";
-    pub const TOO_MANY_REQUESTS: &str = "Too many requests";
-    pub const CONFLICT: &str = "Conflict";
-    pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
-    pub const INTERNAL: &str = "Internal Server Error";
-    pub const UNAVAILABLE: &str = "Service temporarily unavailable";
-    // inject-above: messages (cargo loco generate; keep this line)
-}
+pub mod msg;
+mod sign_in_providers;
 
 /// One entry of a 422 body, as FastAPI writes it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
@@ -368,6 +324,7 @@ impl From<UserError> for ApiError {
             UserError::IncorrectPassword => Self::Unauthorized(msg::INCORRECT_PASSWORD.into()),
             UserError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
             UserError::CodesLocked(until) => Self::locked_until(until),
+            UserError::NoEmail => Self::BadRequest(msg::NO_PROVIDER_EMAIL.into()),
             UserError::Model(error) => Self::Model(error),
         }
     }
@@ -423,23 +380,6 @@ impl From<FileError> for ApiError {
                 Self::Unavailable(msg::UNAVAILABLE.into())
             }
             FileError::Model(error) => Self::Model(error),
-        }
-    }
-}
-
-impl From<SsoError> for ApiError {
-    fn from(error: SsoError) -> Self {
-        match error {
-            SsoError::InvalidState => Self::BadRequest(msg::INVALID_STATE.into()),
-            SsoError::Model(error) => Self::Model(error),
-            SsoError::Url(_) => Self::Internal(error.to_string()),
-            SsoError::Exchange(_) | SsoError::Profile(_) | SsoError::NoEmail => {
-                Self::BadRequest(msg::SSO_FAILED.into())
-            }
-            SsoError::NoAnswer(_) => {
-                tracing::warn!(error = %error, "provider sign-in: no answer");
-                Self::GatewayTimeout(msg::SSO_NO_ANSWER.into())
-            }
         }
     }
 }
