@@ -11,7 +11,7 @@ use super::{
     identity_provider::{
         self as idp, APPLE_ISSUER, BUNDLE_ID, KEYS, Provider, SERVICES_ID, claims, sign,
     },
-    prepare_data::{access_token, admin_token, assert_detail},
+    prepare_data::{access_token, admin_token, assert_detail, deleted_by_an_admin, id_of},
 };
 use crate::support::{request, request_with};
 
@@ -76,6 +76,15 @@ async fn sign_in(
         .add_header("cookie", format!("sso_state={state}"))
         .form(&form)
         .await
+}
+
+/// Ann's first sign-in, as `a-1`, with her relay email and her name.
+async fn first_sign_in(server: &TestServer, apple: &Provider) -> Value {
+    confirm(
+        server,
+        &sign_in(server, apple, "a-1", Some(RELAY), true).await,
+    )
+    .await
 }
 
 async fn confirm(server: &TestServer, callback: &TestResponse) -> Value {
@@ -229,17 +238,8 @@ async fn apple_off_is_a_403() {
 async fn deleting_an_account_revokes_its_apple_token_first() {
     let apple = idp::start().await;
     request_with(apple.settings(), |server, ctx| async move {
-        let auth = confirm(
-            &server,
-            &sign_in(&server, &apple, "a-1", Some(RELAY), true).await,
-        )
-        .await;
-        let id = auth["user"]["id"].as_str().expect("id").to_string();
-        let admin = admin_token(&server).await;
-        let deleted = server
-            .delete(&format!("/api/v1/users/{id}"))
-            .authorization_bearer(&admin)
-            .await;
+        let auth = first_sign_in(&server, &apple).await;
+        let deleted = deleted_by_an_admin(&server, &auth).await;
         assert_eq!(deleted.status_code(), 200, "{}", deleted.text());
         assert_eq!(
             apple.revoked(),
@@ -267,21 +267,12 @@ async fn a_deletion_apple_refuses_to_revoke_deletes_nothing() {
         settings["sso"]["apple"]["revoke_url"] = json!(base);
     };
     request_with(refusing, |server, _ctx| async move {
-        let auth = confirm(
-            &server,
-            &sign_in(&server, &apple, "a-1", Some(RELAY), true).await,
-        )
-        .await;
-        let id = auth["user"]["id"].as_str().expect("id").to_string();
-        let admin = admin_token(&server).await;
-        let refused = server
-            .delete(&format!("/api/v1/users/{id}"))
-            .authorization_bearer(&admin)
-            .await;
+        let auth = first_sign_in(&server, &apple).await;
+        let refused = deleted_by_an_admin(&server, &auth).await;
         assert_eq!(refused.status_code(), 503, "{}", refused.text());
         let still = server
-            .get(&format!("/api/v1/users/{id}"))
-            .authorization_bearer(&admin)
+            .get(&format!("/api/v1/users/{}", id_of(&auth["user"])))
+            .authorization_bearer(admin_token(&server).await)
             .await;
         assert_eq!(still.status_code(), 200, "nothing was deleted");
     })
@@ -303,11 +294,7 @@ fn notification(sub: &str, kind: &str) -> String {
 async fn a_consent_revoked_notification_ends_the_users_sessions() {
     let apple = idp::start().await;
     request_with(apple.settings(), |server, _ctx| async move {
-        let auth = confirm(
-            &server,
-            &sign_in(&server, &apple, "a-1", Some(RELAY), true).await,
-        )
-        .await;
+        let auth = first_sign_in(&server, &apple).await;
         let token = access_token(&auth);
         let notify = |payload: String| {
             server

@@ -12,7 +12,10 @@ use super::{
         self as idp, APPLE_ISSUER, BUNDLE_ID, GOOGLE_APP_ID, GOOGLE_ISSUER, KEYS, SERVICES_ID,
         claims, hashed, sign,
     },
-    prepare_data::{access_token, assert_detail, assert_redacted_snapshot, placeholder, register},
+    prepare_data::{
+        access_token, assert_detail, assert_redacted_snapshot, deleted_by_an_admin, placeholder,
+        register,
+    },
 };
 use crate::support::{request, request_with};
 
@@ -151,15 +154,7 @@ async fn the_authorization_code_of_apples_sheet_is_kept_to_be_revoked() {
         )
         .await;
         assert_eq!(signed_in.status_code(), 200, "{}", signed_in.text());
-        let id = signed_in.json::<Value>()["user"]["id"]
-            .as_str()
-            .expect("id")
-            .to_string();
-        let admin = super::prepare_data::admin_token(&server).await;
-        let deleted = server
-            .delete(&format!("/api/v1/users/{id}"))
-            .authorization_bearer(&admin)
-            .await;
+        let deleted = deleted_by_an_admin(&server, &signed_in.json()).await;
         assert_eq!(deleted.status_code(), 200, "{}", deleted.text());
         // Issued to the app, so revoked as the app.
         assert_eq!(

@@ -22,6 +22,15 @@ pub async fn admin_token(server: &TestServer) -> String {
     access_token(&login(server, ADMIN_EMAIL, ADMIN_PASSWORD).await)
 }
 
+/// An admin deletes the user of `auth` (a sign-in's answer) for good.
+pub async fn deleted_by_an_admin(server: &TestServer, auth: &Value) -> axum_test::TestResponse {
+    let admin = admin_token(server).await;
+    server
+        .delete(&format!("/api/v1/users/{}", id_of(&auth["user"])))
+        .authorization_bearer(&admin)
+        .await
+}
+
 /// Registers a customer; returns their access token and `User`.
 pub async fn register(server: &TestServer, email: &str) -> (String, Value) {
     let response = server
