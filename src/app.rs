@@ -30,8 +30,8 @@ use crate::{
     mailers::delivery::MailDeliveryWorker,
     middleware::{
         fallback, language,
-        request_log::RequestLog,
         security_headers::{self, SecurityHeaders},
+        stack,
     },
     models::_entities::prelude::*,
     tasks,
@@ -195,24 +195,10 @@ impl Hooks for App {
         Ok(())
     }
 
-    /// Loco's stack, with its request log replaced by one that writes no
-    /// secret (`middleware::request_log`), and without its `X-Powered-By`
-    /// banner, which tells an attacker what to look up.
+    /// Loco's stack less compression and `X-Powered-By`, with a request
+    /// log that writes no secret (`middleware::stack`).
     fn middlewares(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
-        middleware::default_middleware_stack(ctx)
-            .into_iter()
-            .filter(|layer| layer.name() != "powered_by")
-            .map(|layer| -> Box<dyn MiddlewareLayer> {
-                if layer.name() == "logger" {
-                    Box::new(RequestLog {
-                        enable: layer.is_enabled(),
-                        environment: ctx.environment.clone(),
-                    })
-                } else {
-                    layer
-                }
-            })
-            .collect()
+        stack::stack(ctx)
     }
 
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
