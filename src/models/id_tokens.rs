@@ -2,7 +2,9 @@
 //! the provider's published keys (its JWKS). The keys are kept as long as the
 //! provider's `Cache-Control` says, and fetched again, once, for a key id they
 //! do not hold: the provider rotated its keys. One fetch runs at a time; the
-//! requests that wait for it use what it brought.
+//! requests that wait for it use what it brought. Tokens under made-up key
+//! ids (anyone can send them, to the notifications route too) get
+//! `REFETCHES_PER_MINUTE` fetches between them, not one each.
 
 use std::{
     sync::{Arc, RwLock},
@@ -24,6 +26,8 @@ const LEEWAY_SECONDS: u64 = 60;
 const DEFAULT_KEEP: Duration = Duration::from_secs(3600);
 const MIN_KEEP: Duration = Duration::from_secs(60);
 const MAX_KEEP: Duration = Duration::from_secs(86_400);
+/// Fetches for key ids the fresh keys do not hold, in any minute.
+const REFETCHES_PER_MINUTE: u32 = 6;
 
 #[derive(Debug, thiserror::Error)]
 pub enum IdTokenError {
@@ -110,7 +114,9 @@ struct Fetched {
 pub struct KeySet {
     url: String,
     fetched: RwLock<Option<Fetched>>,
-    fetching: tokio::sync::Mutex<()>,
+    /// Held by the one fetch under way; counts the refetches of the minute
+    /// that began at its instant.
+    fetching: tokio::sync::Mutex<(Instant, u32)>,
 }
 
 impl KeySet {
@@ -119,7 +125,7 @@ impl KeySet {
         Self {
             url: url.to_string(),
             fetched: RwLock::new(None),
-            fetching: tokio::sync::Mutex::new(()),
+            fetching: tokio::sync::Mutex::new((Instant::now(), 0)),
         }
     }
 
@@ -166,15 +172,25 @@ impl KeySet {
     async fn key(&self, http: &reqwest::Client, kid: &str) -> Result<DecodingKey, IdTokenError> {
         let seen = match self.lookup(kid) {
             Lookup::Found(key) => return Ok(key),
-            Lookup::Missing(generation) => generation,
+            Lookup::Missing { generation, .. } => generation,
         };
-        let _turn = self.fetching.lock().await;
+        let mut refetches = self.fetching.lock().await;
         match self.lookup(kid) {
             Lookup::Found(key) => return Ok(key),
-            Lookup::Missing(generation) if generation != seen => {
+            Lookup::Missing { generation, .. } if generation != seen => {
                 return Err(IdTokenError::UnknownKey);
             }
-            Lookup::Missing(_) => {}
+            Lookup::Missing { fresh: true, .. } => {
+                let (minute, count) = &mut *refetches;
+                if minute.elapsed() >= Duration::from_secs(60) {
+                    (*minute, *count) = (Instant::now(), 0);
+                }
+                if *count >= REFETCHES_PER_MINUTE {
+                    return Err(IdTokenError::UnknownKey);
+                }
+                *count += 1;
+            }
+            Lookup::Missing { fresh: false, .. } => {}
         }
         let (keys, keep) = fetch(http, &self.url).await?;
         let found = find(&keys, kid);
@@ -190,22 +206,28 @@ impl KeySet {
     }
 
     fn lookup(&self, kid: &str) -> Lookup {
+        let missing = |generation, fresh| Lookup::Missing { generation, fresh };
         let Ok(fetched) = self.fetched.read() else {
-            return Lookup::Missing(0);
+            return missing(0, false);
         };
         match fetched.as_ref() {
             Some(fetched) if fetched.until > Instant::now() => {
-                find(&fetched.keys, kid).map_or(Lookup::Missing(fetched.generation), Lookup::Found)
+                find(&fetched.keys, kid).map_or(missing(fetched.generation, true), Lookup::Found)
             }
-            Some(stale) => Lookup::Missing(stale.generation),
-            None => Lookup::Missing(0),
+            Some(stale) => missing(stale.generation, false),
+            None => missing(0, false),
         }
     }
 }
 
 enum Lookup {
     Found(DecodingKey),
-    Missing(u64),
+    /// Not among the keys of fetch `generation`, which are still `fresh`
+    /// or not.
+    Missing {
+        generation: u64,
+        fresh: bool,
+    },
 }
 
 fn find(keys: &JwkSet, kid: &str) -> Option<DecodingKey> {

@@ -30,6 +30,8 @@ from urllib.parse import parse_qs, urlencode, urlparse
 
 import boto3
 
+from soft_passkey import SoftPasskey
+
 PASSWORD = "correct horse battery staple"
 
 
@@ -228,6 +230,7 @@ def serve(base, maildir, bucket):
         check(me["email"] == expected_email, f"{provider_name} user: {me['email']}")
 
     apple_and_native(api, admin)
+    passkeys(api)
 
     step("admin: the users are listed")
     listed = api.json("GET", "/api/v1/users?limit=100", token=admin)
@@ -260,6 +263,26 @@ def provider_sign_in(api, provider):
     check(headers["location"].startswith(return_url), f"back to {headers['location']}")
     confirmation = parse_qs(back.query)["token"][0]
     return api.json("POST", "/api/v1/auth/sso/confirm", confirmation)
+
+
+def passkeys(api):
+    """A passkey added to a new account, then signing in alone, as a phone's
+    platform authenticator does (tests/e2e/soft_passkey.py)."""
+    step("passkeys: added to a new account, then the only thing asked")
+    email = f"e2e-passkey-{uuid.uuid4().hex[:10]}@example.com"
+    token = api.json("POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})["access_token"]
+    origin = os.environ["WEBAUTHN_RP_ORIGINS"].split(",")[0]
+    phone = SoftPasskey(os.environ["WEBAUTHN_RP_ID"], origin)
+    begun = api.json("POST", "/api/v1/users/me/passkeys/registration", {}, token=token)
+    added = api.json("POST", "/api/v1/users/me/passkeys/registration/finish", {
+        "registration_id": begun["registration_id"], "name": "e2e phone",
+        "credential": phone.register(begun["options"])}, token=token)
+    check(added["name"] == "e2e phone", f"the passkey: {added}")
+    begun = api.json("POST", "/api/v1/auth/passkey/options", {})
+    signed_in = api.json("POST", "/api/v1/auth/passkey", {
+        "authentication_id": begun["authentication_id"], "credential": phone.sign_in(begun["options"])})
+    me = api.json("GET", "/api/v1/users/me", token=signed_in["access_token"])
+    check(me["email"] == email, f"signed in with the passkey as {me['email']}")
 
 
 def stand_in(method, path, body=None):

@@ -116,8 +116,13 @@ pub static KEYS: LazyLock<Keys> = LazyLock::new(|| {
 
 /// Signs `claims` with `key`, under its id.
 pub fn sign(key: &Key, claims: &Value) -> String {
+    sign_as(key, key.kid, claims)
+}
+
+/// Signs `claims` with `key`, under the key id `kid`.
+pub fn sign_as(key: &Key, kid: &str, claims: &Value) -> String {
     let mut header = Header::new(key.alg);
-    header.kid = Some(key.kid.to_string());
+    header.kid = Some(kid.to_string());
     jsonwebtoken::encode(&header, claims, &key.encoding).expect("signed")
 }
 

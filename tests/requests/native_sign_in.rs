@@ -261,6 +261,25 @@ async fn an_unknown_key_id_fetches_the_keys_once_more_then_is_refused() {
     .await;
 }
 
+/// Anyone can send tokens under made-up key ids: they get six fetches of the
+/// keys a minute between them, not one each.
+#[tokio::test]
+async fn made_up_key_ids_do_not_fetch_the_keys_each_time() {
+    let provider = idp::start().await;
+    let keys = provider.clone();
+    request_with(provider.settings(), |server, _ctx| async move {
+        let good = google(&server, &google_token("g-1", "a@example.com")).await;
+        assert_eq!(good.status_code(), 200);
+        for n in 0..10 {
+            let claims = claims(GOOGLE_ISSUER, GOOGLE_APP_ID, "g-2", NONCE);
+            let made_up = idp::sign_as(&KEYS.rsa, &format!("made-up-{n}"), &claims);
+            assert_detail(&google(&server, &made_up).await, 401, "Invalid ID token");
+        }
+        assert_eq!(keys.fetches(), 1 + 6);
+    })
+    .await;
+}
+
 #[tokio::test]
 async fn an_account_with_two_factor_gets_the_challenge() {
     let provider = idp::start().await;
