@@ -79,7 +79,7 @@ injections:
   before: "inject-above: routes"
   skip_if: "inject-above: routes"
   content: ""
-- into: "src/errors.rs"
+- into: "src/errors/msg.rs"
   before: "inject-above: messages"
   skip_if: "inject-above: messages"
   content: ""
