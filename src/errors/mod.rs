@@ -9,7 +9,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use loco_rs::model::{ModelError, ModelResult};
-use sea_orm::{DbErr, prelude::DateTimeWithTimeZone};
+use sea_orm::{DbErr, SqlErr, prelude::DateTimeWithTimeZone};
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -186,6 +186,15 @@ impl ApiError {
                     StatusCode::SERVICE_UNAVAILABLE,
                     &Cow::Borrowed(msg::UNAVAILABLE),
                 )
+            }
+            // Two writes of the same unique value, one of them a moment late:
+            // the row exists, which is no server error.
+            Self::Db(error)
+            | Self::Model(ModelError::DbErr(error))
+            | Self::Framework(loco_rs::Error::DB(error))
+                if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) =>
+            {
+                detail(StatusCode::CONFLICT, &Cow::Borrowed(msg::CONFLICT))
             }
             Self::Internal(_) | Self::Db(_) | Self::Model(_) | Self::Framework(_) => {
                 tracing::error!(error = %self, "request failed");

@@ -6,4 +6,5 @@ mod legacy_passwords;
 mod passkeys;
 mod sessions;
 pub mod soft_passkey;
+mod unique_values;
 mod users;
