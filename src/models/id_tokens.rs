@@ -72,8 +72,6 @@ pub struct IdClaims {
     #[serde(default)]
     pub email_verified: Option<Value>,
     #[serde(default)]
-    pub is_private_email: Option<Value>,
-    #[serde(default)]
     pub nonce: Option<String>,
     #[serde(default)]
     pub given_name: Option<String>,

@@ -7,7 +7,7 @@ use loco_rs::model::ModelError;
 
 use super::{
     _entities::sea_orm_active_enums::Provider,
-    apple::{self, AppleClient, AppleError},
+    apple::{self, AppleClient},
     id_tokens::{Expected, IdTokenError, KeySet, truthy},
     provider_tokens,
     sealed::Sealer,
@@ -85,17 +85,18 @@ pub async fn keep_apple_token(
     client_id: &str,
     code: &str,
 ) {
-    let kept = async {
-        let tokens = apple.exchange(http, client_id, code, None).await?;
-        if let Some(token) = tokens.refresh_token {
-            let issued = (Provider::Apple, client_id);
-            provider_tokens::keep(db, sealer, user_id, issued, &token)
-                .await
-                .map_err(|error| AppleError::Refused(error.to_string()))?;
+    let tokens = match apple.exchange(http, client_id, code, None).await {
+        Ok(tokens) => tokens,
+        Err(error) => {
+            tracing::warn!(%error, "apple: the authorization code was not traded");
+            return;
         }
-        Ok::<_, AppleError>(())
     };
-    if let Err(error) = kept.await {
-        tracing::warn!(%error, "apple: the authorization code was not traded");
+    let Some(token) = tokens.refresh_token else {
+        return;
+    };
+    let issued = (Provider::Apple, client_id);
+    if let Err(error) = provider_tokens::keep(db, sealer, user_id, issued, &token).await {
+        tracing::warn!(%error, "apple: the refresh token was not kept");
     }
 }
