@@ -35,7 +35,10 @@ use crate::{
     },
     models::_entities::prelude::*,
     tasks,
-    workers::password_recovery::PasswordRecoveryWorker,
+    workers::{
+        account_deletion::AccountDeletionWorker, data_export::DataExportWorker,
+        password_recovery::PasswordRecoveryWorker,
+    },
 };
 
 pub struct App;
@@ -204,6 +207,8 @@ impl Hooks for App {
     async fn connect_workers(ctx: &AppContext, queue: &Queue) -> Result<()> {
         queue.register(MailDeliveryWorker::build(ctx)).await?;
         queue.register(PasswordRecoveryWorker::build(ctx)).await?;
+        queue.register(AccountDeletionWorker::build(ctx)).await?;
+        queue.register(DataExportWorker::build(ctx)).await?;
         Ok(())
     }
 
@@ -214,12 +219,15 @@ impl Hooks for App {
         tasks.register(tasks::mail_preview::MailPreview);
         tasks.register(tasks::purge_expired_tokens::PurgeExpiredTokens);
         tasks.register(tasks::purge_orphan_files::PurgeOrphanFiles);
+        tasks.register(tasks::purge_deleted_accounts::PurgeDeletedAccounts);
         tasks.register(tasks::send_test_email::SendTestEmail);
         tasks.register(tasks::user_archive::UserArchive);
         tasks.register(tasks::user_create::UserCreateTask);
+        tasks.register(tasks::user_delete::UserDelete);
         tasks.register(tasks::user_disable_2fa::UserDisable2fa);
         tasks.register(tasks::user_passkeys::UserPasskeys);
         tasks.register(tasks::user_end_sessions::UserEndSessions);
+        tasks.register(tasks::user_export::UserExport);
         tasks.register(tasks::user_unarchive::UserUnarchive);
         // tasks-inject (do not remove)
     }

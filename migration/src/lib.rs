@@ -16,6 +16,7 @@ mod m20251205_000012_code_budgets_per_factor;
 mod m20251207_000013_list_indexes;
 mod m20251207_000014_passkeys;
 mod m20251207_000015_apple_sign_in;
+mod m20251208_000016_data_rights;
 
 pub struct Migrator;
 
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251207_000013_list_indexes::Migration),
             Box::new(m20251207_000014_passkeys::Migration),
             Box::new(m20251207_000015_apple_sign_in::Migration),
+            Box::new(m20251208_000016_data_rights::Migration),
             // inject-above (do not remove this comment)
         ]
     }

@@ -1,5 +1,6 @@
 pub mod apple_notifications;
 pub mod auth;
+pub mod data_rights;
 pub mod docs;
 pub mod extractors;
 pub mod files;
@@ -36,6 +37,7 @@ pub fn all() -> Vec<ApiRoutes> {
         native_sign_in::routes(),
         apple_notifications::routes(),
         users::routes(),
+        data_rights::routes(),
         profile_pictures::routes(),
         security_events::routes(),
         items::routes(),

@@ -11,22 +11,22 @@ use utoipa_axum::routes;
 
 use super::{
     docs::ApiRoutes,
-    extractors::{
-        AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams, Store,
-    },
+    extractors::{AdminUser, CurrentSession, CurrentUser, Db, JsonBody, PathParams, QueryParams},
 };
 use crate::{
     errors::{ApiError, ApiResult, Detail, ModelResultExt, ValidationDetail, msg},
     infra::{rate_limit::Action, state::AppState},
     mailers::account::AccountMailer,
     models::{
+        deleted_accounts::RequestedBy,
         one_time_passwords::six_digits,
         pagination::Pagination,
-        provider_tokens, refresh_tokens,
+        refresh_tokens,
         security_events::{EventKind, Origin},
         users::{self, AdminUserUpdate, Role, UserCreate, UserUpdate},
     },
     views::{self, auth::AuthResponse, users::UserResponse},
+    workers::account_deletion,
 };
 
 #[derive(Debug, Deserialize, Validate, IntoParams)]
@@ -395,7 +395,8 @@ pub async fn unarchive(
     Ok(render(&app, &user))
 }
 
-/// Deletes a user for good, with their items and files (stored bytes too).
+/// Deletes a user for good, at once, as their own deletion does when it
+/// comes: every row of theirs, their stored files, their provider's token.
 #[utoipa::path(delete, path = "/api/v1/users/{user_id}", tag = "users",
     security(("bearer" = [])), params(("user_id" = Uuid, Path)),
     responses(
@@ -405,20 +406,17 @@ pub async fn unarchive(
         (status = 503, description = "Apple refused to revoke its sign-in: nothing was deleted", body = Detail),
         (status = 504, description = "Apple did not answer: nothing was deleted", body = Detail),
     ))]
-#[debug_handler(state = AppContext)]
+#[debug_handler]
 pub async fn destroy(
-    State(Db(db)): State<Db>,
-    State(Store(storage)): State<Store>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
     AdminUser(_admin): AdminUser,
     PathParams(user_id): PathParams<Uuid>,
 ) -> ApiResult<Json<UserResponse>> {
-    let user = find_user(&db, user_id).await?;
-    // Apple requires its tokens revoked when the account goes.
-    let id = &app.identity;
-    provider_tokens::revoke(&db, (&id.sealer, &id.apple, &id.http), user.id).await?;
-    let user = user.destroy(&db, &storage).await?;
-    Ok(render(&app, &user))
+    let user = find_user(&ctx.db, user_id).await?;
+    let shown = render(&app, &user);
+    account_deletion::erase(&ctx, &app, user, RequestedBy::Admin).await?;
+    Ok(shown)
 }
 
 pub fn routes() -> ApiRoutes {

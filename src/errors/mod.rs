@@ -18,11 +18,13 @@ use crate::{
     mailers::account::MailError,
     models::{
         access::AccessError,
+        data_exports::ExportError,
+        deletion_proof::DeletionError,
         files::FileError,
         passkeys::PasskeyError,
         passwords::Saturated,
         two_factor::TwoFactorError,
-        users::{CodeSignIn, UserError},
+        users::{CodeSignIn, EraseError, ScheduledForDeletion, UserError},
     },
 };
 
@@ -169,6 +171,10 @@ impl ApiError {
             Self::Model(ModelError::EntityAlreadyExists) => {
                 detail(StatusCode::CONFLICT, &Cow::Borrowed(msg::CONFLICT))
             }
+            Self::Model(ModelError::Any(error)) if error.is::<ScheduledForDeletion>() => detail(
+                StatusCode::FORBIDDEN,
+                &Cow::Borrowed(msg::DELETION_SCHEDULED),
+            ),
             Self::Model(ModelError::Any(error)) if error.is::<Saturated>() => {
                 tracing::warn!("password hashing saturated: request turned away");
                 detail(
@@ -363,6 +369,36 @@ impl From<PasskeyError> for ApiError {
                 Self::Unauthorized(msg::PASSKEY_REFUSED.into())
             }
             PasskeyError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<DeletionError> for ApiError {
+    fn from(error: DeletionError) -> Self {
+        match error {
+            DeletionError::IncorrectPassword => Self::Unauthorized(msg::INCORRECT_PASSWORD.into()),
+            DeletionError::SignInAgain => Self::Unauthorized(msg::SIGN_IN_AGAIN.into()),
+            DeletionError::SecondFactor(error) => error.into(),
+            DeletionError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<EraseError> for ApiError {
+    fn from(error: EraseError) -> Self {
+        match error {
+            EraseError::Provider(error) => error.into(),
+            EraseError::Model(error) => Self::Model(error),
+        }
+    }
+}
+
+impl From<ExportError> for ApiError {
+    fn from(error: ExportError) -> Self {
+        match error {
+            ExportError::Pending => Self::Conflict(msg::EXPORT_PENDING.into()),
+            ExportError::TooSoon(next) => Self::locked_until(next.into()),
+            ExportError::Model(error) => Self::Model(error),
         }
     }
 }

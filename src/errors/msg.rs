@@ -46,4 +46,9 @@ pub const CONFLICT: &str = "Conflict";
 pub const UNSUPPORTED_LANGUAGE: &str = "Language not supported";
 pub const INTERNAL: &str = "Internal Server Error";
 pub const UNAVAILABLE: &str = "Service temporarily unavailable";
+pub const DELETION_SCHEDULED: &str =
+    "This account is scheduled for deletion; the link mailed to it cancels the deletion";
+pub const EXPORT_PENDING: &str = "A data export is being prepared";
+pub const EXPORT_NOT_FOUND: &str = "Data export not found";
+pub const EXPORT_NOT_READY: &str = "The data export is not ready";
 // inject-above: messages (cargo loco generate; keep this line)

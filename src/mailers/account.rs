@@ -7,6 +7,7 @@ use serde::Serialize;
 use uuid::Uuid;
 
 use super::{
+    data_rights::DataRightsMailer,
     delivery::{MailDeliveryArgs, MailDeliveryWorker},
     templates::{MailTemplate, RenderedMail, TemplateError},
 };
@@ -118,7 +119,10 @@ impl Notice {
             | EventKind::SessionEnded
             | EventKind::TwoFactorEnabled
             | EventKind::AccountClaimed
-            | EventKind::AppleNotification => None,
+            | EventKind::AppleNotification
+            | EventKind::DeletionRequested
+            | EventKind::DeletionCancelled
+            | EventKind::ExportRequested => None,
         }
     }
 
@@ -357,6 +361,9 @@ impl AccountMailer {
                 valid_hours: settings.email_reset_token_expire_hours,
             }),
             MailTemplate::Welcome | MailTemplate::TestEmail => template.render(&common),
+            MailTemplate::DeletionScheduled
+            | MailTemplate::AccountDeleted
+            | MailTemplate::ExportReady => DataRightsMailer::preview(settings, template, common),
         };
         Ok(rendered?)
     }
@@ -391,7 +398,7 @@ async fn send_code(
 
 /// Renders, writes to the outbox and wakes the delivery worker; with email
 /// disabled, says which mail to whom was skipped, and sends nothing.
-async fn queue(
+pub(super) async fn queue(
     ctx: &AppContext,
     settings: &Settings,
     template: MailTemplate,

@@ -19,6 +19,9 @@ pub enum MailTemplate {
     TestEmail,
     EmailChangeCode,
     SecurityNotice,
+    DeletionScheduled,
+    AccountDeleted,
+    ExportReady,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -46,13 +49,16 @@ pub struct RenderedMail {
 }
 
 impl MailTemplate {
-    pub const ALL: [Self; 6] = [
+    pub const ALL: [Self; 9] = [
         Self::Welcome,
         Self::VerificationCode,
         Self::PasswordReset,
         Self::TestEmail,
         Self::EmailChangeCode,
         Self::SecurityNotice,
+        Self::DeletionScheduled,
+        Self::AccountDeleted,
+        Self::ExportReady,
     ];
 
     #[must_use]
@@ -64,6 +70,9 @@ impl MailTemplate {
             Self::TestEmail => "test_email",
             Self::EmailChangeCode => "email_change_code",
             Self::SecurityNotice => "security_notice",
+            Self::DeletionScheduled => "deletion_scheduled",
+            Self::AccountDeleted => "account_deleted",
+            Self::ExportReady => "export_ready",
         }
     }
 
@@ -106,6 +115,21 @@ impl MailTemplate {
                 include_str!("account/security_notice/subject.t"),
                 include_str!("account/security_notice/html.mjml"),
                 include_str!("account/security_notice/text.t"),
+            ),
+            Self::DeletionScheduled => (
+                include_str!("account/deletion_scheduled/subject.t"),
+                include_str!("account/deletion_scheduled/html.mjml"),
+                include_str!("account/deletion_scheduled/text.t"),
+            ),
+            Self::AccountDeleted => (
+                include_str!("account/account_deleted/subject.t"),
+                include_str!("account/account_deleted/html.mjml"),
+                include_str!("account/account_deleted/text.t"),
+            ),
+            Self::ExportReady => (
+                include_str!("account/export_ready/subject.t"),
+                include_str!("account/export_ready/html.mjml"),
+                include_str!("account/export_ready/text.t"),
             ),
         }
     }

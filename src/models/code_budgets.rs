@@ -300,6 +300,20 @@ impl Model {
             .await?
             .rows_affected)
     }
+
+    /// Deletes the budgets of these accounts (emails, user ids); not their
+    /// sources', which are no one's.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn forget_accounts(db: &impl ConnectionTrait, accounts: &[&str]) -> ModelResult<u64> {
+        let subjects = accounts.iter().map(|account| format!("{ACCOUNT}{account}"));
+        Ok(Entity::delete_many()
+            .filter(Column::Subject.is_in(subjects))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
 }
 
 #[cfg(test)]

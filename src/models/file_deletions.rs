@@ -10,7 +10,10 @@ use loco_rs::{prelude::*, storage::Storage};
 use sea_orm::QuerySelect;
 
 pub use super::_entities::file_deletions::{ActiveModel, Column, Entity, Model};
-use super::{_entities::files, timestamps};
+use super::{
+    _entities::{data_exports, files},
+    timestamps,
+};
 
 timestamps::stamped_model!();
 
@@ -18,10 +21,12 @@ timestamps::stamped_model!();
 pub const FILES_PREFIX: &str = "files/";
 /// Where profile pictures are kept in the store.
 pub const PICTURES_PREFIX: &str = "pictures/";
-/// Where uploads are kept in the store, each under its own generated key: a
-/// prefix and a UUIDv7, so that the purge can tell an upload under way from
-/// an orphan without asking the store.
-pub const PREFIXES: [&str; 2] = [FILES_PREFIX, PICTURES_PREFIX];
+/// Where data export archives are kept in the store.
+pub const EXPORTS_PREFIX: &str = "exports/";
+/// Where uploads and archives are kept in the store, each under its own
+/// generated key: a prefix and a UUIDv7, so that the purge can tell an
+/// upload under way from an orphan without asking the store.
+pub const PREFIXES: [&str; 3] = [FILES_PREFIX, PICTURES_PREFIX, EXPORTS_PREFIX];
 
 /// When the object under `key` was created, for keys under `PREFIXES`.
 #[must_use]
@@ -133,12 +138,12 @@ pub async fn leave_to_purge(db: &DatabaseConnection, key: &str) {
     }
 }
 
-/// Carries out every recorded deletion, then removes the objects under the
-/// upload prefixes that no row references and that are older than an hour.
+/// Carries out every recorded deletion: those whose process stopped before
+/// it removed the objects, and those the store refused.
 ///
 /// # Errors
-/// On a database error, or when the store cannot be listed.
-pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Purged> {
+/// On a database error.
+pub async fn carry_out_recorded(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Purged> {
     let recorded: Vec<String> = Entity::find()
         .select_only()
         .column(Column::StorageKey)
@@ -146,11 +151,20 @@ pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Pu
         .all(db)
         .await?;
     let failed = carry_out(db, storage, &recorded).await;
-    let mut purged = Purged {
+    Ok(Purged {
         retried: recorded.len() - failed,
         failed,
         ..Purged::default()
-    };
+    })
+}
+
+/// Carries out every recorded deletion (`carry_out_recorded`), then removes the objects under the
+/// upload prefixes that no row references and that are older than an hour.
+///
+/// # Errors
+/// On a database error, or when the store cannot be listed.
+pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Purged> {
+    let mut purged = carry_out_recorded(db, storage).await?;
     let cutoff = Utc::now() - UPLOAD_GRACE;
     for prefix in PREFIXES {
         let listed = storage
@@ -164,7 +178,7 @@ pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Pu
             .filter(|key| key_created_at(key).is_some_and(|created| created < cutoff))
             .collect();
         for batch in candidates.chunks(BATCH) {
-            let referenced: HashSet<String> = files::Entity::find()
+            let mut referenced: HashSet<String> = files::Entity::find()
                 .select_only()
                 .column(files::Column::StorageKey)
                 .filter(files::Column::StorageKey.is_in(batch.iter().cloned()))
@@ -173,6 +187,14 @@ pub async fn purge(db: &DatabaseConnection, storage: &Storage) -> ModelResult<Pu
                 .await?
                 .into_iter()
                 .collect();
+            let archives: Vec<Option<String>> = data_exports::Entity::find()
+                .select_only()
+                .column(data_exports::Column::StorageKey)
+                .filter(data_exports::Column::StorageKey.is_in(batch.iter().cloned()))
+                .into_tuple()
+                .all(db)
+                .await?;
+            referenced.extend(archives.into_iter().flatten());
             for key in batch.iter().filter(|key| !referenced.contains(*key)) {
                 match remove_object(storage, key).await {
                     Ok(()) => purged.orphans += 1,

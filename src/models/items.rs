@@ -153,6 +153,23 @@ impl Model {
         page.select(query, Column::CreatedAt, Column::Id, Order::Asc)
     }
 
+    /// A page of every item of `owner_id`, archived ones too, oldest first:
+    /// what their data export holds.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn page_of_owner(
+        db: &DatabaseConnection,
+        owner_id: Uuid,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        let query = pagination::owned_by(Entity::find(), Column::OwnerId, owner_id, Order::Asc);
+        Ok(page
+            .select(query, Column::CreatedAt, Column::Id, Order::Asc)
+            .all(db)
+            .await?)
+    }
+
     /// # Errors
     /// On a database error.
     pub async fn create(

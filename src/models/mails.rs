@@ -33,8 +33,17 @@ pub const MAX_ATTEMPTS: i32 = 6;
 
 /// The templates whose mails carry a secret (a code, a reset link): the
 /// outbox keeps their body only while it may still be delivered.
-pub const SECRET_TEMPLATES: [&str; 3] =
-    ["verification_code", "password_reset", "email_change_code"];
+pub const SECRET_TEMPLATES: [&str; 4] = [
+    "verification_code",
+    "password_reset",
+    "email_change_code",
+    "deletion_scheduled",
+];
+
+/// The templates whose mails go to an address the service forgets (a
+/// deleted account's): the outbox drops the row once delivery ends, sent or
+/// failed for good.
+pub const FORGOTTEN_TEMPLATES: [&str; 1] = ["account_deleted"];
 
 /// The `last_error` of a mail blanked because its secret expired unsent.
 pub const EXPIRED: &str = "expired before it could be delivered";
@@ -92,7 +101,7 @@ impl Model {
     ///
     /// # Errors
     /// On a database error.
-    pub async fn enqueue(db: &DatabaseConnection, mail: NewMail) -> ModelResult<Self> {
+    pub async fn enqueue(db: &impl ConnectionTrait, mail: NewMail) -> ModelResult<Self> {
         Ok(ActiveModel {
             template: ActiveValue::Set(mail.template),
             to_address: ActiveValue::Set(mail.to),
@@ -276,21 +285,38 @@ impl Model {
             html: mail.html.clone(),
             ..Default::default()
         };
-        match outbox.sender.mail(&email).await {
+        let forgotten = FORGOTTEN_TEMPLATES.contains(&mail.template.as_str());
+        let outcome = match outbox.sender.mail(&email).await {
             Ok(()) => {
                 mail.into_active_model().sent(db).await?;
-                Ok(Delivery::Sent)
+                Delivery::Sent
             }
             Err(error) => {
                 let error = error.to_string();
                 let mail = mail.into_active_model().attempt_failed(db, &error).await?;
                 if mail.status == MailStatus::Failed {
-                    Ok(Delivery::GaveUp(error))
+                    Delivery::GaveUp(error)
                 } else {
-                    Ok(Delivery::WillRetry(error))
+                    Delivery::WillRetry(error)
                 }
             }
+        };
+        if forgotten && matches!(outcome, Delivery::Sent | Delivery::GaveUp(_)) {
+            Entity::delete_by_id(id).exec(db).await?;
         }
+        Ok(outcome)
+    }
+
+    /// Deletes every mail to these addresses.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn forget_addresses(db: &impl ConnectionTrait, to: &[&str]) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(Column::ToAddress.is_in(to.iter().copied()))
+            .exec(db)
+            .await?
+            .rows_affected)
     }
 }
 

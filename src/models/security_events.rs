@@ -37,6 +37,11 @@ pub enum EventKind {
     AccountClaimed,
     /// Apple's server-to-server notification; its type is the detail.
     AppleNotification,
+    /// The account's deletion was scheduled; the detail says by whom, if
+    /// not the user.
+    DeletionRequested,
+    DeletionCancelled,
+    ExportRequested,
 }
 
 impl EventKind {
@@ -58,6 +63,9 @@ impl EventKind {
             Self::TwoFactorDisabled => "two_factor_disabled",
             Self::PasskeyAdded => "passkey_added",
             Self::PasskeyRemoved => "passkey_removed",
+            Self::DeletionRequested => "deletion_requested",
+            Self::DeletionCancelled => "deletion_cancelled",
+            Self::ExportRequested => "export_requested",
             Self::AccountClaimed => "account_claimed",
             Self::AppleNotification => "apple_notification",
         }

@@ -16,6 +16,8 @@ pub enum TokenKind {
     PasswordReset,
     /// What a sign-in with two-factor on answers, to trade with a code.
     TwoFactorChallenge,
+    /// What the mail of a scheduled account deletion carries, to cancel it.
+    DeletionCancel,
 }
 
 impl TokenKind {
@@ -27,6 +29,7 @@ impl TokenKind {
             Self::SsoConfirmation => "sso_confirmation",
             Self::PasswordReset => "password_reset",
             Self::TwoFactorChallenge => "two_factor_challenge",
+            Self::DeletionCancel => "deletion_cancel",
         }
     }
 }

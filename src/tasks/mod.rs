@@ -4,13 +4,16 @@ pub mod legacy_import;
 pub mod mail_failed;
 pub mod mail_preview;
 pub mod operator;
+pub mod purge_deleted_accounts;
 pub mod purge_expired_tokens;
 pub mod purge_orphan_files;
 pub mod send_test_email;
 pub mod user_archive;
 pub mod user_create;
+pub mod user_delete;
 pub mod user_disable_2fa;
 pub mod user_end_sessions;
+pub mod user_export;
 pub mod user_passkeys;
 pub mod user_unarchive;
 

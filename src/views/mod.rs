@@ -1,4 +1,5 @@
 pub mod auth;
+pub mod data_rights;
 pub mod files;
 pub mod items;
 pub mod msg;

@@ -1,6 +1,7 @@
 //! The application's own settings: the `settings:` block of `config/<env>.yaml`,
 //! where every value comes from the environment variable the contract names.
 
+mod data_rights;
 mod files;
 mod passkeys;
 mod sso;
@@ -11,7 +12,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use url::Url;
 
-pub use self::{files::FileSettings, passkeys::PasskeySettings, sso::SsoSettings};
+pub use self::{
+    data_rights::DataRightsSettings, files::FileSettings, passkeys::PasskeySettings,
+    sso::SsoSettings,
+};
 use crate::models::{
     email::Email,
     one_time_passwords::CodePolicy,
@@ -106,6 +110,8 @@ pub struct Settings {
     pub redis_url: SecretString,
     pub files: FileSettings,
     pub passkeys: PasskeySettings,
+    #[serde(default)]
+    pub data_rights: DataRightsSettings,
 }
 
 /// At most `per_ip` requests from one address, and `per_email` for one email

@@ -3,6 +3,8 @@
 pub mod prelude;
 
 pub mod code_budgets;
+pub mod data_exports;
+pub mod deleted_accounts;
 pub mod file_deletions;
 pub mod files;
 pub mod items;

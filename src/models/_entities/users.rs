@@ -30,6 +30,7 @@ pub struct Model {
     pub two_factor_enabled: bool,
     pub two_factor_last_step: Option<i64>,
     pub profile_picture_id: Option<Uuid>,
+    pub deletes_at: Option<DateTimeWithTimeZone>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -267,6 +267,29 @@ impl Model {
         )
     }
 
+    /// A page of the files `owner_id` uploaded (not their pictures), oldest
+    /// first: what their data export holds.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn page_of_owner(
+        db: &DatabaseConnection,
+        owner_id: Uuid,
+        page: &Pagination,
+    ) -> ModelResult<Vec<Self>> {
+        let query = Entity::find().filter(Column::Purpose.eq(Purpose::File.as_str()));
+        let query = pagination::owned_by(query, Column::OwnerId, owner_id, Order::Asc);
+        Ok(page
+            .select(
+                query.order_by_asc(Column::Purpose),
+                Column::CreatedAt,
+                Column::Id,
+                Order::Asc,
+            )
+            .all(db)
+            .await?)
+    }
+
     /// The keys of every object `owner_id` has in the store.
     ///
     /// # Errors

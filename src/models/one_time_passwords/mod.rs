@@ -257,6 +257,19 @@ impl Model {
         Ok(CodeRequest::Issued(code))
     }
 
+    /// Deletes the codes kept under these keys (emails, user ids), whatever
+    /// their purpose.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn forget_keys(db: &impl ConnectionTrait, keys: &[&str]) -> ModelResult<u64> {
+        Ok(Entity::delete_many()
+            .filter(Column::Email.is_in(keys.iter().copied()))
+            .exec(db)
+            .await?
+            .rows_affected)
+    }
+
     /// The live code of `email` for `purpose`, if any.
     ///
     /// # Errors

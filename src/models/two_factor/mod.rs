@@ -193,6 +193,21 @@ impl Model {
         Ok(user)
     }
 
+    /// Checks a TOTP or recovery code of this user before a change that asks
+    /// for one (deleting the account).
+    ///
+    /// # Errors
+    /// A wrong code, or a lock on codes; a database error.
+    pub async fn confirm_second_factor(
+        &self,
+        db: &DatabaseConnection,
+        keys: &TwoFactorKeys,
+        code: (&str, IpAddr),
+    ) -> Result<(), TwoFactorError> {
+        self.check_second_factor(db, keys, code, Factor::TotpOrRecovery)
+            .await
+    }
+
     /// Ten new recovery codes in place of the old ones, with a TOTP or
     /// recovery code.
     ///

@@ -94,7 +94,7 @@ impl Model {
         lifetime_seconds: i64,
     ) -> ModelResult<Option<(Self, IssuedToken)>> {
         let user = match Self::find_by_email(db, email).await {
-            Ok(user) if !user.is_archived() => user,
+            Ok(user) if !user.is_archived() && !user.is_deletion_scheduled() => user,
             Ok(_) | Err(ModelError::EntityNotFound) => return Ok(None),
             Err(error) => return Err(error),
         };

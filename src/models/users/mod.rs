@@ -4,6 +4,7 @@
 mod account;
 mod by_code;
 mod credentials;
+mod deletion;
 mod params;
 mod registration;
 mod sign_in;
@@ -24,6 +25,7 @@ pub use self::{
     account::OwnUpdate,
     by_code::CodeSignIn,
     credentials::PasswordReset,
+    deletion::{EraseError, Revoker, ScheduledDeletion, ScheduledForDeletion},
     params::{AdminUserUpdate, UserCreate, UserUpdate},
     sign_in::{NewSession, SignInOutcome},
     staying_signed_in::Resumed,
@@ -169,6 +171,7 @@ impl std::fmt::Debug for Model {
             .field("two_factor_enabled", &self.two_factor_enabled)
             .field("two_factor_last_step", &self.two_factor_last_step)
             .field("profile_picture_id", &self.profile_picture_id)
+            .field("deletes_at", &self.deletes_at)
             .field("created_at", &self.created_at)
             .field("updated_at", &self.updated_at)
             .finish()
@@ -376,21 +379,6 @@ impl Model {
             .select(query, Column::CreatedAt, Column::Id, Order::Asc)
             .all(db)
             .await?)
-    }
-
-    /// Deletes the user, and with them their items and files (rows, then
-    /// bytes); returns what they were.
-    ///
-    /// # Errors
-    /// On a database error.
-    pub async fn destroy(self, db: &DatabaseConnection, storage: &Storage) -> ModelResult<Self> {
-        let txn = write_transaction::begin(db).await?;
-        let keys = files::Model::keys_of_owner(&txn, self.id).await?;
-        file_deletions::record(&txn, &keys).await?;
-        Entity::delete_by_id(self.id).exec(&txn).await?;
-        txn.commit().await?;
-        file_deletions::carry_out(db, storage, &keys).await;
-        Ok(self)
     }
 
     /// Creates the configured first admin unless a user with that email exists.

@@ -27,13 +27,15 @@ impl Model {
     /// second factor's challenge when it is on, else `signed_in`.
     ///
     /// # Errors
-    /// On a database error, or when a token cannot be signed.
+    /// `ScheduledForDeletion` for an account whose deletion is scheduled; a
+    /// database error, or when a token cannot be signed.
     pub async fn sign_in(
         db: &DatabaseConnection,
         (signer, policy): (&TokenSigner, &CodePolicy),
         signed_in: SignedIn,
         origin: &Origin,
     ) -> ModelResult<SignInOutcome> {
+        signed_in.user.may_sign_in()?;
         if signed_in.user.needs_second_factor(policy) {
             let challenge = signed_in.user.challenge_second_factor(db, signer).await?;
             return Ok(SignInOutcome::Challenge(challenge));
@@ -47,7 +49,8 @@ impl Model {
     /// a session starts.
     ///
     /// # Errors
-    /// On a database error, or when a token cannot be signed.
+    /// `ScheduledForDeletion` for an account whose deletion is scheduled; a
+    /// database error, or when a token cannot be signed.
     pub async fn signed_in(
         db: &DatabaseConnection,
         signer: &TokenSigner,
@@ -59,6 +62,7 @@ impl Model {
             registered,
             claimed,
         } = signed_in;
+        user.may_sign_in()?;
         if claimed {
             let (kind, detail) = (EventKind::AccountClaimed, Some("by a code"));
             security_events::Model::note(db, user.id, kind, origin, detail).await;

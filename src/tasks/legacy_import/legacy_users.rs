@@ -109,6 +109,7 @@ pub(super) async fn import_users(
             two_factor_enabled: ActiveValue::Set(false),
             two_factor_last_step: ActiveValue::Set(None),
             profile_picture_id: ActiveValue::Set(None),
+            deletes_at: ActiveValue::Set(None),
             created_at: ActiveValue::Set(person.created_at),
             updated_at: ActiveValue::Set(updated(person.created_at, person.updated_at)),
         });

@@ -1,0 +1,1 @@
+Your {{ project_name }} account will be deleted

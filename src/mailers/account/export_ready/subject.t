@@ -1,0 +1,1 @@
+Your {{ project_name }} data export is ready
