@@ -347,3 +347,58 @@ pub async fn assert_served_by<E: sea_orm::EntityTrait>(
     }
     plan
 }
+
+/// The tables with a row that holds any of `needles` (an id, an email), in
+/// any column, compared without case; UUIDs stored as bytes are read as
+/// hex. Every table of the database, the framework's own included.
+pub async fn tables_holding(db: &sea_orm::DatabaseConnection, needles: &[String]) -> Vec<String> {
+    use sea_orm::{DatabaseBackend, Statement};
+
+    let backend = db.get_database_backend();
+    let query = |sql: String| db.query_all_raw(Statement::from_string(backend, sql));
+    let tables_sql = if backend == DatabaseBackend::Postgres {
+        "SELECT table_name AS name FROM information_schema.tables \
+         WHERE table_schema = 'public' AND table_type = 'BASE TABLE'"
+    } else {
+        "SELECT name FROM sqlite_master WHERE type = 'table'"
+    };
+    let needles: Vec<String> = needles.iter().map(|needle| needle.to_lowercase()).collect();
+    let mut holding = Vec::new();
+    for table in query(tables_sql.to_string()).await.expect("tables") {
+        let table: String = table.try_get("", "name").expect("a table name");
+        let rows_sql = if backend == DatabaseBackend::Postgres {
+            format!("SELECT CAST(t AS TEXT) AS row_text FROM \"{table}\" AS t")
+        } else {
+            let columns = query(format!("PRAGMA table_info(\"{table}\")"))
+                .await
+                .expect("columns");
+            let cells: Vec<String> = columns
+                .iter()
+                .map(|column| {
+                    let name: String = column.try_get("", "name").expect("a column name");
+                    format!("COALESCE(CAST(\"{name}\" AS TEXT), '') || '|' || COALESCE(hex(\"{name}\"), '')")
+                })
+                .collect();
+            format!(
+                "SELECT {} AS row_text FROM \"{table}\"",
+                cells.join(" || '|' || ")
+            )
+        };
+        for row in query(rows_sql).await.expect("rows") {
+            let text: String = row.try_get("", "row_text").unwrap_or_default();
+            let text = text.to_lowercase();
+            if needles.iter().any(|needle| text.contains(needle.as_str())) {
+                holding.push(table.clone());
+                break;
+            }
+        }
+    }
+    holding
+}
+
+/// What finds a user in a table: their id, as text and as hex, and emails.
+pub fn traces_of(id: Uuid, emails: &[&str]) -> Vec<String> {
+    let mut traces = vec![id.to_string(), id.simple().to_string()];
+    traces.extend(emails.iter().map(|email| (*email).to_string()));
+    traces
+}

@@ -1,3 +1,4 @@
+mod account_deletion;
 mod apple;
 mod auth;
 mod concurrency;

@@ -86,6 +86,8 @@ macro_rules! assert_redacted_snapshot {
             ".**.updated_at" => placeholder("[timestamp]"),
             ".**.archived_at" => placeholder("[timestamp]"),
             ".**.expires_at" => placeholder("[timestamp]"),
+            ".**.deletes_at" => placeholder("[timestamp]"),
+            ".**.requested_at" => placeholder("[timestamp]"),
             ".**.access_token_expiration_date" => placeholder("[timestamp]"),
             ".**.refresh_token_expiration_date" => placeholder("[timestamp]"),
         } $(, @$snapshot)?)

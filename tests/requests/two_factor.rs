@@ -703,3 +703,26 @@ async fn a_passkey_answers_the_challenge_in_place_of_a_code() {
     })
     .await;
 }
+
+#[tokio::test]
+async fn deleting_the_account_asks_for_the_second_factor_too() {
+    request(|server, ctx| async move {
+        let (token, secret, _) = jane_with_two_factor(&server, &ctx).await;
+        let ask = |body: Value| {
+            server
+                .post("/api/v1/users/me/deletion")
+                .authorization_bearer(&token)
+                .json(&body)
+        };
+        let without = ask(json!({ "password": PASSWORD })).await;
+        assert_detail(&without, 401, "Invalid or expired authentication code");
+        let wrong = ask(json!({ "password": PASSWORD, "code": "000000" })).await;
+        assert_detail(&wrong, 401, "Invalid or expired authentication code");
+        assert!(user(&ctx).await.deletes_at.is_none());
+        let code = next_code(&ctx, &secret).await;
+        let asked = ask(json!({ "password": PASSWORD, "code": code })).await;
+        assert_eq!(asked.status_code(), 202, "{}", asked.text());
+        assert!(user(&ctx).await.deletes_at.is_some());
+    })
+    .await;
+}
