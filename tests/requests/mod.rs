@@ -2,6 +2,7 @@ mod account_deletion;
 mod apple;
 mod auth;
 mod concurrency;
+mod data_exports;
 mod email_change;
 mod files;
 mod identity_provider;
