@@ -273,3 +273,17 @@ async fn an_expired_export_is_refused_then_removed_by_the_sweep() {
         .await;
     }
 }
+
+#[tokio::test]
+async fn exports_asked_for_at_once_start_one() {
+    request(|server, _ctx| async move {
+        let (token, _) = register(&server, JANE).await;
+        let (first, second) =
+            tokio::join!(ask_export(&server, &token), ask_export(&server, &token));
+        let mut statuses = [first.status_code().as_u16(), second.status_code().as_u16()];
+        statuses.sort_unstable();
+        assert_eq!(statuses[0], 202, "{statuses:?}");
+        assert!(matches!(statuses[1], 409 | 429), "{statuses:?}");
+    })
+    .await;
+}

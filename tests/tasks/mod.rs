@@ -1,3 +1,4 @@
+mod data_rights;
 mod import_legacy;
 mod mail;
 mod operators;
