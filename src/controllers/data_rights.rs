@@ -22,6 +22,7 @@ use crate::{
     models::{
         data_exports::{self, ExportState},
         deletion_proof::DeletionProof,
+        files::FileError,
         security_events::{self, EventKind, Origin},
         users,
     },
@@ -198,7 +199,7 @@ pub async fn download_export(
         .storage
         .download_stream(std::path::Path::new(key))
         .await
-        .map_err(|error| ApiError::internal(error.to_string()))?;
+        .map_err(FileError::Storage)?;
     let date = export.created_at.format("%Y-%m-%d");
     let name = format!("{}-data-{date}.zip", app.settings.project_name);
     Ok(data_rights::archive(stream, &name))

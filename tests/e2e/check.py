@@ -231,11 +231,57 @@ def serve(base, maildir, bucket):
 
     apple_and_native(api, admin)
     passkeys(api)
+    data_rights(api, admin, maildir, bucket)
 
     step("admin: the users are listed")
     listed = api.json("GET", "/api/v1/users?limit=100", token=admin)
     check(email in {user["email"] for user in listed}, "the registered user is listed")
     step("serve: passed")
+
+
+def data_rights(api, admin, maildir, bucket):
+    step("data export: written into S3 by the worker, mailed, downloaded, read by Python's zipfile")
+    import io
+    import zipfile
+
+    email = f"e2e-rights-{uuid.uuid4().hex[:10]}@example.com"
+    token = api.json("POST", "/api/v1/auth/register", {"email": email, "password": PASSWORD})["access_token"]
+    content = os.urandom(200_000)
+    body, headers = multipart("diary.bin", "application/octet-stream", content)
+    uploaded = api.json("POST", "/api/v1/files", body, token=token, headers=headers)
+    api.json("POST", "/api/v1/users/me/export", token=token, expect=202)
+    wait_for("the export to be ready",
+             lambda: api.json("GET", "/api/v1/users/me/export", token=token)["state"] == "ready")
+    mail_to(maildir, email, "data export is ready")
+    status, headers, archive = api.request("GET", "/api/v1/users/me/export/download", token=token)
+    check(status == 200 and headers["content-type"] == "application/zip", f"download: {status}")
+    with zipfile.ZipFile(io.BytesIO(archive)) as opened:
+        check(opened.testzip() is None, "every entry's CRC")
+        account = json.loads(opened.read("account.json"))
+        check(account["user"]["email"] == email, "account.json's user")
+        check(opened.read(f"files/{uploaded['id']}-diary.bin") == content, "the file, bytes as uploaded")
+    exports = keys(bucket, "exports/")
+    check(any(s3_bytes(bucket, key) == archive for key in exports), "the archive is in the bucket")
+
+    step("account deletion: scheduled, sign-in refused, cancelled by the mailed link")
+    form = urlencode({"username": email, "password": PASSWORD})
+    login_form = {"Content-Type": "application/x-www-form-urlencoded"}
+    api.json("POST", "/api/v1/users/me/deletion", {"password": PASSWORD}, token=token, expect=202)
+    body = mail_to(maildir, email, "will be deleted")
+    cancel = re.search(r"cancel-deletion\?token=([A-Za-z0-9._-]+)", body).group(1)
+    api.json("POST", "/api/v1/auth/login", form, headers=login_form, expect=403)
+    api.json("POST", "/api/v1/auth/deletion/cancel", {"token": cancel})
+    signed_in = api.json("POST", "/api/v1/auth/login", form, headers=login_form)
+    user_id = api.json("GET", "/api/v1/users/me", token=signed_in["access_token"])["id"]
+
+    step("account deletion at once: its objects leave the bucket, the last mail goes out")
+    kept = keys(bucket, "files/") | keys(bucket, "exports/")
+    api.json("DELETE", f"/api/v1/users/{user_id}", token=admin)
+    mail_to(maildir, email, "was deleted")
+    left = keys(bucket, "files/") | keys(bucket, "exports/")
+    check(all(s3_bytes(bucket, key) not in (content, archive) for key in left), "the user's objects are gone")
+    check(len(kept - left) >= 2, f"the file and the archive left the bucket: {kept - left}")
+    api.json("POST", "/api/v1/auth/login", form, headers=login_form, expect=401)
 
 
 def s3_bytes(bucket, key):
