@@ -396,9 +396,25 @@ pub async fn tables_holding(db: &sea_orm::DatabaseConnection, needles: &[String]
     holding
 }
 
-/// What finds a user in a table: their id, as text and as hex, and emails.
-pub fn traces_of(id: Uuid, emails: &[&str]) -> Vec<String> {
-    let mut traces = vec![id.to_string(), id.simple().to_string()];
-    traces.extend(emails.iter().map(|email| (*email).to_string()));
-    traces
+/// Checks that user `id` of `email` was deleted for good: no table holds
+/// their id or email, and the newest deletion record says who asked.
+pub async fn assert_forgotten(
+    db: &sea_orm::DatabaseConnection,
+    id: Uuid,
+    email: &str,
+    requested_by: &str,
+) {
+    use backend::models::deleted_accounts;
+    use sea_orm::{EntityTrait, QueryOrder};
+
+    let traces = [id.to_string(), id.simple().to_string(), email.to_string()];
+    let left = tables_holding(db, &traces).await;
+    assert!(left.is_empty(), "{left:?} still hold {email}");
+    let newest = deleted_accounts::Entity::find()
+        .order_by_desc(deleted_accounts::Column::CreatedAt)
+        .one(db)
+        .await
+        .expect("records")
+        .expect("a deletion record");
+    assert_eq!(newest.requested_by, requested_by);
 }

@@ -24,7 +24,7 @@ use super::{
     uploads::{file_rows, stored, upload},
 };
 use crate::support::{
-    app_state, email, request, request_on, request_with, store_kinds, tables_holding, traces_of,
+    app_state, assert_forgotten, email, request, request_on, request_with, store_kinds,
 };
 
 const JANE: &str = "jane@example.com";
@@ -63,17 +63,6 @@ async fn jane(ctx: &AppContext) -> Option<users::Model> {
         .ok()
 }
 
-async fn events_of(ctx: &AppContext, user_id: Uuid) -> Vec<String> {
-    security_events::Entity::find()
-        .filter(security_events::Column::UserId.eq(user_id))
-        .all(&ctx.db)
-        .await
-        .expect("events")
-        .into_iter()
-        .map(|event| event.kind)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_deletion_signs_out_refuses_every_sign_in_and_is_mailed() {
     request(|server, ctx| async move {
@@ -110,9 +99,8 @@ async fn a_deletion_signs_out_refuses_every_sign_in_and_is_mailed() {
         let code = request_code(&server, &ctx, JANE).await;
         let by_code = verify_code(&server, JANE, &code).await;
         assert_detail(&by_code, 403, SCHEDULED);
-        let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
         assert!(
-            events_of(&ctx, id)
+            event_kinds(&ctx, &user)
                 .await
                 .contains(&"deletion_requested".to_string())
         );
@@ -166,14 +154,13 @@ async fn the_cancel_link_works_once_and_the_owner_signs_in_again() {
         );
         login(&server, JANE, PASSWORD).await;
         assert!(jane(&ctx).await.expect("kept").deletes_at.is_none());
-        let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
         assert!(
-            events_of(&ctx, id)
+            event_kinds(&ctx, &user)
                 .await
                 .contains(&"deletion_cancelled".to_string())
         );
 
-        // Once only; a made-up token and a reset link's token are no cancel.
+        // Once only; a made-up token is no cancel either.
         for token in [link.as_str(), "not-a-token"] {
             assert_detail(&cancel(&server, token).await, 401, "Invalid token");
         }
@@ -270,14 +257,7 @@ async fn after_the_grace_period_nothing_of_the_user_is_left() {
                 }
                 let farewell = last_mail_to(&ctx, JANE);
                 assert!(farewell.contains("was deleted"), "{farewell}");
-                let left = tables_holding(&ctx.db, &traces_of(id, &[JANE])).await;
-                assert!(left.is_empty(), "{kind:?}: {left:?} still hold Jane");
-                let records = deleted_accounts::Entity::find()
-                    .all(&ctx.db)
-                    .await
-                    .expect("records");
-                assert_eq!(records.len(), 1);
-                assert_eq!(records[0].requested_by, RequestedBy::Owner.as_str());
+                assert_forgotten(&ctx.db, id, JANE, RequestedBy::Owner.as_str()).await;
 
                 // The link died with the account.
                 let link_after = cancel_token_mailed_to_any(&ctx);
@@ -318,11 +298,7 @@ async fn with_no_grace_the_account_goes_at_once() {
             assert!(!stored(&ctx, key).await);
         }
         let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
-        assert!(
-            tables_holding(&ctx.db, &traces_of(id, &[JANE]))
-                .await
-                .is_empty()
-        );
+        assert_forgotten(&ctx.db, id, JANE, "owner").await;
         let mail = last_mail_to(&ctx, JANE);
         assert!(
             mail.contains("was deleted") && !mail.contains("cancel-deletion"),
@@ -363,11 +339,7 @@ async fn a_deletion_stopped_after_its_rows_is_finished_by_the_next_sweep() {
                     assert!(!stored(&ctx, key).await, "{kind:?}");
                 }
                 let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
-                assert!(
-                    tables_holding(&ctx.db, &traces_of(id, &[JANE]))
-                        .await
-                        .is_empty()
-                );
+                assert_forgotten(&ctx.db, id, JANE, "admin").await;
             },
         )
         .await;
@@ -386,16 +358,7 @@ async fn an_admin_deletion_is_the_same_deletion() {
             assert!(!stored(&ctx, key).await);
         }
         let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
-        assert!(
-            tables_holding(&ctx.db, &traces_of(id, &[JANE]))
-                .await
-                .is_empty()
-        );
-        let records = deleted_accounts::Entity::find()
-            .all(&ctx.db)
-            .await
-            .expect("records");
-        assert_eq!(records[0].requested_by, "admin");
+        assert_forgotten(&ctx.db, id, JANE, "admin").await;
     })
     .await;
 }

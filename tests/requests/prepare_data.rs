@@ -270,3 +270,15 @@ pub async fn session_signed_in(
     .expect("session row");
     session
 }
+
+/// The kinds of the security events of `user` (a `User`), newest first.
+pub async fn event_kinds(ctx: &loco_rs::app::AppContext, user: &Value) -> Vec<String> {
+    let id = id_of(user).parse().expect("a uuid");
+    let page = backend::models::pagination::Pagination::default();
+    backend::models::security_events::Model::list_for(&ctx.db, id, &page)
+        .await
+        .expect("events")
+        .into_iter()
+        .map(|event| event.kind)
+        .collect()
+}

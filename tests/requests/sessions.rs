@@ -63,17 +63,6 @@ fn agents(sessions: &[Value]) -> Vec<&str> {
         .collect()
 }
 
-async fn event_kinds(ctx: &loco_rs::app::AppContext, user: &Value) -> Vec<String> {
-    let id = id_of(user).parse().expect("a uuid");
-    let page = backend::models::pagination::Pagination::default();
-    security_events::Model::list_for(&ctx.db, id, &page)
-        .await
-        .expect("events")
-        .into_iter()
-        .map(|event| event.kind)
-        .collect()
-}
-
 #[tokio::test]
 async fn a_user_sees_their_sessions_newest_first_with_the_current_one_marked() {
     request(|server, _ctx| async move {

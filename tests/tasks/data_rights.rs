@@ -9,7 +9,7 @@ use uuid::Uuid;
 use super::mail::run;
 use crate::{
     requests::prepare_data::{id_of, last_mail_to, register},
-    support::{email, request, tables_holding, traces_of},
+    support::{assert_forgotten, email, request},
 };
 
 const JANE: &str = "jane@example.com";
@@ -39,16 +39,7 @@ async fn user_delete_schedules_or_deletes_at_once() {
             .await
             .expect("task");
         let id = Uuid::parse_str(&id_of(&user)).expect("uuid");
-        assert!(
-            tables_holding(&ctx.db, &traces_of(id, &[JANE]))
-                .await
-                .is_empty()
-        );
-        let records = deleted_accounts::Entity::find()
-            .all(&ctx.db)
-            .await
-            .expect("records");
-        assert_eq!(records[0].requested_by, "operator");
+        assert_forgotten(&ctx.db, id, JANE, "operator").await;
         assert!(
             run(&ctx, "user_delete", &[("email", JANE)]).await.is_err(),
             "no such user now"
