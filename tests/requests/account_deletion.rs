@@ -4,22 +4,19 @@
 
 use axum_test::{TestResponse, TestServer};
 use backend::{
-    models::{
-        deleted_accounts::{self, RequestedBy},
-        file_deletions, security_events, users,
-    },
+    models::{deleted_accounts::RequestedBy, file_deletions, users},
     workers::account_deletion,
 };
 use chrono::{Duration, Utc};
 use loco_rs::app::AppContext;
-use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter};
+use sea_orm::{EntityTrait, PaginatorTrait};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
     prepare_data::{
-        PASSWORD, access_token, assert_detail, assert_redacted_snapshot, id_of, last_mail_to,
-        login, placeholder, register, request_code, session_signed_in, verify_code,
+        PASSWORD, access_token, assert_detail, assert_redacted_snapshot, event_kinds, id_of,
+        last_mail_to, login, placeholder, register, request_code, session_signed_in, verify_code,
     },
     uploads::{file_rows, stored, upload},
 };

@@ -8,8 +8,8 @@ use backend::models::{
 use serde_json::Value;
 
 use super::prepare_data::{
-    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, assert_detail, id_of,
-    register,
+    ADMIN_EMAIL, ADMIN_PASSWORD, PASSWORD, access_token, admin_token, assert_detail, event_kinds,
+    id_of, register,
 };
 use crate::support::{app_state, request};
 

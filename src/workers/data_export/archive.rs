@@ -67,15 +67,12 @@ pub enum ArchiveError {
 ///
 /// # Errors
 /// When a row or a stored file cannot be read, or `sink` fails.
-pub async fn write<W>(
+pub async fn write(
     (db, storage): (&DatabaseConnection, &Storage),
     server_host: &str,
     user: &users::Model,
-    sink: W,
-) -> Result<(), ArchiveError>
-where
-    W: tokio::io::AsyncWrite + Unpin,
-{
+    sink: tokio::io::DuplexStream,
+) -> Result<(), ArchiveError> {
     let now = Utc::now();
     let mut zip = ZipFileWriter::with_tokio(sink);
     zip.write_entry_whole(entry("README.txt", now), README.as_bytes())

@@ -8,7 +8,10 @@ pub mod archive;
 use std::path::Path;
 
 use loco_rs::{
-    app::AppContext, bgworker::BackgroundWorker, model::ModelError, storage::stream::BytesStream,
+    app::AppContext,
+    bgworker::BackgroundWorker,
+    model::ModelError,
+    storage::{Storage, stream::BytesStream},
 };
 use serde::{Deserialize, Serialize};
 use tokio_util::io::ReaderStream;
@@ -49,7 +52,8 @@ impl BackgroundWorker<DataExportArgs> for DataExportWorker {
         };
         let user = users::Model::find_by_id(db, export.user_id).await?;
         let key = data_exports::new_key();
-        if let Err(error) = store(ctx, &state.settings.server_host, &user, &key).await {
+        let target = (ctx.storage.as_ref(), key.as_str());
+        if let Err(error) = store(ctx, target, &state.settings.server_host, &user).await {
             tracing::error!(%error, export_id = %export.id, "data export not written");
             file_deletions::discard(db, &ctx.storage, &key).await;
             export.mark_failed(db).await?;
@@ -69,17 +73,21 @@ impl BackgroundWorker<DataExportArgs> for DataExportWorker {
     }
 }
 
-/// Writes `user`'s archive into the store under `key`, through a pipe: the
-/// store takes each part as the archive's writer gives it.
-async fn store(
+/// Writes `user`'s archive into `target` under `key`, through a pipe: the
+/// store takes each part as the archive's writer gives it. Their files are
+/// read from the app's store.
+///
+/// # Errors
+/// When a row or a stored file cannot be read, or `target` fails.
+pub async fn store(
     ctx: &AppContext,
+    (target, key): (&Storage, &str),
     server_host: &str,
     user: &users::Model,
-    key: &str,
 ) -> Result<(), ArchiveError> {
     let (writer, reader) = tokio::io::duplex(PIPE_BYTES);
     let body = BytesStream::from_body_stream(ReaderStream::new(reader));
-    let upload = ctx.storage.upload_stream(Path::new(key), body);
+    let upload = target.upload_stream(Path::new(key), body);
     let write = archive::write((&ctx.db, &ctx.storage), server_host, user, writer);
     let (written, uploaded) = tokio::join!(write, upload);
     // A store that failed closed the pipe: the writer's error says only that.
