@@ -179,6 +179,7 @@ pub async fn export_state(
         (status = 401, body = Detail),
         (status = 404, description = "No export, or it expired", body = Detail),
         (status = 409, description = "The export is being written, or failed", body = Detail),
+        (status = 503, description = "The store did not answer", body = Detail),
     ))]
 #[debug_handler]
 pub async fn download_export(
