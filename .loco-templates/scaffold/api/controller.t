@@ -104,6 +104,7 @@ pub async fn list(
     security(("bearer" = [])), request_body = {{pascal}}Create,
     responses(
         (status = 200, body = {{pascal}}Response), (status = 401, body = Detail),
+        (status = 409, description = "A unique field's value is taken", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -122,6 +123,7 @@ pub async fn create(
     responses(
         (status = 200, body = {{pascal}}Response), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, description = "User not found", body = Detail),
+        (status = 409, description = "A unique field's value is taken", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
@@ -162,6 +164,7 @@ pub async fn show(
     responses(
         (status = 200, body = {{pascal}}Response), (status = 401, body = Detail),
         (status = 403, body = Detail), (status = 404, body = Detail),
+        (status = 409, description = "A unique field's value is taken", body = Detail),
         (status = 422, body = ValidationDetail),
     ))]
 #[debug_handler(state = AppContext)]
