@@ -191,10 +191,10 @@ pub async fn download_export(
     let export = data_exports::Model::find_of(&ctx.db, user.id)
         .await?
         .ok_or_else(not_found)?;
-    let key = match (export.download_key(Utc::now()), export.state(Utc::now())) {
-        (Some(key), _) => key,
-        (None, ExportState::Expired) => return Err(not_found()),
-        (None, _) => return Err(ApiError::Conflict(msg::EXPORT_NOT_READY.into())),
+    let key = match (export.state(Utc::now()), export.storage_key.as_deref()) {
+        (ExportState::Ready, Some(key)) => key,
+        (ExportState::Expired, _) => return Err(not_found()),
+        _ => return Err(ApiError::Conflict(msg::EXPORT_NOT_READY.into())),
     };
     let stream = ctx
         .storage

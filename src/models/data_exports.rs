@@ -89,14 +89,6 @@ impl Model {
         }
     }
 
-    /// The archive's key in the store, while it may be downloaded.
-    #[must_use]
-    pub fn download_key(&self, now: DateTime<Utc>) -> Option<&str> {
-        (self.state(now) == ExportState::Ready)
-            .then_some(self.storage_key.as_deref())
-            .flatten()
-    }
-
     /// The user's export, if they asked for one.
     ///
     /// # Errors

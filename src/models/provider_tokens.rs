@@ -60,6 +60,10 @@ pub async fn keep(
     Ok(())
 }
 
+/// What revoking a kept token takes: the sealer that opens it, Apple's
+/// client, and the HTTP client.
+pub type Revoker<'a> = (&'a Sealer, &'a AppleClient, &'a reqwest::Client);
+
 /// Revokes the token kept for `user_id` at its provider, then forgets it.
 /// Nothing to do without one. A token that no longer opens (`SECRET_KEY`
 /// changed) or that Apple's sign-in, switched off since, cannot revoke is
@@ -70,7 +74,7 @@ pub async fn keep(
 /// revoked at the next try.
 pub async fn revoke(
     db: &DatabaseConnection,
-    (sealer, apple, http): (&Sealer, &AppleClient, &reqwest::Client),
+    (sealer, apple, http): Revoker<'_>,
     user_id: Uuid,
 ) -> Result<(), AppleError> {
     let kept = Entity::find()

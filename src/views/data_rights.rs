@@ -9,7 +9,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::files::content_disposition;
-use crate::models::data_exports::{self, ExportState};
+use crate::models::data_exports;
 
 /// `AccountDeletion`: when the account will be deleted.
 #[derive(Debug, Serialize, ToSchema)]
@@ -24,20 +24,17 @@ pub struct ExportResponse {
     #[schema(value_type = String, example = "ready")]
     pub state: &'static str,
     pub requested_at: DateTime<Utc>,
-    /// Until when a ready export may be downloaded.
+    /// Until when the archive may be downloaded; null until it is written.
     pub expires_at: Option<DateTime<Utc>>,
 }
 
 impl ExportResponse {
     #[must_use]
     pub fn new(export: &data_exports::Model, now: DateTime<Utc>) -> Self {
-        let state = export.state(now);
         Self {
-            state: state.as_str(),
+            state: export.state(now).as_str(),
             requested_at: export.created_at.into(),
-            expires_at: matches!(state, ExportState::Ready | ExportState::Expired)
-                .then(|| export.expires_at.map(Into::into))
-                .flatten(),
+            expires_at: export.expires_at.map(Into::into),
         }
     }
 }

@@ -10,11 +10,11 @@ use sea_orm::QueryOrder;
 
 use super::*;
 use crate::models::{
-    apple::{AppleClient, AppleError},
+    apple::AppleError,
     code_budgets, data_exports,
     deleted_accounts::{self, RequestedBy},
     mails::{self, NewMail},
-    sealed::Sealer,
+    provider_tokens::Revoker,
 };
 
 /// Accounts the sweep deletes in one run at most; the next run takes the rest.
@@ -43,9 +43,6 @@ pub struct ScheduledDeletion {
     pub deletes_at: DateTime<Utc>,
     pub cancel: Option<IssuedToken>,
 }
-
-/// What revoking a provider's token takes (Apple requires it at deletion).
-pub type Revoker<'a> = (&'a Sealer, &'a AppleClient, &'a reqwest::Client);
 
 impl Model {
     #[must_use]

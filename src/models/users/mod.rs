@@ -25,7 +25,7 @@ pub use self::{
     account::OwnUpdate,
     by_code::CodeSignIn,
     credentials::PasswordReset,
-    deletion::{EraseError, Revoker, ScheduledDeletion, ScheduledForDeletion},
+    deletion::{EraseError, ScheduledDeletion, ScheduledForDeletion},
     params::{AdminUserUpdate, UserCreate, UserUpdate},
     sign_in::{NewSession, SignInOutcome},
     staying_signed_in::Resumed,
