@@ -376,7 +376,11 @@ pub async fn tables_holding(db: &sea_orm::DatabaseConnection, needles: &[String]
                 .iter()
                 .map(|column| {
                     let name: String = column.try_get("", "name").expect("a column name");
-                    format!("COALESCE(CAST(\"{name}\" AS TEXT), '') || '|' || COALESCE(hex(\"{name}\"), '')")
+                    // Bytes (UUIDs) as hex: as text they are not UTF-8.
+                    format!(
+                        "CASE WHEN typeof(\"{name}\") = 'blob' THEN hex(\"{name}\") \
+                         ELSE COALESCE(CAST(\"{name}\" AS TEXT), '') END"
+                    )
                 })
                 .collect();
             format!(
@@ -385,7 +389,7 @@ pub async fn tables_holding(db: &sea_orm::DatabaseConnection, needles: &[String]
             )
         };
         for row in query(rows_sql).await.expect("rows") {
-            let text: String = row.try_get("", "row_text").unwrap_or_default();
+            let text: String = row.try_get("", "row_text").expect("a row as text");
             let text = text.to_lowercase();
             if needles.iter().any(|needle| text.contains(needle.as_str())) {
                 holding.push(table.clone());

@@ -22,6 +22,7 @@ use super::{
 };
 use crate::support::{
     app_state, assert_forgotten, email, request, request_on, request_with, store_kinds,
+    tables_holding,
 };
 
 const JANE: &str = "jane@example.com";
@@ -235,6 +236,16 @@ async fn after_the_grace_period_nothing_of_the_user_is_left() {
                         .expect("keys"),
                 );
                 assert_eq!(all_keys.len(), keys.len() + 1, "the export's archive too");
+
+                // The check that nothing is left finds Jane while she is there.
+                let traces = [id.to_string(), id.simple().to_string(), JANE.to_string()];
+                let holding = tables_holding(&ctx.db, &traces).await;
+                for table in ["users", "items", "files", "security_events", "data_exports"] {
+                    assert!(
+                        holding.iter().any(|held| held == table),
+                        "{table} in {holding:?}"
+                    );
+                }
 
                 // Not before its time.
                 let state = app_state(&ctx);
