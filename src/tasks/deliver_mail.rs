@@ -21,12 +21,12 @@ impl Task for DeliverMail {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
-            return Ok(());
-        }
-        let state = AppState::from_context(ctx)?;
-        let sent = mails::Model::deliver_due(&ctx.db, &state.outbox(ctx)?).await?;
-        println!("{sent} mail(s) sent");
-        Ok(())
+        super::run_scheduled(ctx, vars, &self.task().name, async {
+            let state = AppState::from_context(ctx)?;
+            let sent = mails::Model::deliver_due(&ctx.db, &state.outbox(ctx)?).await?;
+            println!("{sent} mail(s) sent");
+            Ok(())
+        })
+        .await
     }
 }

@@ -17,27 +17,38 @@ pub mod user_export;
 pub mod user_passkeys;
 pub mod user_unarchive;
 
+use std::time::Instant;
+
 use loco_rs::{app::AppContext, task::Vars};
 
 use crate::models::task_runs;
 
-/// Whether this process does this run of `task`. The scheduler passes
-/// `once_per:<seconds>` (its period): with several server processes, each
-/// with its scheduler, one of them takes each run. An operator's run (no
-/// `once_per`) always runs.
+/// Runs `work`, once across processes when the scheduler asks. The
+/// scheduler passes `once_per:<seconds>` (its period): with several server
+/// processes, each with its scheduler, one of them takes each run, and
+/// records how it ended and how long it took (the metrics read it). An
+/// operator's run (no `once_per`) always runs, unrecorded.
 ///
 /// # Errors
-/// When `once_per` is not a number, or on a database error.
-pub async fn takes_this_run(ctx: &AppContext, vars: &Vars, task: &str) -> loco_rs::Result<bool> {
+/// When `once_per` is not a number, on a database error, or `work`'s.
+pub async fn run_scheduled(
+    ctx: &AppContext,
+    vars: &Vars,
+    task: &str,
+    work: impl Future<Output = loco_rs::Result<()>>,
+) -> loco_rs::Result<()> {
     let Some(period) = vars.cli.get("once_per") else {
-        return Ok(true);
+        return work.await;
     };
     let period: u64 = period
         .parse()
         .map_err(|_| loco_rs::Error::string("once_per: a number of seconds"))?;
-    let taken = task_runs::Model::claim(&ctx.db, task, period).await?;
-    if !taken {
+    let Some(slot) = task_runs::Model::claim(&ctx.db, task, period).await? else {
         println!("{task}: this run was taken by another process");
-    }
-    Ok(taken)
+        return Ok(());
+    };
+    let started = Instant::now();
+    let outcome = work.await;
+    task_runs::Model::finish(&ctx.db, (task, slot), outcome.is_ok(), started.elapsed()).await?;
+    outcome
 }

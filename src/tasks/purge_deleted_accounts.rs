@@ -24,17 +24,17 @@ impl Task for PurgeDeletedAccounts {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
-            return Ok(());
-        }
-        let state = AppState::from_context(ctx)?;
-        let swept = account_deletion::sweep(ctx, &state, Utc::now()).await?;
-        tracing::info!(?swept, "deleted accounts purged");
-        println!(
-            "deleted {} account(s) ({} failed, tried again next run); removed {} stored \
+        super::run_scheduled(ctx, vars, &self.task().name, async {
+            let state = AppState::from_context(ctx)?;
+            let swept = account_deletion::sweep(ctx, &state, Utc::now()).await?;
+            tracing::info!(?swept, "deleted accounts purged");
+            println!(
+                "deleted {} account(s) ({} failed, tried again next run); removed {} stored \
              file(s) left behind and {} expired export(s)",
-            swept.deleted, swept.failed, swept.removed, swept.exports_expired
-        );
-        Ok(())
+                swept.deleted, swept.failed, swept.removed, swept.exports_expired
+            );
+            Ok(())
+        })
+        .await
     }
 }

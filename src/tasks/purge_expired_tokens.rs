@@ -32,9 +32,7 @@ impl Task for PurgeExpiredTokens {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
-            return Ok(());
-        }
+        super::run_scheduled(ctx, vars, &self.task().name, async {
         let codes = one_time_passwords::Model::purge_expired(&ctx.db).await?;
         let refresh = refresh_tokens::Model::purge_expired(&ctx.db).await?;
         let sessions = sessions::Model::purge_expired(&ctx.db).await?;
@@ -69,5 +67,7 @@ impl Task for PurgeExpiredTokens {
             "purged {codes} code(s), {refresh} refresh token(s), {sessions} session(s), {single_use} single-use token(s), {sso} unfinished SSO sign-in(s), {ceremonies} unfinished passkey ceremonies, {id_tokens} spent ID token(s), {budgets} code budget(s), {sent_mails} sent mail(s), {expired_mails} expired unsent mail(s), {events} security event(s)"
         );
         Ok(())
+        })
+        .await
     }
 }

@@ -22,15 +22,15 @@ impl Task for PurgeOrphanFiles {
     }
 
     async fn run(&self, ctx: &AppContext, vars: &Vars) -> loco_rs::Result<()> {
-        if !super::takes_this_run(ctx, vars, &self.task().name).await? {
-            return Ok(());
-        }
-        let purged = file_deletions::purge(&ctx.db, &ctx.storage).await?;
-        tracing::info!(?purged, "orphan files purged");
-        println!(
-            "removed {} recorded deletion(s) and {} orphan object(s); {} left for the next run",
-            purged.retried, purged.orphans, purged.failed
-        );
-        Ok(())
+        super::run_scheduled(ctx, vars, &self.task().name, async {
+            let purged = file_deletions::purge(&ctx.db, &ctx.storage).await?;
+            tracing::info!(?purged, "orphan files purged");
+            println!(
+                "removed {} recorded deletion(s) and {} orphan object(s); {} left for the next run",
+                purged.retried, purged.orphans, purged.failed
+            );
+            Ok(())
+        })
+        .await
     }
 }

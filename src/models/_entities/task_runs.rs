@@ -10,6 +10,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub slot: i64,
     pub ran_at: DateTimeWithTimeZone,
+    pub finished_at: Option<DateTimeWithTimeZone>,
+    pub succeeded: Option<bool>,
+    pub duration_ms: Option<i64>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
