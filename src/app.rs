@@ -25,7 +25,12 @@ use tower::ServiceBuilder;
 
 use crate::{
     controllers,
-    infra::{db_pool, settings::allows_conveniences, state::AppState},
+    infra::{
+        db_pool,
+        metrics::COMMIT,
+        settings::{MetricsExposure, allows_conveniences},
+        state::AppState,
+    },
     initializers,
     mailers::delivery::MailDeliveryWorker,
     middleware::{
@@ -94,11 +99,7 @@ impl Hooks for App {
     }
 
     fn app_version() -> String {
-        format!(
-            "{} ({})",
-            env!("CARGO_PKG_VERSION"),
-            option_env!("BUILD_SHA").unwrap_or("dev")
-        )
+        format!("{} ({COMMIT})", env!("CARGO_PKG_VERSION"))
     }
 
     async fn boot(
@@ -161,8 +162,15 @@ impl Hooks for App {
             hsts: !allows_conveniences(&ctx.environment),
             docs_path: controllers::docs::SWAGGER_PATH,
         };
-        let router =
+        let mut router =
             fallback::answer_trailing_slashes(router).merge(controllers::docs::router(&document)?);
+        if let MetricsExposure::Public { token } = &state.metrics_exposure {
+            router = router.merge(controllers::metrics::router(
+                ctx,
+                state.clone(),
+                Some(token.clone()),
+            ));
+        }
         // Composed into one service around the router, not layered on a
         // router: a router boxes each layer it is given, and every request
         // clones each box it passes through together with all it wraps.
@@ -177,8 +185,16 @@ impl Hooks for App {
 
     /// Loco's serve, with a shutdown (SIGTERM, Ctrl-C) that lets what is under
     /// way finish: requests (each bounded by the request timeout), then mail
-    /// deliveries, for up to `SHUTDOWN_GRACE`.
+    /// deliveries, for up to `SHUTDOWN_GRACE`. With `METRICS_ADDR`, the
+    /// metrics are served there too, from the start.
     async fn serve(router: AxumRouter, ctx: &AppContext, params: &ServeParams) -> Result<()> {
+        let state = AppState::from_context(ctx)?;
+        if let MetricsExposure::Apart { addr, token } = &state.metrics_exposure {
+            let metrics = controllers::metrics::router(ctx, state.clone(), token.clone());
+            let listener = TcpListener::bind(addr).await?;
+            tracing::info!(%addr, "metrics served");
+            tokio::spawn(async move { axum::serve(listener, metrics).await });
+        }
         let listener = TcpListener::bind(format!("{}:{}", params.binding, params.port)).await?;
         axum::serve(
             listener,
@@ -187,7 +203,6 @@ impl Hooks for App {
         .with_graceful_shutdown(shutdown_signal())
         .await?;
         tracing::info!("shutting down: requests done, waiting for mail deliveries under way");
-        let state = AppState::from_context(ctx)?;
         if tokio::time::timeout(SHUTDOWN_GRACE, state.mail_in_flight.write())
             .await
             .is_err()

@@ -122,7 +122,7 @@ pub async fn login(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     FormBody(form): FormBody<LoginForm>,
-) -> ApiResult<Json<SignInResponse>> {
+) -> ApiResult<SignInResponse> {
     app.limiter
         .check(Action::Login, origin.ip, Some(&form.username))
         .await?;
@@ -138,10 +138,7 @@ pub async fn login(
     let keys = (&app.signer, policy);
     let outcome = users::Model::sign_in(&ctx.db, keys, signed_in, &origin).await?;
     AccountMailer::welcome_new(&ctx, &app.settings, &outcome).await;
-    Ok(Json(SignInResponse::new(
-        &outcome,
-        &app.settings.server_host,
-    )))
+    Ok(SignInResponse::new(&outcome, &app.settings.server_host))
 }
 
 /// Trades a refresh token for a new pair; the one presented is used up.

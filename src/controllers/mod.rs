@@ -5,6 +5,7 @@ pub mod docs;
 pub mod extractors;
 pub mod files;
 pub mod items;
+pub mod metrics;
 pub mod monitoring;
 pub mod native_sign_in;
 pub mod otp;

@@ -3,39 +3,14 @@
 use std::sync::Arc;
 
 use axum::{Extension, Json, extract::State, http::StatusCode, response::IntoResponse};
-use serde::Serialize;
-use utoipa::ToSchema;
-
+use loco_rs::app::AppContext;
 use utoipa_axum::routes;
 
-use super::{
-    docs::ApiRoutes,
-    extractors::{Db, Store},
+use super::docs::ApiRoutes;
+use crate::{
+    infra::{health, state::AppState},
+    views::monitoring::{Health, Readiness},
 };
-use crate::{errors::Detail, infra::rate_limit::LimitStore, infra::state::AppState, models::files};
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Health {
-    pub ok: bool,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct Readiness {
-    pub ok: bool,
-    /// `memory_fallback`: Redis is configured but unreachable, and each
-    /// process counts sign-in limits on its own until it is back.
-    pub rate_limits: LimitStore,
-    /// `down`: the file store (folder or S3 bucket) does not answer; uploads
-    /// and downloads answer 503 until it does, everything else works.
-    pub storage: StoreState,
-}
-
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum StoreState {
-    Up,
-    Down,
-}
 
 /// The process is up.
 #[utoipa::path(get, path = "/_ping", tag = "monitoring",
@@ -44,35 +19,24 @@ pub async fn ping() -> Json<Health> {
     Json(Health { ok: true })
 }
 
-/// The process is up and its database answers (else 503); says where rate
-/// limits are counted and whether the file store answers. A store that is
-/// down does not take the instance out of service: the rest of the API works
-/// without it, and another instance would not reach it either.
+/// Each dependency's state and latency: the database (without it, 503),
+/// Redis when configured, the file store (it answers and takes a write),
+/// and SMTP (the last delivery). Only the database takes the instance out
+/// of service: the rest of the API works without the others, and another
+/// instance would not reach them either.
 #[utoipa::path(get, path = "/_health", tag = "monitoring",
-    responses((status = 200, body = Readiness), (status = 503, body = Detail)))]
+    responses((status = 200, body = Readiness), (status = 503, body = Readiness)))]
 pub async fn health(
-    State(Db(db)): State<Db>,
-    State(Store(storage)): State<Store>,
+    State(ctx): State<AppContext>,
     Extension(app): Extension<Arc<AppState>>,
 ) -> impl IntoResponse {
-    if let Err(error) = db.ping().await {
-        tracing::error!(%error, "health check: database unreachable");
-        let detail = "Database unreachable".to_string();
-        return (StatusCode::SERVICE_UNAVAILABLE, Json(Detail { detail })).into_response();
-    }
-    let (rate_limits, store_answers) =
-        tokio::join!(app.limiter.store(), files::store_answers(&storage));
-    let storage = if store_answers {
-        StoreState::Up
+    let readiness = health::readiness(&ctx, &app).await;
+    let status = if readiness.ok {
+        StatusCode::OK
     } else {
-        StoreState::Down
+        StatusCode::SERVICE_UNAVAILABLE
     };
-    Json(Readiness {
-        ok: true,
-        rate_limits,
-        storage,
-    })
-    .into_response()
+    (status, Json(readiness))
 }
 
 pub fn routes() -> ApiRoutes {

@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Json};
+use axum::Extension;
 use loco_rs::prelude::*;
 use serde::Deserialize;
 use utoipa::ToSchema;
@@ -111,7 +111,7 @@ pub async fn token(
     origin: Origin,
     PathParams(name): PathParams<String>,
     JsonBody(body): JsonBody<NativeSignIn>,
-) -> ApiResult<Json<SignInResponse>> {
+) -> ApiResult<SignInResponse> {
     let provider = native_provider(&app, &name)?;
     app.limiter.check(Action::SsoLogin, ip, None).await?;
     let (id, audiences) = (&app.identity, app.settings.sso.audiences(provider));
@@ -126,10 +126,7 @@ pub async fn token(
     let keys = (&app.signer, &app.code_policy);
     let outcome = users::Model::sign_in(&ctx.db, keys, signed_in, &origin).await?;
     AccountMailer::welcome_new(&ctx, &app.settings, &outcome).await;
-    Ok(Json(SignInResponse::new(
-        &outcome,
-        &app.settings.server_host,
-    )))
+    Ok(SignInResponse::new(&outcome, &app.settings.server_host))
 }
 
 pub fn routes() -> ApiRoutes {

@@ -95,7 +95,7 @@ pub async fn verify_code(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     JsonBody(verification): JsonBody<CodeVerification>,
-) -> ApiResult<Json<SignInResponse>> {
+) -> ApiResult<SignInResponse> {
     let email = &verification.email;
     app.limiter
         .check(Action::OtpVerify, origin.ip, Some(email.as_str()))
@@ -108,10 +108,7 @@ pub async fn verify_code(
     let keys = (&app.signer, policy);
     let outcome = users::Model::sign_in(&ctx.db, keys, signed_in, &origin).await?;
     AccountMailer::welcome_new(&ctx, &app.settings, &outcome).await;
-    Ok(Json(SignInResponse::new(
-        &outcome,
-        &app.settings.server_host,
-    )))
+    Ok(SignInResponse::new(&outcome, &app.settings.server_host))
 }
 
 /// Makes (or replaces) the Apple review team's long-lived code.

@@ -12,7 +12,7 @@
 use std::{borrow::Cow, sync::Arc};
 
 use axum::{
-    Extension, Json,
+    Extension,
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -335,17 +335,14 @@ pub async fn confirm(
     Extension(app): Extension<Arc<AppState>>,
     origin: Origin,
     JsonBody(body): JsonBody<ConfirmationBody>,
-) -> ApiResult<Json<SignInResponse>> {
+) -> ApiResult<SignInResponse> {
     let token = body.token();
     let user = users::Model::redeem_sso_confirmation(&ctx.db, &app.signer, token)
         .await?
         .ok_or(ApiError::Unauthorized(msg::INVALID_TOKEN.into()))?;
     let keys = (&app.signer, &app.code_policy);
     let outcome = users::Model::sign_in(&ctx.db, keys, SignedIn::existing(user), &origin).await?;
-    Ok(Json(SignInResponse::new(
-        &outcome,
-        &app.settings.server_host,
-    )))
+    Ok(SignInResponse::new(&outcome, &app.settings.server_host))
 }
 
 pub fn routes() -> ApiRoutes {

@@ -3,8 +3,10 @@
 //! proxies and translations.
 
 pub mod db_pool;
+pub mod health;
 pub mod i18n;
 pub mod identity;
+pub mod metrics;
 pub mod rate_limit;
 pub mod settings;
 pub mod state;

@@ -13,13 +13,17 @@ use std::{
 };
 
 use governor::{DefaultKeyedRateLimiter, Quota, clock::Clock};
+use prometheus_client::metrics::{counter::Counter, family::Family};
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::{
-    infra::settings::{Limit, RateLimits},
+    infra::{
+        metrics::RuleLabels,
+        settings::{Limit, RateLimits},
+    },
     models::security_events::source,
 };
 
@@ -114,6 +118,8 @@ pub struct RateLimiter {
     /// cannot be reached.
     memory: InMemory,
     redis: Option<RedisCounter>,
+    /// Refusals by rule, which the metrics show.
+    refusals: Family<RuleLabels, Counter>,
 }
 
 struct InMemory {
@@ -169,6 +175,7 @@ impl RateLimiter {
             return Ok(Self {
                 memory,
                 redis: None,
+                refusals: Family::default(),
             });
         };
         let client = redis::Client::open(url).map_err(|error| format!("REDIS_URL: {error}"))?;
@@ -185,9 +192,16 @@ impl RateLimiter {
                 limits,
                 failed_at: AtomicU64::new(0),
             }),
+            refusals: Family::default(),
         };
         limiter.store().await;
         Ok(limiter)
+    }
+
+    /// The count of refusals by rule, for the metrics to show.
+    #[must_use]
+    pub fn refusals(&self) -> Family<RuleLabels, Counter> {
+        self.refusals.clone()
     }
 
     /// Where limits are counted now; with Redis, asks it first.
@@ -236,6 +250,13 @@ impl RateLimiter {
                 Some(seconds) => seconds,
                 None => self.memory.check(action, scope, &key),
             };
+            if seconds > 0 {
+                let rule = RuleLabels {
+                    rule: action.name(),
+                    scope: scope.name(),
+                };
+                self.refusals.get_or_create(&rule).inc();
+            }
             wait = wait.max(seconds);
         }
         if wait > 0 {

@@ -11,7 +11,12 @@ use webauthn_rs::prelude::Webauthn;
 
 use crate::{
     infra::{
-        i18n::Translations, identity::Identity, rate_limit::RateLimiter, settings::Settings,
+        health::WriteCheck,
+        i18n::Translations,
+        identity::Identity,
+        metrics::{COMMIT, Metrics},
+        rate_limit::RateLimiter,
+        settings::{MetricsExposure, Settings},
         trusted_proxies::TrustedProxies,
     },
     models::{
@@ -38,6 +43,11 @@ pub struct AppState {
     /// so it waits for the deliveries under way (later ones are made at the
     /// next start).
     pub mail_in_flight: RwLock<()>,
+    pub metrics: Metrics,
+    /// Where `/metrics` is served, if anywhere.
+    pub metrics_exposure: MetricsExposure,
+    /// The readiness probe's last write to the file store.
+    pub store_writes: WriteCheck,
 }
 
 impl AppState {
@@ -83,6 +93,12 @@ impl AppState {
         let limiter = RateLimiter::build(settings.rate_limits, settings.redis_url())
             .await
             .map_err(|error| boot_error(&error))?;
+        let metrics_exposure = settings
+            .metrics
+            .exposure()
+            .map_err(|error| boot_error(&error))?;
+        let build = (env!("CARGO_PKG_VERSION"), COMMIT);
+        let metrics = Metrics::new(build, limiter.refusals());
         Ok(Self {
             signer: settings.token_signer(),
             two_factor: settings.two_factor_keys(),
@@ -93,6 +109,9 @@ impl AppState {
             relying_party,
             identity,
             mail_in_flight: RwLock::new(()),
+            metrics,
+            metrics_exposure,
+            store_writes: WriteCheck::default(),
             settings,
         })
     }

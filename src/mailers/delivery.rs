@@ -7,7 +7,10 @@ use loco_rs::{app::AppContext, bgworker::BackgroundWorker};
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::{infra::state::AppState, models::mails};
+use crate::{
+    infra::{metrics::MailOutcome, state::AppState},
+    models::mails::{self, Delivery},
+};
 
 pub struct MailDeliveryWorker {
     pub ctx: AppContext,
@@ -29,7 +32,14 @@ impl BackgroundWorker<MailDeliveryArgs> for MailDeliveryWorker {
         let outbox = state.outbox(&self.ctx)?;
         // A refused delivery is recorded on the mail and retried from there,
         // so the job itself succeeds.
-        mails::Model::deliver(&self.ctx.db, &outbox, args.mail_id).await?;
+        let delivery = mails::Model::deliver(&self.ctx.db, &outbox, args.mail_id);
+        let outcome = match state.metrics.job("mail_delivery", delivery).await? {
+            Delivery::Sent => MailOutcome::Sent,
+            Delivery::WillRetry(_) => MailOutcome::Retried,
+            Delivery::GaveUp(_) => MailOutcome::Failed,
+            Delivery::Skipped => return Ok(()),
+        };
+        state.metrics.mail_delivered(outcome);
         Ok(())
     }
 }

@@ -7,14 +7,16 @@ use axum::{
     extract::Request,
     http::{StatusCode, Uri, header},
     middleware::Next,
-    response::{IntoResponse, Response},
+    response::Response,
 };
 use tower::ServiceExt;
 
-use crate::errors::{ApiError, ErrorBody, msg};
+use crate::errors::{ErrorBody, msg};
 
 /// Routes a path that ends in `/` as the same path without it, in place (no
-/// redirect), so `/items/` is `/items`.
+/// redirect), so `/items/` is `/items`. Every other path no route takes goes
+/// to the router's own fallback, which its layers wrap (the request metrics
+/// count it), and whose bare 404 `describe_bare_errors` gives its body.
 pub fn answer_trailing_slashes(router: Router) -> Router {
     let inner = router.clone();
     router.fallback(move |request: Request| retry_without_trailing_slash(inner.clone(), request))
@@ -23,25 +25,19 @@ pub fn answer_trailing_slashes(router: Router) -> Router {
 async fn retry_without_trailing_slash(inner: Router, mut request: Request) -> Response {
     let path = request.uri().path();
     let trimmed = path.trim_end_matches('/');
-    if trimmed.is_empty() || trimmed.len() == path.len() {
-        return not_found();
+    if !trimmed.is_empty() && trimmed.len() < path.len() {
+        let path_and_query = match request.uri().query() {
+            Some(query) => format!("{trimmed}?{query}"),
+            None => trimmed.to_string(),
+        };
+        if let Ok(uri) = Uri::builder().path_and_query(path_and_query).build() {
+            *request.uri_mut() = uri;
+        }
     }
-    let path_and_query = match request.uri().query() {
-        Some(query) => format!("{trimmed}?{query}"),
-        None => trimmed.to_string(),
-    };
-    let Ok(uri) = Uri::builder().path_and_query(path_and_query).build() else {
-        return not_found();
-    };
-    *request.uri_mut() = uri;
     match inner.oneshot(request).await {
         Ok(response) => response,
         Err(infallible) => match infallible {},
     }
-}
-
-fn not_found() -> Response {
-    ApiError::NotFound(msg::NOT_FOUND.into()).into_response()
 }
 
 /// Gives the router's own bodiless 404, 405 and 408 answers the contract's body.

@@ -1,6 +1,6 @@
 //! Loco's middleware stack, as `middleware::default_middleware_stack` builds
 //! it from `server.middlewares`, in the same order and with the same
-//! defaults, less two of its layers:
+//! defaults, less three of its layers:
 //!
 //! - response compression. Loco's layer is off unless configured, yet building
 //!   it links the brotli, zstd and gzip encoders into the binary: 1.7 MiB
@@ -8,21 +8,26 @@
 //!   and compressed answers that carry secrets beside what an attacker sends
 //!   are what BREACH reads.
 //! - `X-Powered-By`, which tells an attacker what to look up.
+//! - Loco's fallback: a path no route takes meets the router's own, which
+//!   `fallback::answer_trailing_slashes` reaches and `describe_bare_errors`
+//!   gives the contract's body.
 //!
 //! Loco's request log is replaced by one that writes no secret
-//! (`request_log`).
+//! (`request_log`). With metrics on, each request is counted
+//! (`http_metrics`) outside all of them, so that the answers of a panic, a
+//! timeout and the fallback count too.
 
 use loco_rs::{
     app::AppContext,
     controller::middleware::{
-        MiddlewareLayer, catch_panic::CatchPanic, cors::Cors, etag::Etag, fallback::Fallback,
+        MiddlewareLayer, catch_panic::CatchPanic, cors::Cors, etag::Etag,
         remote_ip::RemoteIpMiddleware, request_id::RequestId, secure_headers::SecureHeader,
         static_assets::StaticAssets, timeout::TimeOut,
     },
-    environment::Environment,
 };
 
-use super::request_log::RequestLog;
+use super::{http_metrics::HttpMetrics, request_log::RequestLog};
+use crate::infra::{settings::MetricsExposure, state::AppState};
 
 #[must_use]
 pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
@@ -34,7 +39,7 @@ pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
     {
         tracing::warn!("server.middlewares.compression is not served: compress at the proxy");
     }
-    vec![
+    let mut stack: Vec<Box<dyn MiddlewareLayer>> = vec![
         Box::new(configured.limit_payload.clone().unwrap_or_default()),
         Box::new(configured.cors.clone().unwrap_or_else(|| Cors {
             enable: false,
@@ -96,9 +101,11 @@ pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
                 .clone()
                 .unwrap_or(RequestId { enable: true }),
         ),
-        Box::new(configured.fallback.clone().unwrap_or_else(|| Fallback {
-            enable: ctx.environment != Environment::Production,
-            ..Default::default()
-        })),
-    ]
+    ];
+    if let Ok(state) = AppState::from_context(ctx)
+        && !matches!(state.metrics_exposure, MetricsExposure::Off)
+    {
+        stack.push(Box::new(HttpMetrics { state }));
+    }
+    stack
 }

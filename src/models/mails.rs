@@ -27,6 +27,12 @@ pub struct Outbox<'a> {
     pub in_flight: &'a RwLock<()>,
 }
 
+/// The outbox at a glance (`Model::queue_state`).
+pub struct QueueState {
+    pub by_status: Vec<(MailStatus, i64)>,
+    pub oldest_waiting: Option<DateTimeWithTimeZone>,
+}
+
 /// Tries before a mail is kept as failed. With the delays below the last try
 /// comes 31 minutes after the first.
 pub const MAX_ATTEMPTS: i32 = 6;
@@ -140,6 +146,62 @@ impl Model {
             .into_tuple()
             .all(db)
             .await?)
+    }
+
+    /// The outbox at a glance: mails by status, and since when the oldest
+    /// one not yet sent has waited.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn queue_state(db: &DatabaseConnection) -> ModelResult<QueueState> {
+        let by_status = Entity::find()
+            .select_only()
+            .column(Column::Status)
+            .column_as(Column::Id.count(), "count")
+            .group_by(Column::Status)
+            .into_tuple()
+            .all(db)
+            .await?;
+        let oldest_waiting = Entity::find()
+            .select_only()
+            .column(Column::CreatedAt)
+            .filter(Column::Status.is_in([MailStatus::Queued, MailStatus::Sending]))
+            .order_by_asc(Column::CreatedAt)
+            .limit(1)
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(QueueState {
+            by_status,
+            oldest_waiting,
+        })
+    }
+
+    /// The latest delivery: when it was tried, and whether the mail server
+    /// took it.
+    ///
+    /// # Errors
+    /// On a database error.
+    pub async fn last_delivery(
+        db: &DatabaseConnection,
+    ) -> ModelResult<Option<(DateTimeWithTimeZone, bool)>> {
+        let last: Option<(DateTimeWithTimeZone, Option<String>)> = Entity::find()
+            .select_only()
+            .column(Column::UpdatedAt)
+            .column(Column::LastError)
+            .filter(Column::Attempts.gt(0))
+            .filter(Column::Status.ne(MailStatus::Sending))
+            .filter(
+                Condition::any()
+                    .add(Column::LastError.is_null())
+                    .add(Column::LastError.ne(EXPIRED)),
+            )
+            .order_by_desc(Column::UpdatedAt)
+            .limit(1)
+            .into_tuple()
+            .one(db)
+            .await?;
+        Ok(last.map(|(at, error)| (at, error.is_none())))
     }
 
     /// Mails kept as failed, oldest first.

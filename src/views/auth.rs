@@ -1,3 +1,7 @@
+use axum::{
+    Json,
+    response::{IntoResponse, Response},
+};
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -82,5 +86,21 @@ impl SignInResponse {
                 })
             }
         }
+    }
+}
+
+/// Marks an answer that asks for the second factor, for the metrics (the
+/// status alone says only that the first factor was right).
+#[derive(Debug, Clone, Copy)]
+pub struct SecondFactorAsked;
+
+impl IntoResponse for SignInResponse {
+    fn into_response(self) -> Response {
+        let asked = matches!(self, Self::Challenge(_));
+        let mut response = Json(self).into_response();
+        if asked {
+            response.extensions_mut().insert(SecondFactorAsked);
+        }
+        response
     }
 }

@@ -2,6 +2,7 @@ pub mod auth;
 pub mod data_rights;
 pub mod files;
 pub mod items;
+pub mod monitoring;
 pub mod msg;
 pub mod otp;
 pub mod page;

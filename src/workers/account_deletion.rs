@@ -33,7 +33,14 @@ impl BackgroundWorker<AccountDeletionArgs> for AccountDeletionWorker {
         Self { ctx: ctx.clone() }
     }
 
-    async fn perform(&self, _args: AccountDeletionArgs) -> loco_rs::Result<()> {
+    async fn perform(&self, args: AccountDeletionArgs) -> loco_rs::Result<()> {
+        let state = AppState::from_context(&self.ctx)?;
+        state.metrics.job("account_deletion", self.run(args)).await
+    }
+}
+
+impl AccountDeletionWorker {
+    async fn run(&self, _args: AccountDeletionArgs) -> loco_rs::Result<()> {
         let state = AppState::from_context(&self.ctx)?;
         sweep(&self.ctx, &state, Utc::now()).await?;
         Ok(())

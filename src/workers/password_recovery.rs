@@ -29,6 +29,13 @@ impl BackgroundWorker<PasswordRecoveryArgs> for PasswordRecoveryWorker {
     /// Mails a reset link when the email has an active account; else nothing.
     async fn perform(&self, args: PasswordRecoveryArgs) -> loco_rs::Result<()> {
         let state = AppState::from_context(&self.ctx)?;
+        state.metrics.job("password_recovery", self.run(args)).await
+    }
+}
+
+impl PasswordRecoveryWorker {
+    async fn run(&self, args: PasswordRecoveryArgs) -> loco_rs::Result<()> {
+        let state = AppState::from_context(&self.ctx)?;
         let lifetime = state.settings.email_reset_token_expire_hours * 3600;
         let reset =
             users::Model::start_password_reset(&self.ctx.db, &state.signer, &args.email, lifetime)

@@ -7,6 +7,7 @@ mod email_change;
 mod files;
 mod identity_provider;
 mod items;
+mod metrics;
 mod monitoring;
 mod native_sign_in;
 mod otp;

@@ -1,7 +1,10 @@
+use insta::assert_json_snapshot;
 use loco_rs::environment::Environment;
 use serde_json::{Value, json};
 
-use crate::support::{boot_on, request, request_with, store_kinds};
+use backend::models::mails;
+
+use crate::support::{app_state, boot_on, queue_mail, request, request_with, store_kinds};
 
 #[tokio::test]
 async fn ping_answers_while_the_process_lives() {
@@ -18,18 +21,43 @@ async fn health_follows_the_database() {
     request(|server, ctx| async move {
         let healthy = server.get("/_health").await;
         assert_eq!(healthy.status_code(), 200);
-        assert_eq!(
-            healthy.json::<Value>(),
-            json!({ "ok": true, "rate_limits": "memory", "storage": "up" })
-        );
+        assert_json_snapshot!(healthy.json::<Value>(), {
+            ".checks.*.latency_ms" => "[ms]",
+        }, @r#"
+        {
+          "checks": {
+            "database": {
+              "essential": true,
+              "latency_ms": "[ms]",
+              "state": "up"
+            },
+            "smtp": {
+              "essential": false,
+              "state": "unknown"
+            },
+            "storage": {
+              "essential": false,
+              "latency_ms": "[ms]",
+              "state": "up"
+            }
+          },
+          "ok": true,
+          "rate_limits": "memory",
+          "storage": "up"
+        }
+        "#);
 
         ctx.db.clone().close().await.expect("close the pool");
         let unhealthy = server.get("/_health").await;
         assert_eq!(unhealthy.status_code(), 503);
+        let unhealthy = unhealthy.json::<Value>();
+        assert_eq!(unhealthy["ok"], false);
+        assert_eq!(unhealthy["detail"], "Database unreachable");
         assert_eq!(
-            unhealthy.json::<Value>(),
-            json!({ "detail": "Database unreachable" })
+            unhealthy["checks"]["database"],
+            json!({ "state": "down", "essential": true, "latency_ms": unhealthy["checks"]["database"]["latency_ms"] })
         );
+        assert_eq!(unhealthy["checks"]["storage"]["state"], "up");
     })
     .await;
 }
@@ -58,11 +86,32 @@ async fn health_says_whether_the_file_store_answers() {
         |server, _ctx| async move {
             let health = server.get("/_health").await;
             assert_eq!(health.status_code(), 200);
-            assert_eq!(
-                health.json::<Value>(),
-                json!({ "ok": true, "rate_limits": "memory", "storage": "down" })
-            );
+            let health = health.json::<Value>();
+            assert_eq!(health["ok"], true);
+            assert_eq!(health["storage"], "down");
+            assert_eq!(health["checks"]["storage"]["state"], "down");
+            assert_eq!(health["checks"]["storage"]["essential"], false);
         },
     )
+    .await;
+}
+
+#[tokio::test]
+async fn health_reads_smtp_from_the_last_delivery() {
+    request(|server, ctx| async move {
+        let smtp = |health: Value| health["checks"]["smtp"].clone();
+        let before = smtp(server.get("/_health").await.json::<Value>());
+        assert_eq!(before, json!({ "state": "unknown", "essential": false }));
+
+        let mail = queue_mail(&ctx, "hello").await;
+        let state = app_state(&ctx);
+        let outbox = state.outbox(&ctx).expect("an outbox");
+        mails::Model::deliver(&ctx.db, &outbox, mail.id)
+            .await
+            .expect("delivered");
+        let after = smtp(server.get("/_health").await.json::<Value>());
+        assert_eq!(after["state"], "up", "{after}");
+        assert!(after["since"].is_string(), "{after}");
+    })
     .await;
 }

@@ -1,6 +1,6 @@
 mod data_rights;
 mod import_legacy;
-mod mail;
+pub mod mail;
 mod operators;
 mod purge_expired_tokens;
 mod purge_orphan_files;

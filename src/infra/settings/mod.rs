@@ -3,7 +3,9 @@
 
 mod data_rights;
 mod files;
+mod metrics;
 mod passkeys;
+mod rate_limits;
 mod sso;
 
 use chrono::Duration;
@@ -13,7 +15,11 @@ use serde::Deserialize;
 use url::Url;
 
 pub use self::{
-    data_rights::DataRightsSettings, files::FileSettings, passkeys::PasskeySettings,
+    data_rights::DataRightsSettings,
+    files::FileSettings,
+    metrics::{MetricsExposure, MetricsSettings},
+    passkeys::PasskeySettings,
+    rate_limits::{Limit, RateLimits},
     sso::SsoSettings,
 };
 use crate::models::{
@@ -112,29 +118,8 @@ pub struct Settings {
     pub passkeys: PasskeySettings,
     #[serde(default)]
     pub data_rights: DataRightsSettings,
-}
-
-/// At most `per_ip` requests from one address, and `per_email` for one email
-/// (for a signed-in action, `per_user` for one user), in any `period_seconds`.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct Limit {
-    pub per_ip: u32,
-    #[serde(alias = "per_user")]
-    pub per_email: u32,
-    pub period_seconds: u64,
-}
-
-/// `settings.rate_limits`: the limits of each rate-limited action.
-#[derive(Debug, Clone, Copy, Deserialize)]
-pub struct RateLimits {
-    pub login: Limit,
-    pub otp_request: Limit,
-    pub otp_verify: Limit,
-    pub password_recovery: Limit,
-    pub register: Limit,
-    pub sso_login: Limit,
-    /// Files and profile pictures, per address and per user.
-    pub upload: Limit,
+    #[serde(default)]
+    pub metrics: MetricsSettings,
 }
 
 fn default_apple_email() -> String {
@@ -213,6 +198,8 @@ pub enum SettingsError {
     Passkeys(String),
     #[error("Sign in with Apple: {0}")]
     Apple(String),
+    #[error("metrics: {0}")]
+    Metrics(String),
 }
 
 impl Settings {

@@ -32,23 +32,37 @@ use super::{
 /// How long a health check waits for the store.
 const STORE_CHECK_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
 
+/// The key the health checks look up and write; no upload is given it.
+const HEALTH_CHECK_KEY: &str = "health-check";
+
 /// Whether the store answers: a look-up of a key no upload is ever given
 /// (its absence is an answer), within `STORE_CHECK_TIMEOUT`. An S3 service
 /// that cannot be reached, or refuses the credentials, does not answer.
 pub async fn store_answers(storage: &Storage) -> bool {
-    let looked_up = tokio::time::timeout(
-        STORE_CHECK_TIMEOUT,
-        storage.exists(Path::new("health-check")),
-    )
-    .await;
-    match looked_up {
-        Ok(Ok(_)) => true,
+    let key = Path::new(HEALTH_CHECK_KEY);
+    store_checked("look-up", async { storage.exists(key).await.map(|_| ()) }).await
+}
+
+/// Whether the store takes a write: a small object put under that key, then
+/// deleted, within `STORE_CHECK_TIMEOUT`.
+pub async fn store_takes_writes(storage: &Storage) -> bool {
+    let key = Path::new(HEALTH_CHECK_KEY);
+    store_checked("write", async {
+        storage.upload(key, &Bytes::from_static(b"ok")).await?;
+        storage.delete(key).await
+    })
+    .await
+}
+
+async fn store_checked(what: &str, check: impl Future<Output = Result<(), StorageError>>) -> bool {
+    match tokio::time::timeout(STORE_CHECK_TIMEOUT, check).await {
+        Ok(Ok(())) => true,
         Ok(Err(error)) => {
-            tracing::warn!(%error, "health check: the file store does not answer");
+            tracing::warn!(%error, what, "health check: the file store refused");
             false
         }
         Err(_) => {
-            tracing::warn!("health check: the file store did not answer in time");
+            tracing::warn!(what, "health check: the file store did not answer in time");
             false
         }
     }

@@ -44,6 +44,13 @@ impl BackgroundWorker<DataExportArgs> for DataExportWorker {
 
     async fn perform(&self, args: DataExportArgs) -> loco_rs::Result<()> {
         let state = AppState::from_context(&self.ctx)?;
+        state.metrics.job("data_export", self.run(args)).await
+    }
+}
+
+impl DataExportWorker {
+    async fn run(&self, args: DataExportArgs) -> loco_rs::Result<()> {
+        let state = AppState::from_context(&self.ctx)?;
         let (ctx, db) = (&self.ctx, &self.ctx.db);
         let export = match data_exports::Model::find_by_id(db, args.export_id).await {
             // Its user was deleted since.
