@@ -30,6 +30,7 @@ use crate::{
         metrics::COMMIT,
         settings::{MetricsExposure, allows_conveniences},
         state::AppState,
+        telemetry,
     },
     initializers,
     mailers::delivery::MailDeliveryWorker,
@@ -108,6 +109,12 @@ impl Hooks for App {
         config: Config,
     ) -> Result<BootResult> {
         create_app::<Self, Migrator>(mode, environment, config).await
+    }
+
+    /// Loco's log, and beside it the traces' exporter when
+    /// `OTEL_EXPORTER_OTLP_ENDPOINT` is set (`infra::telemetry`).
+    fn init_logger(ctx: &AppContext) -> Result<bool> {
+        telemetry::init::<Self>(&ctx.config)
     }
 
     /// Reads and checks the settings once, and builds what every request needs.

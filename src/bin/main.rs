@@ -13,6 +13,7 @@ fn main() -> ExitCode {
         .map_err(loco_rs::Error::from)
         .and_then(|runtime| runtime.block_on(cli::main::<App, Migrator>()))
         .and_then(|()| settle_generated_files());
+    backend::infra::telemetry::shutdown();
     match ran {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {

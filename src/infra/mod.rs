@@ -10,4 +10,5 @@ pub mod metrics;
 pub mod rate_limit;
 pub mod settings;
 pub mod state;
+pub mod telemetry;
 pub mod trusted_proxies;

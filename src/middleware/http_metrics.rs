@@ -3,16 +3,20 @@
 //! answer's head; and, on a sign-in route, the attempt by way in and outcome.
 //! Only when metrics are on: off, nothing is added to a request's path.
 
-use std::{sync::Arc, time::Instant};
+use std::{
+    pin::Pin,
+    sync::Arc,
+    task::{Context, Poll, ready},
+    time::Instant,
+};
 
 use axum::{
-    Router as AxumRouter,
-    extract::{MatchedPath, Request, State},
-    http::{Method, StatusCode},
-    middleware::{Next, from_fn_with_state},
+    extract::MatchedPath,
+    http::{Method, Request, StatusCode},
     response::Response,
 };
-use loco_rs::{Result, app::AppContext, controller::middleware::MiddlewareLayer};
+use pin_project_lite::pin_project;
+use tower::{Layer, Service};
 
 use crate::{
     infra::{
@@ -22,52 +26,118 @@ use crate::{
     views::auth::SecondFactorAsked,
 };
 
-pub struct HttpMetrics {
-    pub state: Arc<AppState>,
-}
+/// Composed with the request log into one layer of the router (a router
+/// boxes each layer it is given, and every request clones each box), and
+/// written out rather than made with `from_fn`, which boxes each request's
+/// future: together, what metrics add to a request is the counting itself.
+#[derive(Clone)]
+pub struct CountRequests(pub Arc<AppState>);
 
-impl MiddlewareLayer for HttpMetrics {
-    fn name(&self) -> &'static str {
-        "http_metrics"
-    }
+impl<S> Layer<S> for CountRequests {
+    type Service = Counted<S>;
 
-    fn is_enabled(&self) -> bool {
-        true
-    }
-
-    fn config(&self) -> serde_json::Result<serde_json::Value> {
-        Ok(serde_json::json!({ "enable": true }))
-    }
-
-    fn apply(&self, app: AxumRouter<AppContext>) -> Result<AxumRouter<AppContext>> {
-        Ok(app.layer(from_fn_with_state(self.state.clone(), count)))
+    fn layer(&self, inner: S) -> Counted<S> {
+        Counted {
+            inner,
+            state: self.0.clone(),
+        }
     }
 }
 
-async fn count(State(state): State<Arc<AppState>>, request: Request, next: Next) -> Response {
-    let metrics = &state.metrics;
-    let _in_flight = metrics.request_started();
-    let method = method_label(request.method());
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or(UNMATCHED, MatchedPath::as_str)
-        .to_string();
-    let started = Instant::now();
-    let response = next.run(request).await;
-    let took = started.elapsed();
-    let status = response.status();
-    if let Some(path) = sign_in_path(method, &route) {
-        let asked = response.extensions().get::<SecondFactorAsked>().is_some();
-        metrics.sign_in(path, sign_in_outcome(status, asked));
+#[derive(Clone)]
+pub struct Counted<S> {
+    inner: S,
+    state: Arc<AppState>,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for Counted<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = CountedFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
     }
-    let labels = RequestLabels {
-        method,
-        route,
-        status: status.as_u16(),
-    };
-    metrics.request_answered(labels, took);
-    response
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let method = method_label(request.method());
+        let route = request
+            .extensions()
+            .get::<MatchedPath>()
+            .map_or(UNMATCHED, MatchedPath::as_str)
+            .to_string();
+        self.state.metrics.request_started();
+        let pending = Pending {
+            state: self.state.clone(),
+            method,
+            route,
+            started: Instant::now(),
+        };
+        CountedFuture {
+            inner: self.inner.call(request),
+            pending: Some(pending),
+        }
+    }
+}
+
+pin_project! {
+    pub struct CountedFuture<F> {
+        #[pin]
+        inner: F,
+        pending: Option<Pending>,
+    }
+}
+
+impl<F, E, ResBody> Future for CountedFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let output = ready!(this.inner.poll(cx));
+        if let (Some(pending), Ok(response)) = (this.pending.take(), &output) {
+            pending.answered(response);
+        }
+        Poll::Ready(output)
+    }
+}
+
+/// A request under way; it stops counting as in flight when dropped,
+/// answered or not (a client that went away).
+pub struct Pending {
+    state: Arc<AppState>,
+    method: &'static str,
+    route: String,
+    started: Instant,
+}
+
+impl Pending {
+    fn answered<ResBody>(mut self, response: &Response<ResBody>) {
+        let took = self.started.elapsed();
+        let status = response.status();
+        let metrics = &self.state.metrics;
+        if let Some(path) = sign_in_path(self.method, &self.route) {
+            let asked = response.extensions().get::<SecondFactorAsked>().is_some();
+            metrics.sign_in(path, sign_in_outcome(status, asked));
+        }
+        let labels = RequestLabels {
+            method: self.method,
+            route: std::mem::take(&mut self.route),
+            status: status.as_u16(),
+        };
+        metrics.request_answered(labels, took);
+    }
+}
+
+impl Drop for Pending {
+    fn drop(&mut self) {
+        self.state.metrics.request_ended();
+    }
 }
 
 /// The method, of a known few: one a client makes up is one more label.

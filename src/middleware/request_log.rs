@@ -3,12 +3,12 @@
 //! parameters, never their values: paths carry emails, and the provider
 //! callback's query carries a code and a state.
 
-use std::sync::Arc;
+use std::{sync::Arc, time::Duration};
 
 use axum::{
     Router as AxumRouter,
     extract::MatchedPath,
-    http::{Request, Uri, header},
+    http::{Request, Response, Uri, header},
 };
 use loco_rs::{
     Result,
@@ -16,12 +16,19 @@ use loco_rs::{
     controller::middleware::{MiddlewareLayer, request_id::LocoRequestId},
     environment::Environment,
 };
-use tower_http::trace::TraceLayer;
+use tower::ServiceBuilder;
+use tower_http::trace::{DefaultOnResponse, OnResponse, TraceLayer};
+use tracing::{Span, field::Empty};
 
-/// Stands where Loco's `logger` middleware stood, on or off as it was.
+use super::http_metrics::CountRequests;
+use crate::infra::{metrics::UNMATCHED, state::AppState, telemetry};
+
+/// Stands where Loco's `logger` middleware stood, on or off as it was; with
+/// `metrics`, counts each request too (`http_metrics`), in the same layer.
 pub struct RequestLog {
     pub enable: bool,
     pub environment: Environment,
+    pub metrics: Option<Arc<AppState>>,
 }
 
 impl MiddlewareLayer for RequestLog {
@@ -30,7 +37,7 @@ impl MiddlewareLayer for RequestLog {
     }
 
     fn is_enabled(&self) -> bool {
-        self.enable
+        self.enable || self.metrics.is_some()
     }
 
     fn config(&self) -> serde_json::Result<serde_json::Value> {
@@ -40,8 +47,8 @@ impl MiddlewareLayer for RequestLog {
     fn apply(&self, app: AxumRouter<AppContext>) -> Result<AxumRouter<AppContext>> {
         // Shared: the span maker is cloned with the service on every request.
         let environment: Arc<str> = self.environment.to_string().into();
-        Ok(app.layer(
-            TraceLayer::new_for_http().make_span_with(move |request: &Request<_>| {
+        let log = TraceLayer::new_for_http()
+            .make_span_with(move |request: &Request<_>| {
                 let request_id = request
                     .extensions()
                     .get::<LocoRequestId>()
@@ -55,7 +62,7 @@ impl MiddlewareLayer for RequestLog {
                     .extensions()
                     .get::<MatchedPath>()
                     .map(MatchedPath::as_str);
-                tracing::error_span!(
+                let span = tracing::error_span!(
                     "http-request",
                     "http.method" = %request.method(),
                     "http.uri" = %logged_uri(request.uri(), route),
@@ -63,9 +70,33 @@ impl MiddlewareLayer for RequestLog {
                     "http.user_agent" = %user_agent,
                     "environment" = %environment,
                     request_id = %request_id,
-                )
-            }),
-        ))
+                    "otel.name" = Empty,
+                    "otel.kind" = Empty,
+                    "http.route" = Empty,
+                    "http.response.status_code" = Empty,
+                );
+                // What only a trace needs, only when traces are exported.
+                if telemetry::enabled() {
+                    let route = route.unwrap_or(UNMATCHED);
+                    span.record("otel.name", format!("{} {route}", request.method()));
+                    span.record("otel.kind", "server");
+                    span.record("http.route", route);
+                    telemetry::continue_trace(&span, request.headers());
+                }
+                span
+            })
+            .on_response(|response: &Response<_>, latency: Duration, span: &Span| {
+                DefaultOnResponse::default().on_response(response, latency, span);
+                if telemetry::enabled() {
+                    span.record("http.response.status_code", response.status().as_u16());
+                }
+            });
+        let count = self.metrics.clone().map(CountRequests);
+        Ok(match (count, self.enable) {
+            (Some(count), true) => app.layer(ServiceBuilder::new().layer(count).layer(log)),
+            (Some(count), false) => app.layer(count),
+            (None, _) => app.layer(log),
+        })
     }
 }
 

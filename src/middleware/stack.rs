@@ -13,9 +13,9 @@
 //!   gives the contract's body.
 //!
 //! Loco's request log is replaced by one that writes no secret
-//! (`request_log`). With metrics on, each request is counted
-//! (`http_metrics`) outside all of them, so that the answers of a panic, a
-//! timeout and the fallback count too.
+//! (`request_log`) and, with metrics on, counts each request
+//! (`http_metrics`), outside the panic guard and the timeout, so that their
+//! answers count too.
 
 use loco_rs::{
     app::AppContext,
@@ -26,7 +26,7 @@ use loco_rs::{
     },
 };
 
-use super::{http_metrics::HttpMetrics, request_log::RequestLog};
+use super::request_log::RequestLog;
 use crate::infra::{settings::MetricsExposure, state::AppState};
 
 #[must_use]
@@ -39,7 +39,7 @@ pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
     {
         tracing::warn!("server.middlewares.compression is not served: compress at the proxy");
     }
-    let mut stack: Vec<Box<dyn MiddlewareLayer>> = vec![
+    vec![
         Box::new(configured.limit_payload.clone().unwrap_or_default()),
         Box::new(configured.cors.clone().unwrap_or_else(|| Cors {
             enable: false,
@@ -94,6 +94,9 @@ pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
                 .as_ref()
                 .is_none_or(|logger| logger.enable),
             environment: ctx.environment.clone(),
+            metrics: AppState::from_context(ctx)
+                .ok()
+                .filter(|state| !matches!(state.metrics_exposure, MetricsExposure::Off)),
         }),
         Box::new(
             configured
@@ -101,11 +104,5 @@ pub fn stack(ctx: &AppContext) -> Vec<Box<dyn MiddlewareLayer>> {
                 .clone()
                 .unwrap_or(RequestId { enable: true }),
         ),
-    ];
-    if let Ok(state) = AppState::from_context(ctx)
-        && !matches!(state.metrics_exposure, MetricsExposure::Off)
-    {
-        stack.push(Box::new(HttpMetrics { state }));
-    }
-    stack
+    ]
 }

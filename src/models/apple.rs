@@ -3,6 +3,9 @@
 //! the code exchange and token revocation at Apple's endpoints, and Apple's
 //! server-to-server notifications.
 
+use tracing::Instrument;
+
+use super::outgoing;
 use std::{
     collections::HashMap,
     sync::Mutex,
@@ -324,6 +327,7 @@ impl AppleClient {
             )
             .body(body)
             .send()
+            .instrument(outgoing::call("POST", url))
             .await
             .map_err(failed)?
             .error_for_status()

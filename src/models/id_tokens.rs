@@ -6,6 +6,9 @@
 //! ids (anyone can send them, to the notifications route too) get
 //! `REFETCHES_PER_MINUTE` fetches between them, not one each.
 
+use tracing::Instrument;
+
+use super::outgoing;
 use std::{
     sync::{Arc, RwLock},
     time::{Duration, Instant},
@@ -251,6 +254,7 @@ async fn fetch(http: &reqwest::Client, url: &str) -> Result<(JwkSet, Duration), 
     let response = http
         .get(url)
         .send()
+        .instrument(outgoing::call("GET", url))
         .await
         .map_err(failed)?
         .error_for_status()

@@ -9,6 +9,7 @@ use loco_rs::{
 };
 use sea_orm::{Condition, QueryOrder, QuerySelect, sea_query::Expr};
 use tokio::sync::RwLock;
+use tracing::Instrument;
 
 pub use super::_entities::{
     mails::{self, ActiveModel, Column, Entity, Model},
@@ -348,7 +349,8 @@ impl Model {
             ..Default::default()
         };
         let forgotten = FORGOTTEN_TEMPLATES.contains(&mail.template.as_str());
-        let outcome = match outbox.sender.mail(&email).await {
+        let call = tracing::info_span!("smtp", "otel.name" = "SMTP send", "otel.kind" = "client");
+        let outcome = match outbox.sender.mail(&email).instrument(call).await {
             Ok(()) => {
                 mail.into_active_model().sent(db).await?;
                 Delivery::Sent

@@ -14,6 +14,7 @@ pub mod legacy_passwords;
 pub mod mails;
 pub mod native_sign_in;
 pub mod one_time_passwords;
+pub mod outgoing;
 pub mod pagination;
 pub mod passkeys;
 pub mod passwords;

@@ -2,6 +2,9 @@
 //! authorization-code exchange (with PKCE; Apple's, with a nonce, is in
 //! `apple`), and the profile, read into one shape.
 
+use tracing::Instrument;
+
+use super::outgoing;
 use std::{future::Future, pin::Pin};
 
 use oauth2::{
@@ -265,10 +268,12 @@ impl<'c> AsyncHttpClient<'c> for OauthHttp<'_> {
         Pin<Box<dyn Future<Output = Result<HttpResponse, Self::Error>> + Send + Sync + 'c>>;
 
     fn call(&'c self, request: HttpRequest) -> Self::Future {
+        let call = outgoing::call(request.method().as_str(), &request.uri().to_string());
         Box::pin(async move {
             let response = self
                 .0
                 .execute(request.try_into().map_err(Box::new)?)
+                .instrument(call)
                 .await
                 .map_err(Box::new)?;
             let mut answer = oauth2::http::Response::builder()
@@ -304,6 +309,7 @@ async fn get_json(
         .bearer_auth(access_token)
         .header(reqwest::header::ACCEPT, "application/json")
         .send()
+        .instrument(outgoing::call("GET", url))
         .await
         .map_err(profile_error)?
         .error_for_status()

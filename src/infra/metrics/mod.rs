@@ -19,6 +19,8 @@ use prometheus_client::{
     registry::Registry,
 };
 
+use tracing::Instrument;
+
 use self::state::StateGauges;
 use crate::infra::rate_limit::RateLimiter;
 
@@ -121,15 +123,6 @@ fn unix_seconds(at: SystemTime) -> f64 {
         .map_or(0.0, |elapsed| elapsed.as_secs_f64())
 }
 
-/// Keeps a request counted as in flight until it is answered or dropped.
-pub struct InFlight<'a>(&'a Gauge);
-
-impl Drop for InFlight<'_> {
-    fn drop(&mut self) {
-        self.0.dec();
-    }
-}
-
 impl Metrics {
     /// Every metric, registered; `version` and `commit` name the build, and
     /// `rate_limit_refusals` is the rate limiter's count.
@@ -215,10 +208,13 @@ impl Metrics {
         }
     }
 
-    /// A request begins; it is in flight until the guard drops.
-    pub fn request_started(&self) -> InFlight<'_> {
+    /// A request begins: in flight until `request_ended`.
+    pub fn request_started(&self) {
         self.in_flight.inc();
-        InFlight(&self.in_flight)
+    }
+
+    pub fn request_ended(&self) {
+        self.in_flight.dec();
     }
 
     /// A request answered.
@@ -261,7 +257,8 @@ impl Metrics {
         work: impl Future<Output = Result<T, E>>,
     ) -> Result<T, E> {
         let started = Instant::now();
-        let outcome = work.await;
+        let span = tracing::info_span!("job", "otel.name" = worker, worker);
+        let outcome = work.instrument(span).await;
         let name = JobName { worker };
         self.job_duration
             .get_or_create(&name)

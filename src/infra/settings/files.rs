@@ -3,6 +3,7 @@
 
 use loco_rs::storage::{Storage, drivers};
 use opendal_http_transport_reqwest::ReqwestTransport;
+use tracing::Instrument;
 
 use super::*;
 use crate::models::{files::Quota, users};
@@ -82,7 +83,7 @@ impl FileSettings {
             SettingsError::FileStorage(format!("S3 bucket {name:?}: HTTP client: {error}"))
         })?;
         // Once per process: later calls are ignored.
-        opendal::HttpTransporter::install_default(ReqwestTransport::new(http));
+        opendal::HttpTransporter::install_default(TracedTransport(ReqwestTransport::new(http)));
         let region = if self.s3_region.is_empty() {
             "us-east-1"
         } else {
@@ -108,5 +109,23 @@ impl FileSettings {
         }
         .map(Storage::single)
         .map_err(|error| SettingsError::FileStorage(format!("S3 bucket {name:?}: {error}")))
+    }
+}
+
+/// The S3 client's transport: reqwest, with a span around each call.
+struct TracedTransport(ReqwestTransport);
+
+impl opendal::HttpTransport for TracedTransport {
+    async fn fetch(
+        &self,
+        request: axum::http::Request<opendal::Buffer>,
+    ) -> opendal::Result<axum::http::Response<opendal::HttpBody>> {
+        let span = tracing::info_span!(
+            "s3",
+            "otel.name" = %format_args!("S3 {}", request.method()),
+            "otel.kind" = "client",
+            "http.request.method" = %request.method(),
+        );
+        self.0.fetch(request).instrument(span).await
     }
 }
