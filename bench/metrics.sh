@@ -4,10 +4,10 @@
 # often than Prometheus's 15 s), one binary, in rounds whose order alternates.
 # Prints each round's rates and the median on/off ratio per route.
 #
-#   bench/metrics.sh [BIN]      # ROUNDS=3, DURATION=10s by default
+#   bench/metrics.sh [BIN]      # ROUNDS=5, DURATION=10s by default
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ROUNDS="${ROUNDS:-3}"
+ROUNDS="${ROUNDS:-5}"
 source bench/common.sh "$@"
 bin=$1
 results=$(mktemp)

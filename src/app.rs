@@ -126,7 +126,8 @@ impl Hooks for App {
         if database.auto_migrate && !database.dangerously_recreate {
             Migrator::up(&ctx.db, None).await?;
         }
-        let pool = db_pool::connect(&ctx.config.database).await?;
+        let mut pool = db_pool::connect(&ctx.config.database).await?;
+        telemetry::trace_statements(&mut pool);
         std::mem::replace(&mut ctx.db, pool).close().await?;
         let state = AppState::build(&ctx).await?;
         ctx.storage = Arc::new(

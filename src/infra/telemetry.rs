@@ -1,18 +1,28 @@
 //! Traces over OTLP/HTTP when `OTEL_EXPORTER_OTLP_ENDPOINT` is set, read with
 //! the other standard OpenTelemetry variables (`OTEL_EXPORTER_OTLP_HEADERS`,
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, ...; `OTEL_SERVICE_NAME`, by default
-//! the project's name): the spans of each request, of SeaORM's statements, of
-//! jobs and of calls to providers, SMTP and S3, sent in batches to
+//! the project's name): the spans of each request, of its database
+//! statements, of jobs and of calls to providers, SMTP and S3, sent in
+//! batches to
 //! `{endpoint}/v1/traces`. A client's W3C `traceparent` is continued. Unset,
 //! Loco's logger is set up as it always is and nothing here runs.
 
-use std::sync::OnceLock;
+use std::{sync::OnceLock, time::SystemTime};
 
 use axum::http::HeaderMap;
 use loco_rs::{app::Hooks, config::Config, logger};
-use opentelemetry::{global, propagation::Extractor, trace::TracerProvider as _};
+use opentelemetry::{
+    KeyValue, global,
+    propagation::Extractor,
+    trace::{Span as _, SpanKind, Status, Tracer as _, TracerProvider as _},
+};
 use opentelemetry_otlp::SpanExporter;
-use opentelemetry_sdk::{Resource, propagation::TraceContextPropagator, trace::SdkTracerProvider};
+use opentelemetry_sdk::{
+    Resource,
+    propagation::TraceContextPropagator,
+    trace::{SdkTracerProvider, Tracer},
+};
+use sea_orm::{DatabaseConnection, DbBackend, metric};
 use tracing::Level;
 use tracing_opentelemetry::OpenTelemetrySpanExt;
 use tracing_subscriber::{
@@ -23,6 +33,7 @@ use tracing_subscriber::{
 pub const ENDPOINT: &str = "OTEL_EXPORTER_OTLP_ENDPOINT";
 
 static PROVIDER: OnceLock<SdkTracerProvider> = OnceLock::new();
+static TRACER: OnceLock<Tracer> = OnceLock::new();
 
 /// Whether spans are exported: what only tracing needs is skipped otherwise.
 pub fn enabled() -> bool {
@@ -59,6 +70,7 @@ pub fn init<H: Hooks>(config: &Config) -> loco_rs::Result<bool> {
         )
         .build();
     let tracer = provider.tracer(env!("CARGO_CRATE_NAME"));
+    let _ = TRACER.set(tracer.clone());
     let mut layers: Vec<Box<dyn Layer<Registry> + Send + Sync>> = Vec::new();
     let log = &config.logger;
     if log.enable {
@@ -84,12 +96,55 @@ pub fn init<H: Hooks>(config: &Config) -> loco_rs::Result<bool> {
     Ok(true)
 }
 
-/// The spans exported: the app's own (requests, jobs, outgoing calls) and
-/// SeaORM's statements.
+/// The spans exported: the app's own (requests, jobs, outgoing calls).
 fn traced() -> Targets {
-    Targets::new()
-        .with_target(env!("CARGO_CRATE_NAME"), Level::INFO)
-        .with_target("sea_orm", Level::INFO)
+    Targets::new().with_target(env!("CARGO_CRATE_NAME"), Level::INFO)
+}
+
+/// With traces on, has `db` give each statement a span, a child of the span
+/// it ran in, timed as it ran: from SeaORM's callback after each statement,
+/// which costs nothing while unset (its own spans would cost every statement
+/// a tenth more instructions, traces on or off: BENCHMARKS.md, "Metrics and
+/// traces").
+pub fn trace_statements(db: &mut DatabaseConnection) {
+    if !enabled() {
+        return;
+    }
+    let system = match db.get_database_backend() {
+        DbBackend::Postgres => "postgresql",
+        DbBackend::Sqlite => "sqlite",
+        _ => "other_sql",
+    };
+    db.set_metric_callback(move |statement| statement_span(system, statement));
+}
+
+fn statement_span(system: &'static str, statement: &metric::Info<'_>) {
+    let Some(tracer) = TRACER.get() else {
+        return;
+    };
+    let end = SystemTime::now();
+    let sql = &statement.statement.sql;
+    let operation = sql
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+        .to_ascii_uppercase();
+    let parent = tracing::Span::current().context();
+    let mut span = tracer
+        .span_builder(format!("{operation} {system}"))
+        .with_kind(SpanKind::Client)
+        .with_start_time(end.checked_sub(statement.elapsed).unwrap_or(end))
+        .with_attributes([
+            KeyValue::new("db.system", system),
+            KeyValue::new("db.operation", operation),
+            // With its placeholders: the values are never in it.
+            KeyValue::new("db.statement", sql.clone()),
+        ])
+        .start_with_context(tracer, &parent);
+    if statement.failed {
+        span.set_status(Status::error("the statement failed"));
+    }
+    span.end_with_timestamp(end);
 }
 
 /// `OTEL_SERVICE_NAME`, else the project's name.

@@ -521,7 +521,7 @@ def scraped(base, prometheus):
     step("scraped: Prometheus reads requests, sign-ins, mail, pool and limits; every alert rule evaluates")
 
     # The traces of the same traffic, at the OTLP stand-in.
-    wanted = ("Acme E2E", "POST /api/v1/auth/login", "http.route", "sea_orm.", "db.statement",
+    wanted = ("Acme E2E", "POST /api/v1/auth/login", "http.route", "SELECT postgresql", "db.statement",
               "SMTP send", "S3 PUT", "mail_delivery", "/login/oauth/access_token")
 
     def exported():
