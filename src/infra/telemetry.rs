@@ -3,9 +3,9 @@
 //! `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, ...; `OTEL_SERVICE_NAME`, by default
 //! the project's name): the spans of each request, of its database
 //! statements, of jobs and of calls to providers, SMTP and S3, sent in
-//! batches to
-//! `{endpoint}/v1/traces`. A client's W3C `traceparent` is continued. Unset,
-//! Loco's logger is set up as it always is and nothing here runs.
+//! batches to `{endpoint}/v1/traces`. A client's W3C `traceparent` is
+//! continued. Unset, Loco's logger is set up as it always is and nothing
+//! here runs.
 
 use std::{sync::OnceLock, time::SystemTime};
 
@@ -93,6 +93,9 @@ pub fn init<H: Hooks>(config: &Config) -> loco_rs::Result<bool> {
         .map_err(|error| failed(&error))?;
     global::set_text_map_propagator(TraceContextPropagator::new());
     let _ = PROVIDER.set(provider);
+    if log.file_appender.as_ref().is_some_and(|file| file.enable) {
+        tracing::warn!("logger.file_appender is not written while traces are exported: stdout is");
+    }
     Ok(true)
 }
 
