@@ -18,7 +18,6 @@ use prometheus_client::{
     metrics::{counter::Counter, family::Family, gauge::Gauge, histogram::Histogram, info::Info},
     registry::Registry,
 };
-
 use tracing::Instrument;
 
 use self::state::StateGauges;
@@ -246,8 +245,9 @@ impl Metrics {
             .inc();
     }
 
-    /// Runs a job of `worker`, counting its run, outcome and time. The label
-    /// is not `job`, which Prometheus gives the scraped target.
+    /// Runs a job of `worker` in a span of its own (exported with traces on),
+    /// counting its run, outcome and time. The label is not `job`, which
+    /// Prometheus gives the scraped target.
     ///
     /// # Errors
     /// `work`'s.
