@@ -18,6 +18,7 @@ mod m20251207_000014_passkeys;
 mod m20251207_000015_apple_sign_in;
 mod m20251208_000016_data_rights;
 mod m20251209_000017_task_run_outcomes;
+mod m20251209_000018_mails_updated_at;
 
 pub struct Migrator;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20251207_000015_apple_sign_in::Migration),
             Box::new(m20251208_000016_data_rights::Migration),
             Box::new(m20251209_000017_task_run_outcomes::Migration),
+            Box::new(m20251209_000018_mails_updated_at::Migration),
             // inject-above (do not remove this comment)
         ]
     }
